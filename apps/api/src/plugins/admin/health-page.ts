@@ -1,0 +1,189 @@
+// The connection-health page, rendered on the server from a HealthSnapshot: what needs action
+// first (big numbers), then the tables behind them. No script and no external asset, so it
+// loads anywhere, under a CSP that allows nothing else. Owners appear only as keyed hashes.
+import type { AttentionConnection } from '@conduit/db';
+import type { SignedInOperator } from './auth.ts';
+import { minuteBars, outcomeBars } from './charts.ts';
+import type { HealthSnapshot } from './health-snapshot.ts';
+import { HEALTH_CSS } from './health-styles.ts';
+import { duration, esc, percent, utc, when } from './html.ts';
+
+export const HEALTH_PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+type Level = 'ok' | 'warn' | 'bad' | 'idle';
+
+function tile(id: string, n: string | number, label: string, level: Level): string {
+  return `<div class="tile ${level}" data-tile="${esc(id)}"><div class="n">${esc(n)}</div><div class="l">${esc(label)}</div></div>`;
+}
+
+function num(n: number, id?: string, badWhenPositive = false): string {
+  const cls = n === 0 ? 'num zero' : badWhenPositive ? 'num bad' : 'num';
+  return `<td class="${cls}"${id ? ` data-cell="${esc(id)}"` : ''}>${n}</td>`;
+}
+
+function status(s: string | null): string {
+  return s === null ? '<span class="muted">—</span>' : `<span class="status ${esc(s)}">${esc(s)}</span>`;
+}
+
+function tiles(s: HealthSnapshot): string {
+  const rate = s.refresh.successRate;
+  const failedJobs = s.queues.reduce((n, q) => n + q.failed, 0);
+  const closedLanes =
+    s.lanes.filter((l) => l.state !== 'open').length + s.queues.filter((q) => q.paused).length;
+  const lvl = (n: number, level: Level = 'bad'): Level => (n > 0 ? level : 'ok');
+  return `<div class="tiles">${[
+    tile('connections', s.connections.total, 'connections', 'idle'),
+    tile(
+      'needs_reauth',
+      s.connections.byStatus.needs_reauth,
+      'need the user to reconnect',
+      lvl(s.connections.byStatus.needs_reauth),
+    ),
+    tile('error', s.connections.byStatus.error, 'in error', lvl(s.connections.byStatus.error)),
+    tile(
+      'success_rate',
+      percent(rate),
+      `refresh success, last hour (${s.refresh.succeeded}/${s.refresh.attempts})`,
+      rate === null ? 'idle' : rate < 0.9 ? 'bad' : rate < 0.99 ? 'warn' : 'ok',
+    ),
+    tile(
+      'expired',
+      s.tokenExpiry.total.expired,
+      'live tokens already lapsed',
+      lvl(s.tokenExpiry.total.expired),
+    ),
+    tile('expiring_1h', s.tokenExpiry.total.within1h, 'tokens lapsing within 1 h', 'idle'),
+    tile('dead', s.notifications.dead, 'undeliverable notifications', lvl(s.notifications.dead)),
+    tile('failed_jobs', failedJobs, 'failed jobs', lvl(failedJobs, 'warn')),
+    tile('closed_lanes', closedLanes, 'paused lanes', lvl(closedLanes, 'warn')),
+  ].join('')}</div>`;
+}
+
+function connectionsTable(s: HealthSnapshot): string {
+  const { providers, statuses, byProvider, byStatus, total } = s.connections;
+  if (total === 0) return '<p class="muted">No connections yet.</p>';
+  const head = `<tr><th>provider</th>${statuses.map((st) => `<th class="num">${esc(st)}</th>`).join('')}<th class="num">total</th></tr>`;
+  const rows = providers.map((p) => {
+    const row = byProvider[p]!;
+    const sum = statuses.reduce((n, st) => n + row[st], 0);
+    return `<tr><td>${esc(p)}</td>${statuses
+      .map((st) => num(row[st], `${p}:${st}`, st === 'needs_reauth' || st === 'error'))
+      .join('')}${num(sum, `${p}:total`)}</tr>`;
+  });
+  const totals = `<tr class="total"><td>all</td>${statuses.map((st) => num(byStatus[st], `all:${st}`)).join('')}${num(total, 'all:total')}</tr>`;
+  return `<table>${head}${rows.join('')}${totals}</table>`;
+}
+
+function expiryTable(s: HealthSnapshot): string {
+  const providers = Object.keys(s.tokenExpiry.byProvider).sort();
+  const head =
+    '<tr><th>provider</th><th class="num">already lapsed</th><th class="num">within 1 h</th><th class="num">within 24 h</th><th class="num">within 7 d</th></tr>';
+  const line = (label: string, id: string, c: HealthSnapshot['tokenExpiry']['total'], cls = '') =>
+    `<tr${cls}><td>${esc(label)}</td>${num(c.expired, `${id}:expired`, true)}${num(c.within1h, `${id}:1h`)}${num(c.within24h, `${id}:24h`)}${num(c.within7d, `${id}:7d`)}</tr>`;
+  return `<table>${head}${providers.map((p) => line(p, p, s.tokenExpiry.byProvider[p]!)).join('')}${line('all', 'all', s.tokenExpiry.total, ' class="total"')}</table>
+  <p class="muted">Access tokens of connected and token_expired connections; windows are cumulative. A healthy system lets none lapse unrefreshed.</p>`;
+}
+
+function refreshSection(s: HealthSnapshot): string {
+  const r = s.refresh;
+  const outcomes = Object.keys(r.byOutcome).sort();
+  const providers = Object.keys(r.byProvider).sort();
+  const table =
+    outcomes.length === 0
+      ? ''
+      : `<table><tr><th>provider</th>${outcomes.map((o) => `<th class="num">${esc(o)}</th>`).join('')}</tr>${providers
+          .map(
+            (p) =>
+              `<tr><td>${esc(p)}</td>${outcomes.map((o) => num(r.byProvider[p]?.[o] ?? 0, `refresh:${p}:${o}`)).join('')}</tr>`,
+          )
+          .join('')}</table>`;
+  return `<p><strong data-refresh-rate>${esc(percent(r.successRate))}</strong> of ${r.attempts} token requests refreshed
+  (${r.total} refresh runs in all, ${esc(utc(r.from))} – now). Runs that needed no request (fresh, busy, gated, skipped) are not in the rate.</p>
+  <div class="charts">${outcomeBars(r.byOutcome)}${minuteBars(r.perMinute)}</div>${table}`;
+}
+
+function attentionTable(list: AttentionConnection[], total: number, now: Date, id: string): string {
+  if (total === 0) return '<p class="muted">None.</p>';
+  const rows = list
+    .map(
+      (
+        c,
+      ) => `<tr data-row="${esc(id)}"><td class="mono">${esc(c.owner)}</td><td>${esc(c.provider)}</td><td>${when(c.since, now)}</td>
+      <td class="reason">${esc(c.reason ?? '—')}${c.lastError && c.lastError !== c.reason ? `<br><span class="muted">last error: ${esc(c.lastError)}</span>` : ''}</td>
+      <td class="mono muted" title="${esc(c.connectionId)}">${esc(c.connectionId.slice(0, 8))}</td></tr>`,
+    )
+    .join('');
+  const more =
+    total > list.length ? `<p class="muted">Showing the ${list.length} most recent of ${total}.</p>` : '';
+  return `<table><tr><th>owner (hashed)</th><th>provider</th><th>since</th><th>reason</th><th>connection</th></tr>${rows}</table>${more}`;
+}
+
+function queuesTable(s: HealthSnapshot): string {
+  const rows = s.queues
+    .map(
+      (
+        q,
+      ) => `<tr><td><span title="${esc(q.description)}">${esc(q.queue)}</span>${q.paused ? ' <span class="status error">paused</span>' : ''}</td>
+      ${num(q.waiting, `queue:${q.queue}:waiting`)}${num(q.active, `queue:${q.queue}:active`)}${num(q.delayed, `queue:${q.queue}:delayed`)}${num(q.failed, `queue:${q.queue}:failed`, true)}</tr>`,
+    )
+    .join('');
+  const lanes = s.lanes
+    .map(
+      (l) =>
+        `<tr><td>${esc(l.provider)}</td><td data-lane="${esc(l.provider)}">${l.state === 'open' ? '<span class="status connected">open</span>' : `<span class="status error">${esc(l.state)}</span>`}</td><td>${l.state === 'open' ? '' : `reopens in ${esc(duration(l.remainingMs))}`}</td></tr>`,
+    )
+    .join('');
+  return `<table><tr><th>queue</th><th class="num">waiting</th><th class="num">active</th><th class="num">delayed</th><th class="num">failed</th></tr>${rows}</table>
+  <h2 style="margin-top:1rem">Provider lanes</h2><table><tr><th>provider</th><th>lane</th><th></th></tr>${lanes}</table>
+  <p class="muted">A lane closes after a 429 (Retry-After) or repeated invalid_client; <a href="/admin/queues">Bull Board</a> shows the jobs.</p>`;
+}
+
+function notificationsSection(s: HealthSnapshot, now: Date): string {
+  const n = s.notifications;
+  const rows = n.undeliverable
+    .map(
+      (
+        d,
+      ) => `<tr data-row="dead"><td>${esc(d.type)}</td><td>${esc(d.provider ?? '—')}</td><td>${when(d.createdAt, now)}</td>
+      <td class="num">${d.attempts}</td><td class="reason">${esc(d.lastError ?? '—')}</td><td class="mono muted">${esc(d.id.slice(0, 8))}</td></tr>`,
+    )
+    .join('');
+  return `<p><strong data-notifications-pending>${n.pending}</strong> pending · <strong data-notifications-dead>${n.dead}</strong> undeliverable</p>
+  ${n.dead === 0 ? '' : `<table><tr><th>type</th><th>provider</th><th>created</th><th class="num">attempts</th><th>last error</th><th>id</th></tr>${rows}</table>`}`;
+}
+
+function transitionsTable(s: HealthSnapshot, now: Date): string {
+  if (s.transitions.length === 0) return '<p class="muted">No status changes yet.</p>';
+  const rows = s.transitions
+    .map(
+      (
+        t,
+      ) => `<tr data-row="transition"><td>${when(t.at, now)}</td><td>${esc(t.provider)}</td><td class="mono">${esc(t.owner)}</td>
+      <td>${status(t.from)} → ${status(t.to)}</td><td class="reason">${esc(t.reason)}</td></tr>`,
+    )
+    .join('');
+  return `<table><tr><th>when</th><th>provider</th><th>owner (hashed)</th><th>change</th><th>reason</th></tr>${rows}</table>`;
+}
+
+export function renderHealthPage(s: HealthSnapshot, operator: SignedInOperator | undefined): string {
+  const now = s.generatedAt;
+  const c = s.connections.byStatus;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="60"><title>Conduit · connection health</title><style>${HEALTH_CSS}</style></head>
+<body><header><h1>Conduit · connection health</h1>
+<span class="meta">as of ${esc(utc(now))} · refreshes every minute</span>
+<span class="meta">${operator ? `signed in as ${esc(operator.name)} (${esc(operator.role)})` : ''}</span>
+<span class="meta"><a href="/admin/queues">Bull Board</a> · <a href="/admin/health.json">JSON</a></span></header>
+<main>${tiles(s)}
+<section class="wide" id="connections"><h2>Connections by provider and status <span class="count">(${s.connections.total})</span></h2>${connectionsTable(s)}</section>
+<section id="needs-reauth"><h2>needs_reauth <span class="count">(${c.needs_reauth})</span></h2>${attentionTable(s.needsReauth, c.needs_reauth, now, 'needs_reauth')}</section>
+<section id="errors"><h2>error <span class="count">(${c.error})</span></h2>${attentionTable(s.errors, c.error, now, 'error')}</section>
+<section id="refresh"><h2>Refreshes, last hour</h2>${refreshSection(s)}</section>
+<section id="expiry"><h2>Access tokens expiring</h2>${expiryTable(s)}</section>
+<section id="queues"><h2>Queues</h2>${queuesTable(s)}</section>
+<section id="notifications"><h2>Notifications to the app</h2>${notificationsSection(s, now)}</section>
+<section class="wide" id="transitions"><h2>Last ${s.transitions.length} status changes</h2>${transitionsTable(s, now)}</section>
+</main></body></html>`;
+}

@@ -1,0 +1,127 @@
+// The embedding app's view of its users' connections — safe fields only, never a token — and
+// the two things it may do to one: disconnect it, or ask for a sync now.
+import type { FastifyInstance } from 'fastify';
+import { PROVIDER_KEYS, type ProviderKey } from '@conduit/core';
+import { disconnectConnection, SAFE_CONNECTION_FIELDS } from '@conduit/db';
+import { enqueueSync, syncLaneOf, type SyncJobData } from '@conduit/jobs';
+import { HttpProblem } from '../../problem.ts';
+import type { ConnectDeps } from './deps.ts';
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', format: 'uuid' } },
+} as const;
+
+const notFound = (id: string) =>
+  new HttpProblem(404, 'connection-not-found', 'No such connection', `there is no connection ${id}`);
+
+/** Registered inside the API-key scope. */
+export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDeps): void {
+  const { ctx } = deps;
+
+  app.get<{ Querystring: { ownerId: string; provider?: ProviderKey } }>(
+    '/v1/connections',
+    {
+      // The query names the owner: request lines (info) would log the raw id.
+      logLevel: 'warn',
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['ownerId'],
+          properties: {
+            ownerId: { type: 'string', minLength: 1, maxLength: 255 },
+            provider: { type: 'string', enum: [...PROVIDER_KEYS] },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const items = await ctx.db.connection.findMany({
+        where: {
+          ownerId: req.query.ownerId,
+          ...(req.query.provider !== undefined && { provider: req.query.provider }),
+        },
+        select: SAFE_CONNECTION_FIELDS,
+        orderBy: { createdAt: 'asc' },
+      });
+      return { items };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/connections/:id',
+    { schema: { params: idParams } },
+    async (req) => {
+      const conn = await ctx.db.connection.findUnique({
+        where: { id: req.params.id },
+        select: SAFE_CONNECTION_FIELDS,
+      });
+      if (!conn) throw notFound(req.params.id);
+      return conn;
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/connections/:id',
+    { schema: { params: idParams } },
+    async (req) => {
+      const conn = await disconnectConnection(ctx.db, req.params.id, new Date());
+      if (!conn) throw notFound(req.params.id);
+      req.log.info(
+        { connectionId: conn.id, provider: conn.provider, owner: ctx.hashOwner(conn.ownerId) },
+        'connection: disconnected',
+      );
+      return conn;
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { mode: SyncJobData['mode']; limit?: number } }>(
+    '/v1/connections/:id/sync',
+    {
+      schema: {
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['mode'],
+          additionalProperties: false,
+          properties: {
+            mode: { type: 'string', enum: ['incremental', 'full'] },
+            limit: { type: 'integer', minimum: 1, maximum: 100_000 },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const conn = await ctx.db.connection.findUnique({
+        where: { id: req.params.id },
+        select: { id: true, provider: true, status: true },
+      });
+      if (!conn) throw notFound(req.params.id);
+      if (syncLaneOf(conn.provider) === undefined) {
+        throw new HttpProblem(
+          409,
+          'sync-not-supported',
+          'Nothing to sync',
+          `${conn.provider} connections have no data sync`,
+        );
+      }
+      if (conn.status !== 'connected' && conn.status !== 'token_expired') {
+        throw new HttpProblem(
+          409,
+          'connection-not-usable',
+          'The connection cannot sync',
+          `the connection is ${conn.status}; the user must reconnect first`,
+          { connectionStatus: conn.status },
+        );
+      }
+      const job = await enqueueSync(ctx.queues, conn.provider, {
+        connectionId: conn.id,
+        mode: req.body.mode,
+        reason: 'manual',
+        ...(req.body.limit !== undefined && { limit: req.body.limit }),
+      });
+      return reply.code(202).send(job);
+    },
+  );
+}

@@ -1,0 +1,49 @@
+// /healthz: the process is alive. /readyz: it can do its job — Postgres and Redis answer and
+// every committed migration has been applied.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '@conduit/runtime';
+
+const MIGRATIONS_DIR = join(import.meta.dirname, '../../../../prisma/migrations');
+
+function committedMigrations(): string[] {
+  return readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+}
+
+export async function healthPlugin(app: FastifyInstance, opts: { ctx: AppContext }) {
+  const { ctx } = opts;
+  const expected = committedMigrations();
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    await Promise.all([
+      ctx.db.$queryRaw`SELECT 1`.then(
+        () => (checks.postgres = { ok: true }),
+        (err: Error) => (checks.postgres = { ok: false, detail: err.message.split('\n')[0] }),
+      ),
+      ctx.redis.ping().then(
+        () => (checks.redis = { ok: true }),
+        (err: Error) => (checks.redis = { ok: false, detail: err.message }),
+      ),
+      ctx.db.$queryRaw<Array<{ migration_name: string }>>`
+        SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`.then(
+        (rows) => {
+          const applied = new Set(rows.map((r) => r.migration_name));
+          const missing = expected.filter((m) => !applied.has(m));
+          checks.migrations = missing.length
+            ? { ok: false, detail: `not applied: ${missing.join(', ')} (run npm run db:migrate)` }
+            : { ok: true };
+        },
+        (err: Error) => (checks.migrations = { ok: false, detail: err.message.split('\n')[0] }),
+      ),
+    ]);
+    const ok = Object.values(checks).every((c) => c.ok);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
+  });
+}

@@ -1,0 +1,102 @@
+// "Who am I" for the providers whose connect flows identify the account that way: Spotify
+// GET /v1/me, Google GET /oauth2/v3/userinfo, Discord GET /users/@me, GitHub GET /user.
+// Paths sit under the catalogue's sandbox API base; the profile shapes are the real ones, trimmed.
+import type { ProviderKey } from '@conduit/core';
+import type { FastifyInstance } from 'fastify';
+import type { Grant } from '../grants/store.ts';
+import { providersByPath } from '../oauth/paths.ts';
+import type { SandboxState } from '../state.ts';
+import { guardApi } from './guard.ts';
+
+interface Identity {
+  path: string;
+  profile(grant: Grant): Record<string, unknown>;
+}
+
+const githubUser = (grant: Grant): Record<string, unknown> => {
+  const { id, email, name } = grant.account;
+  const login = email.split('@')[0]!.replace(/[^A-Za-z0-9-]/g, '-');
+  return {
+    login,
+    id: Number(id),
+    node_id: `U_kgDO${Buffer.from(id).toString('base64url')}`,
+    avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`,
+    html_url: `https://github.com/${login}`,
+    type: 'User',
+    site_admin: false,
+    name,
+    email,
+    created_at: new Date(grant.consentedAt - 86_400_000 * 900).toISOString().replace('.000Z', 'Z'),
+  };
+};
+
+/** Identity endpoints, keyed by provider (Fathom has none: it documents /teams and /team_members). */
+const IDENTITIES: Partial<Record<ProviderKey, Identity>> = {
+  spotify: {
+    path: '/me',
+    profile: ({ account }) => ({
+      country: 'SE',
+      display_name: account.name,
+      email: account.email,
+      explicit_content: { filter_enabled: false, filter_locked: false },
+      external_urls: { spotify: `https://open.spotify.com/user/${account.id}` },
+      followers: { href: null, total: 0 },
+      href: `https://api.spotify.com/v1/users/${account.id}`,
+      id: account.id,
+      images: [],
+      product: 'premium',
+      type: 'user',
+      uri: `spotify:user:${account.id}`,
+    }),
+  },
+  google: {
+    path: '/oauth2/v3/userinfo',
+    profile: ({ account }) => {
+      const [given, ...family] = account.name.split(' ');
+      return {
+        sub: account.id,
+        name: account.name,
+        given_name: given,
+        family_name: family.join(' '),
+        picture: `https://lh3.googleusercontent.com/a/${account.id}=s96-c`,
+        email: account.email,
+        email_verified: true,
+      };
+    },
+  },
+  discord: {
+    path: '/users/@me',
+    profile: ({ account, scope }) => ({
+      id: account.id,
+      username: account.email
+        .split('@')[0]!
+        .toLowerCase()
+        .replace(/[^a-z0-9_.]/g, '_'),
+      avatar: null,
+      discriminator: '0',
+      public_flags: 0,
+      flags: 0,
+      banner: null,
+      accent_color: null,
+      global_name: account.name,
+      mfa_enabled: false,
+      locale: 'en-US',
+      premium_type: 0,
+      ...(scope.includes('email') ? { email: account.email, verified: true } : {}),
+    }),
+  },
+  github: { path: '/user', profile: githubUser },
+  github_app: { path: '/user', profile: githubUser },
+};
+
+export function registerIdentityRoutes(app: FastifyInstance, sb: SandboxState): void {
+  for (const [base, candidates] of providersByPath('apiBaseUrl')) {
+    const identity = IDENTITIES[candidates[0]!];
+    if (!identity) continue;
+    app.get(`${base}${identity.path}`, async (req, reply) => {
+      const grant = await guardApi(sb, candidates, req, reply);
+      if (!grant) return reply;
+      return reply.send(IDENTITIES[grant.provider]!.profile(grant));
+    });
+  }
+}

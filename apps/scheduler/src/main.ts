@@ -1,0 +1,115 @@
+// The scheduler process: registers the sweeps as BullMQ Job Schedulers (idempotent, so any
+// number of scheduler processes may run side by side) and runs them. Wiring only: each sweep's
+// rules live in packages/jobs/src/sweeps/.
+import { Worker, type Job } from 'bullmq';
+import {
+  QUEUE_NAMES,
+  runLapseSweep,
+  runRecoverySweep,
+  runRefreshSweep,
+  runSyncSweep,
+  type SweepJobData,
+  type SweepName,
+} from '@conduit/jobs';
+import { OAuthStateRepository } from '@conduit/db';
+import { runApp } from '@conduit/runtime';
+
+await runApp('scheduler', async (ctx) => {
+  const { config, connections, queues, logger, db } = ctx;
+  const t = config.timings;
+  const batchSize = t.refreshSweepBatchSize;
+  const sweeps: Record<SweepName, { everyMs: number; run: () => Promise<object> }> = {
+    'refresh-sweep': {
+      everyMs: t.refreshSweepIntervalSeconds * 1000,
+      run: () =>
+        runRefreshSweep(
+          { connections, queues },
+          {
+            bufferMs: t.refreshBufferSeconds * 1000,
+            intervalMs: t.refreshSweepIntervalSeconds * 1000,
+            batchSize,
+            requeueAfterMs: t.refreshRequeueAfterSeconds * 1000,
+          },
+        ),
+    },
+    'lapse-sweep': {
+      everyMs: 3_600_000,
+      run: () =>
+        runLapseSweep(
+          { connections, queues },
+          { windowMs: t.refreshTokenWindowDays * 86_400_000, batchSize },
+        ),
+    },
+    'sync-sweep': {
+      everyMs: t.syncIntervalSeconds * 1000,
+      run: () => runSyncSweep({ db, queues }, { intervalMs: t.syncIntervalSeconds * 1000, batchSize }),
+    },
+    'recovery-sweep': {
+      everyMs: t.errorRetryIntervalSeconds * 1000,
+      run: () =>
+        runRecoverySweep(
+          { connections, queues },
+          { minAgeMs: t.errorRetryIntervalSeconds * 1000, batchSize },
+        ),
+    },
+    cleanup: {
+      everyMs: 3_600_000,
+      // OAuth states are single use and live minutes; keep a day of them for diagnosis.
+      run: async () => ({
+        oauthStatesDeleted: await new OAuthStateRepository(db).deleteExpired(
+          new Date(Date.now() - 86_400_000),
+        ),
+      }),
+    },
+  };
+
+  const queue = queues.get(QUEUE_NAMES.sweeps);
+  const registerSchedulers = async () => {
+    for (const [name, sweep] of Object.entries(sweeps)) {
+      await queue.upsertJobScheduler(
+        name,
+        { every: sweep.everyMs },
+        { name, data: { sweep: name as SweepName } },
+      );
+    }
+  };
+  await registerSchedulers();
+  // A Redis that restarts without persistence forgets every Job Scheduler, and then no sweep
+  // would ever run again: register them again each time the connection comes back.
+  const onRedisReady = () =>
+    void registerSchedulers().then(
+      () => logger.info('job schedulers registered again after a Redis reconnect'),
+      (err: Error) => logger.error({ err: err.message }, 'job schedulers not registered again'),
+    );
+  ctx.redis.on('ready', onRedisReady);
+
+  const worker = new Worker<SweepJobData>(
+    queue.name,
+    async (job: Job<SweepJobData>) => {
+      const sweep = sweeps[job.data.sweep];
+      if (!sweep) {
+        logger.warn({ sweep: job.data.sweep }, 'unknown sweep; ignored');
+        return null;
+      }
+      const started = Date.now();
+      const report = await sweep.run();
+      logger.info({ sweep: job.data.sweep, ...report, ms: Date.now() - started }, 'sweep done');
+      return report;
+    },
+    {
+      connection: ctx.redis.duplicate(),
+      prefix: config.redis.queuePrefix,
+      concurrency: 1,
+      lockDuration: t.jobLockMs,
+      stalledInterval: t.stalledIntervalMs,
+    },
+  );
+  worker.on('error', (err) => logger.error({ err: err.message }, 'sweep worker error'));
+  logger.info({ schedulers: Object.keys(sweeps) }, 'job schedulers registered');
+  return {
+    async stop() {
+      ctx.redis.off('ready', onRedisReady);
+      await worker.close();
+    },
+  };
+});

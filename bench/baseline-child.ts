@@ -1,0 +1,49 @@
+// One process of a benchmark baseline, run side by side with the real thing:
+//   queue <queue> <concurrency>: a BullMQ worker whose jobs do nothing (the queue's ceiling)
+//   db <concurrency> <ops> <offset>: single-row compare-and-set updates through the same Prisma driver
+//                           adapter as the refresh path (the database's ceiling)
+import { Worker } from 'bullmq';
+import { createDb } from '@conduit/db';
+import { createRedis } from '@conduit/jobs';
+
+const [mode, ...rest] = process.argv.slice(2);
+
+if (mode === 'queue') {
+  const [name, concurrency] = rest;
+  const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const worker = new Worker(name!, async () => 'ok', {
+    connection: redis,
+    prefix: process.env.CONDUIT_QUEUE_PREFIX!,
+    concurrency: Number(concurrency),
+    removeOnComplete: { count: 0 },
+  });
+  process.once('SIGTERM', () => void worker.close().then(() => process.exit(0)));
+} else if (mode === 'db') {
+  const [concurrency, ops, offset] = rest.map(Number);
+  const db = createDb({ databaseUrl: process.env.DATABASE_URL!, poolSize: 10 });
+  const ids = (
+    await db.connection.findMany({
+      select: { id: true, version: true },
+      orderBy: { id: 'asc' },
+      skip: offset,
+      take: 20_000,
+    })
+  ).map((r) => ({ ...r }));
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency! }, async () => {
+      while (next < ops!) {
+        const row = ids[next++ % ids.length]!;
+        // The same statement shape as the refresh path's compare-and-set, through the same client.
+        const count = await db.$executeRaw`
+          UPDATE "Connection" SET "lastRefreshError" = NULL, "version" = "version" + 1, "updatedAt" = now()
+          WHERE id = ${row.id}::uuid AND "version" = ${row.version}`;
+        if (count === 1) row.version++;
+      }
+    }),
+  );
+  process.stdout.write(JSON.stringify({ ops, seconds: (performance.now() - started) / 1000 }) + '\n');
+  await db.$disconnect();
+  process.exit(0);
+}

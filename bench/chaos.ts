@@ -1,0 +1,211 @@
+// `npm run chaos [--connections N=10000] [--minutes M=3] [--out file]` (more knobs: bench/chaos/options.ts)
+// The real apps as separate processes (api, scheduler, K workers, sandbox) against a private
+// redis-server and a fresh database, with rotating refresh tokens, short token lifetimes and a
+// fault mix, while workers are SIGKILLed, Redis restarts and webhooks arrive (some twice). Then
+// the faults stop, the system converges, the apps stop, and the invariants are counted. Writes
+// bench/results/chaos.json (or --out); exits 1 on any violation, naming it.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { TokenVault, parseKeyring, type ProviderKey } from '@conduit/core';
+import { createDb } from '@conduit/db';
+import { runFaultPhase, type Timeline } from './chaos/disruptions.ts';
+import { waitForConvergence, type Convergence } from './chaos/convergence.ts';
+import { Fleet } from './chaos/fleet.ts';
+import { finalChecks } from './chaos/invariants.ts';
+import { conduitTimings, parseOptions } from './chaos/options.ts';
+import { PrivateRedis, freePort } from './chaos/private-redis.ts';
+import { notConverged, resultJson, summary, violationsOf, type RunRecord } from './chaos/result.ts';
+import { SandboxControl, trafficOf } from './chaos/sandbox-control.ts';
+import { seedConnections, seededRandom } from './chaos/seed.ts';
+import { failedJobs, stuckJobs, transcriptJobs } from './chaos/stuck-jobs.ts';
+import { WebhookSender } from './chaos/webhook-sender.ts';
+import { databaseUrl, dropDatabase, freshDatabase, machine, startSandboxProcess, stop } from './support.ts';
+
+const o = parseOptions(process.argv.slice(2));
+const dbName = `conduit_chaos_${process.pid}`;
+const prefix = '{chaos}';
+const keySpec = `chaos:${randomBytes(32).toString('base64')}`;
+const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+const goodSecret = (p: ProviderKey) => `sandbox-secret-${p}`;
+const logDir = mkdtempSync(join(tmpdir(), 'conduit-chaos-'));
+const seconds = (from: number) => Number(((Date.now() - from) / 1000).toFixed(1));
+const runStartedAt = new Date();
+
+console.log(
+  `chaos: ${o.connections.toLocaleString()} connections, ${o.minutes} min of faults, ${o.workers} workers, ` +
+    `token lifetimes ${o.ttlMinSeconds}–${o.ttlMaxSeconds} s; logs in ${logDir}`,
+);
+let redis: PrivateRedis | undefined;
+let sandboxProcess: Awaited<ReturnType<typeof startSandboxProcess>> | undefined;
+let fleet: Fleet | undefined;
+const db = createDb({ databaseUrl: databaseUrl(dbName), poolSize: 4 });
+const vault = new TokenVault(parseKeyring(keySpec));
+
+async function cleanUp(keepLogs: boolean): Promise<void> {
+  await fleet?.killAll().catch(() => undefined);
+  if (sandboxProcess) await stop(sandboxProcess.child).catch(() => undefined);
+  await redis?.stop();
+  await db.$disconnect();
+  await dropDatabase(dbName).catch(() => undefined);
+  if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`chaos: ${signal}, stopping everything it started`);
+    void cleanUp(true).finally(() => process.exit(130));
+  });
+}
+
+let violations: string[] = ['the run did not finish'];
+try {
+  redis = await PrivateRedis.start();
+  await freshDatabase(dbName);
+  sandboxProcess = await startSandboxProcess({ CONDUIT_SANDBOX_SEED: String(o.seed) });
+  const sandbox = new SandboxControl(sandboxProcess.url);
+  const apiPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  fleet = new Fleet(
+    {
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      DATABASE_URL: databaseUrl(dbName),
+      REDIS_URL: redis.url,
+      CONDUIT_QUEUE_PREFIX: prefix,
+      CONDUIT_ENCRYPTION_KEYS: keySpec,
+      CONDUIT_SANDBOX_URL: sandboxProcess.url,
+      CONDUIT_API_PORT: String(apiPort),
+      CONDUIT_PUBLIC_URL: apiUrl,
+      CONDUIT_FATHOM_WEBHOOK_SECRET: webhookSecret,
+      CONDUIT_DEMO_USERS: '0',
+      CONDUIT_WORKER_METRICS_PORT: '0',
+      ...conduitTimings(o),
+    },
+    logDir,
+    o.workers,
+  );
+  const t0 = Date.now();
+  const seeded = await seedConnections({ sandbox, db, vault, ...o, seed: o.seed });
+  console.log(`seeded ${seeded.length} grants and connections in ${seconds(t0)} s`);
+  const t1 = Date.now();
+  await fleet.start(apiUrl);
+  console.log(`api, scheduler and ${o.workers} workers ready in ${seconds(t1)} s`);
+
+  const random = seededRandom(o.seed + 1);
+  const targets = seeded.filter((c) => c.provider === 'fathom' && !c.revoked);
+  const sender = new WebhookSender(apiUrl, webhookSecret, sandbox, targets, o.duplicateShare, random);
+  const faultsFrom = Date.now();
+  sender.start(o.webhooksPerSecond);
+  const timeline: Timeline = await runFaultPhase({
+    options: o,
+    fleet,
+    redis,
+    sandbox,
+    seeded,
+    goodSecret,
+  });
+  await sandbox.clearFaults();
+  const faultSeconds = seconds(faultsFrom);
+  const duringFaults = trafficOf(await sandbox.report(false));
+  await sender.stop();
+  console.log(`faults off after ${faultSeconds} s; waiting for the workers restarted last`);
+  await fleet.workersReady(60_000);
+
+  const acceptedIds = [...sender.accepted.keys()];
+  const convergence: Convergence = await waitForConvergence(
+    db,
+    seeded,
+    acceptedIds,
+    o.convergeTimeoutSeconds,
+    (p, s) => console.log(`  converging (${s.toFixed(0)} s): ${JSON.stringify(p)}`),
+  );
+  console.log(
+    convergence.converged
+      ? `converged in ${convergence.seconds.toFixed(1)} s`
+      : `${notConverged(convergence, o.convergeTimeoutSeconds)}: ${JSON.stringify(convergence.last)}`,
+  );
+  const queues = await stuckJobs(
+    redis.url,
+    prefix,
+    Number(conduitTimings(o).CONDUIT_JOB_STALLED_INTERVAL_MS),
+  );
+  await fleet.quiesce();
+
+  const report = await sandbox.report(true);
+  const checks = await finalChecks({
+    db,
+    vault,
+    report,
+    seeded,
+    acceptedIds,
+    duplicatesTakenAsNew: sender.stats.duplicatesTakenAsNew,
+    stuckJobs: queues.stuck,
+    killTimes: fleet.events.map((e) => e.at),
+    runStartedAt,
+  });
+  // Where the fetches of unprocessed webhooks stand, and what failed: Redis still has it all.
+  const lostWebhookJobs = await transcriptJobs(
+    redis.url,
+    prefix,
+    checks.lostWebhookExamples.flatMap((w) =>
+      w.connectionId ? [{ connectionId: w.connectionId, recordingId: w.recordingId }] : [],
+    ),
+  );
+  const failed = await failedJobs(redis.url, prefix);
+
+  const record: RunRecord = {
+    options: o,
+    checks,
+    convergence,
+    queues,
+    timeline: [
+      ...timeline.events,
+      ...fleet.events.map((e) => ({ atMs: e.at - faultsFrom, what: e.what })),
+    ].sort((x, y) => x.atMs - y.atMs),
+    revoked: timeline.revoked,
+    badSecretRefusals: timeline.badSecretRefusals,
+    kills: fleet.kills,
+    redisRestarts: redis.restarts,
+    faultSeconds,
+    totalSeconds: seconds(t0),
+    duringFaults,
+    traffic: trafficOf(report),
+    webhooks: { ...sender.stats, accepted: acceptedIds.length },
+    lostWebhookJobs,
+    failedJobs: failed,
+  };
+  violations = violationsOf(record);
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(
+    o.out,
+    JSON.stringify(
+      {
+        ...resultJson(record, violations),
+        ...machine(),
+        command: ['npm run chaos', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
+          ' ',
+        ),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  for (const line of summary(record)) console.log(line);
+  console.log(`wrote ${o.out}`);
+} catch (err) {
+  violations = [`the run failed: ${err instanceof Error ? err.message : String(err)}`];
+  console.error(err);
+} finally {
+  await cleanUp(violations.length > 0 || o.keepLogs);
+}
+
+if (violations.length > 0) {
+  console.error(`chaos: ${violations.length} violation(s):\n${violations.map((v) => `  - ${v}`).join('\n')}`);
+  console.error(`logs of every app: ${logDir}`);
+  process.exit(1);
+}
+console.log('chaos: every invariant held');
+process.exit(0);

@@ -1,0 +1,209 @@
+// The invariants, counted once the apps have stopped (nothing is refreshing any more): Conduit's
+// database, decrypted with the run's key, against the sandbox's own account of every grant.
+import type { TokenVault } from '@conduit/core';
+import type { Db } from '@conduit/db';
+import type { SandboxReport } from './sandbox-control.ts';
+import type { SeededConnection } from './seed.ts';
+
+export interface Invariants {
+  /** non-revoked connections whose stored refresh token is not the one the sandbox accepts now */
+  lostTokens: number;
+  /** rotated-out refresh tokens presented again (sandbox) */
+  reusedTokens: number;
+  /** a refresh of a grant while another refresh of it was in flight (sandbox) */
+  concurrentRefreshes: number;
+  /** non-revoked connections left in needs_reauth or error */
+  falseNeedsReauth: number;
+  /** revoked grants whose connection is not needs_reauth */
+  missedRevocations: number;
+  /** deliveries answered 2xx that are not in the inbox as processed */
+  lostWebhooks: number;
+  /** transcripts or meetings stored twice, or a redelivery taken as new */
+  duplicateTranscripts: number;
+  stuckJobs: number;
+}
+
+export interface LostToken {
+  connectionId: string;
+  provider: string;
+  grantId: string;
+  status: string;
+  sandboxFamily: string;
+  sandboxLastRefreshAt: string | null;
+  /**
+   * the worker SIGKILL nearest to the sandbox's last successful refresh of the grant, in ms after
+   * it (negative: the sender was already dead when the sandbox processed its request)
+   */
+  nearestKillMs: number | null;
+}
+
+export interface FinalChecks {
+  invariants: Invariants;
+  /** lost tokens whose last rotation at the sandbox was within 1 s of a worker SIGKILL */
+  lostTokensNearSigkill: number;
+  /** connections moved to `error` during the run (the bad-client-secret window) */
+  credentialErrors: number;
+  nonRevokedNotConnected: number;
+  finalStatuses: Record<string, number>;
+  lostTokenExamples: LostToken[];
+  lostWebhookExamples: Array<{
+    deliveryId: string;
+    status: string;
+    error: string | null;
+    receivedAt: string | null;
+    /** the status of the connection the delivery was matched to */
+    connectionStatus: string | null;
+    connectionId: string | null;
+    recordingId: number;
+    /** the work was done (the transcript is stored) but the delivery was never marked processed */
+    transcriptStored: boolean;
+  }>;
+  /** time from a delivery's receipt to its transcript stored, in ms */
+  webhookProcessingMs: { p50: number | null; p99: number | null; max: number | null };
+  sandboxAnomalies: Record<string, number>;
+  anomalyExamples: Record<string, string[]>;
+  transcriptsStored: number;
+}
+
+export async function finalChecks(a: {
+  db: Db;
+  vault: TokenVault;
+  report: SandboxReport;
+  seeded: readonly SeededConnection[];
+  acceptedIds: readonly string[];
+  duplicatesTakenAsNew: number;
+  stuckJobs: number;
+  killTimes: readonly number[];
+  runStartedAt: Date;
+}): Promise<FinalChecks> {
+  const grants = new Map((a.report.grants?.items ?? []).map((g) => [g.grantId, g]));
+  const rows = await a.db.connection.findMany({ select: { id: true, status: true, refreshTokenEnc: true } });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const finalStatuses: Record<string, number> = {};
+  let lostTokens = 0;
+  let lostTokensNearSigkill = 0;
+  let falseNeedsReauth = 0;
+  let missedRevocations = 0;
+  let nonRevokedNotConnected = 0;
+  const lostTokenExamples: LostToken[] = [];
+  for (const c of a.seeded) {
+    const row = byId.get(c.connectionId);
+    const status = row?.status ?? 'missing';
+    finalStatuses[status] = (finalStatuses[status] ?? 0) + 1;
+    if (c.revoked) {
+      if (status !== 'needs_reauth') missedRevocations++;
+      continue;
+    }
+    if (status !== 'connected') nonRevokedNotConnected++;
+    if (status === 'needs_reauth' || status === 'error') falseNeedsReauth++;
+    const grant = grants.get(c.grantId);
+    const stored = row?.refreshTokenEnc ? a.vault.decrypt(row.refreshTokenEnc) : null;
+    if (!grant || grant.refreshToken === null || stored !== grant.refreshToken) {
+      lostTokens++;
+      const refreshedAt = grant?.lastRefreshAt ? Date.parse(grant.lastRefreshAt) : null;
+      const nearest =
+        refreshedAt === null
+          ? undefined
+          : [...a.killTimes].sort((x, y) => Math.abs(x - refreshedAt) - Math.abs(y - refreshedAt))[0];
+      if (nearest !== undefined && refreshedAt !== null && Math.abs(nearest - refreshedAt) <= 1_000) {
+        lostTokensNearSigkill++;
+      }
+      if (lostTokenExamples.length < 20) {
+        lostTokenExamples.push({
+          connectionId: c.connectionId,
+          provider: c.provider,
+          grantId: c.grantId,
+          status,
+          sandboxFamily: grant?.family ?? 'unknown',
+          sandboxLastRefreshAt: grant?.lastRefreshAt ?? null,
+          nearestKillMs: nearest === undefined || refreshedAt === null ? null : nearest - refreshedAt,
+        });
+      }
+    }
+  }
+
+  const deliveries = await a.db.webhookDelivery.findMany({
+    where: { provider: 'fathom', deliveryId: { in: [...a.acceptedIds] } },
+    select: {
+      deliveryId: true,
+      status: true,
+      error: true,
+      receivedAt: true,
+      processedAt: true,
+      connectionId: true,
+      payload: true,
+    },
+  });
+  const delays = deliveries
+    .filter((d) => d.processedAt !== null)
+    .map((d) => d.processedAt!.getTime() - d.receivedAt.getTime())
+    .sort((x, y) => x - y);
+  const pct = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? null;
+  const inbox = new Map(deliveries.map((d) => [d.deliveryId, d]));
+  const unprocessed = a.acceptedIds.filter((id) => inbox.get(id)?.status !== 'processed');
+  const lostWebhookExamples = unprocessed.slice(0, 20).map((id) => {
+    const d = inbox.get(id);
+    return {
+      deliveryId: id,
+      status: d?.status ?? 'missing',
+      error: d?.error ?? null,
+      receivedAt: d?.receivedAt.toISOString() ?? null,
+      connectionStatus: d?.connectionId ? (byId.get(d.connectionId)?.status ?? 'missing') : null,
+      connectionId: d?.connectionId ?? null,
+      recordingId: Number((d?.payload as { recording_id?: unknown } | undefined)?.recording_id ?? 0),
+      transcriptStored: false,
+    };
+  });
+  for (const w of lostWebhookExamples) {
+    if (!w.connectionId) continue;
+    w.transcriptStored =
+      (await a.db.transcript.count({
+        where: { meeting: { connectionId: w.connectionId, recordingId: BigInt(w.recordingId) } },
+      })) > 0;
+  }
+  const [dupes] = await a.db.$queryRawUnsafe<
+    [{ transcripts: number; extraTranscripts: number; extraMeetings: number }]
+  >(`
+    SELECT (SELECT count(*) FROM "Transcript")::int AS transcripts,
+           (SELECT count(*) - count(DISTINCT "meetingId") FROM "Transcript")::int AS "extraTranscripts",
+           (SELECT count(*) - count(DISTINCT ("connectionId", "recordingId")) FROM "Meeting")::int AS "extraMeetings"`);
+  const [{ errors }] = await a.db.$queryRawUnsafe<[{ errors: number }]>(
+    `SELECT count(DISTINCT "connectionId")::int AS errors FROM "ConnectionEvent" WHERE "to" = 'error' AND at >= $1`,
+    a.runStartedAt,
+  );
+
+  const sandboxAnomalies: Record<string, number> = {};
+  const anomalyExamples: Record<string, string[]> = {};
+  for (const [provider, p] of Object.entries(a.report.providers)) {
+    for (const [kind, n] of Object.entries(p.counts)) {
+      if (n === 0) continue;
+      sandboxAnomalies[kind] = (sandboxAnomalies[kind] ?? 0) + n;
+      const list = (anomalyExamples[kind] ??= []);
+      for (const e of p.examples[kind] ?? [])
+        if (list.length < 5) list.push(`${provider} ${e.grantId ?? ''} ${e.at}: ${e.detail}`);
+    }
+  }
+
+  return {
+    invariants: {
+      lostTokens,
+      reusedTokens: sandboxAnomalies.reusedRefreshTokens ?? 0,
+      concurrentRefreshes: sandboxAnomalies.concurrentRefreshes ?? 0,
+      falseNeedsReauth,
+      missedRevocations,
+      lostWebhooks: unprocessed.length,
+      duplicateTranscripts: dupes.extraTranscripts + dupes.extraMeetings + a.duplicatesTakenAsNew,
+      stuckJobs: a.stuckJobs,
+    },
+    lostTokensNearSigkill,
+    credentialErrors: errors,
+    nonRevokedNotConnected,
+    finalStatuses,
+    lostTokenExamples,
+    lostWebhookExamples,
+    webhookProcessingMs: { p50: pct(0.5), p99: pct(0.99), max: delays[delays.length - 1] ?? null },
+    sandboxAnomalies,
+    anomalyExamples,
+    transcriptsStored: dupes.transcripts,
+  };
+}

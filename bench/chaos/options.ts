@@ -1,0 +1,167 @@
+// What one chaos run does, from the command line, and the Conduit timings it runs the apps with.
+import { join } from 'node:path';
+import { REFRESH_PROVIDERS } from '@conduit/jobs';
+import type { ProviderKey } from '@conduit/core';
+
+export interface ChaosOptions {
+  connections: number;
+  /** length of the fault phase */
+  minutes: number;
+  workers: number;
+  killEverySeconds: number;
+  /** access-token lifetimes given to the sandbox's grants, spread evenly over [min, max] */
+  ttlMinSeconds: number;
+  ttlMaxSeconds: number;
+  webhooksPerSecond: number;
+  /** share of deliveries sent twice with the same webhook-id */
+  duplicateShare: number;
+  faults: { rate429: number; retryAfterSeconds: number; rate5xx: number; hangRate: number };
+  revokeShare: number;
+  badSecretProvider: ProviderKey;
+  badSecretSeconds: number;
+  /** how long the system gets to converge once the faults stop */
+  convergeTimeoutSeconds: number;
+  seed: number;
+  out: string;
+  /** keep every app's log even when the run passes */
+  keepLogs: boolean;
+  /** disruptions left out, for control runs that pin a violation on one of them */
+  skip: ReadonlySet<Disruption>;
+  /** `--set NAME=value` (repeatable): app settings overridden, for control runs */
+  overrides: Readonly<Record<string, string>>;
+}
+
+export const DISRUPTIONS = ['sigkill', 'redis-restart', 'bad-secret'] as const;
+export type Disruption = (typeof DISRUPTIONS)[number];
+
+function flag(argv: string[], name: string): string | undefined {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  return argv[i]!.includes('=') ? argv[i]!.slice(argv[i]!.indexOf('=') + 1) : argv[i + 1];
+}
+
+function num(argv: string[], name: string, fallback: number, { min = 0, max = Infinity } = {}): number {
+  const raw = flag(argv, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    console.error(`--${name} must be a number between ${min} and ${max}, got "${raw}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+/**
+ * Token lifetimes scale with the fleet so that, without faults, refreshes stay well inside what
+ * two workers on two cores sustain (~200/s): N / mean lifetime ≈ N / (1.5 × N/100) ≈ 67/s.
+ */
+function defaultTtlMin(connections: number): number {
+  return Math.min(600, Math.max(20, Math.round(connections / 100)));
+}
+
+/**
+ * Fathom syncs run once per interval per connection (a fifth of the fleet): ≤ ~10 a second. The
+ * sync is also what re-queues transcript fetches a Redis restart lost, so convergence waits for one.
+ */
+export function syncIntervalSeconds(connections: number): number {
+  return Math.max(30, Math.round(connections / 50));
+}
+
+export function parseOptions(argv: string[]): ChaosOptions {
+  const connections = Math.round(num(argv, 'connections', 10_000, { min: 10, max: 200_000 }));
+  const minutes = num(argv, 'minutes', 3, { min: 0.1, max: 120 });
+  const ttlMinSeconds = num(argv, 'ttl-min', defaultTtlMin(connections), { min: 20 });
+  const ttlMaxSeconds = num(argv, 'ttl-max', 2 * ttlMinSeconds, { min: ttlMinSeconds });
+  const badSecretProvider = (flag(argv, 'bad-secret-provider') ?? 'discord') as ProviderKey;
+  if (!REFRESH_PROVIDERS.includes(badSecretProvider) || badSecretProvider === 'fathom') {
+    console.error(
+      `--bad-secret-provider must be one of ${REFRESH_PROVIDERS.filter((p) => p !== 'fathom').join(', ')}`,
+    );
+    process.exit(2);
+  }
+  const skip = (flag(argv, 'skip') ?? '').split(',').filter(Boolean);
+  const unknown = skip.filter((d) => !(DISRUPTIONS as readonly string[]).includes(d));
+  if (unknown.length > 0) {
+    console.error(
+      `--skip takes a comma-separated list of ${DISRUPTIONS.join(', ')}; unknown: ${unknown.join(', ')}`,
+    );
+    process.exit(2);
+  }
+  const overrides: Record<string, string> = {};
+  argv.forEach((a, i) => {
+    const pair = a === '--set' ? argv[i + 1] : a.startsWith('--set=') ? a.slice(6) : undefined;
+    if (pair === undefined) return;
+    const eq = pair.indexOf('=');
+    if (!/^[A-Z][A-Z0-9_]*$/.test(pair.slice(0, eq))) {
+      console.error(`--set takes NAME=value (an environment variable of the apps), got "${pair}"`);
+      process.exit(2);
+    }
+    overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
+  });
+  return {
+    connections,
+    minutes,
+    workers: Math.round(num(argv, 'workers', 2, { min: 2, max: 8 })),
+    killEverySeconds: num(argv, 'kill-every', 5, { min: 1 }),
+    ttlMinSeconds,
+    ttlMaxSeconds,
+    webhooksPerSecond: num(argv, 'webhooks-per-second', 5, { min: 0, max: 200 }),
+    duplicateShare: num(argv, 'duplicate-share', 0.1, { max: 1 }),
+    faults: {
+      rate429: num(argv, 'rate-429', 0.2, { max: 1 }),
+      retryAfterSeconds: num(argv, 'retry-after', 1, { min: 1, max: 60 }),
+      rate5xx: num(argv, 'rate-5xx', 0.05, { max: 1 }),
+      hangRate: num(argv, 'hang-rate', 0.02, { max: 1 }),
+    },
+    revokeShare: num(argv, 'revoke-share', 0.01, { max: 0.5 }),
+    badSecretProvider,
+    badSecretSeconds: num(argv, 'bad-secret-seconds', 5, { min: 1 }),
+    convergeTimeoutSeconds: num(
+      argv,
+      'converge-timeout',
+      Math.max(90, ttlMaxSeconds + 60, syncIntervalSeconds(connections) + 60),
+      { min: 10 },
+    ),
+    seed: Math.round(num(argv, 'seed', 42, { max: 2 ** 31 })),
+    out: flag(argv, 'out') ?? join(import.meta.dirname, '..', 'results', 'chaos.json'),
+    keepLogs: argv.includes('--keep-logs'),
+    skip: new Set(skip as Disruption[]),
+    overrides,
+  };
+}
+
+/**
+ * The timings the apps run with: every wait shortened so a minute holds many refresh cycles, but
+ * locks keep room for a starved event loop (two busy cores, eight processes): a job lock that
+ * lapses while its worker is merely slow makes BullMQ run the job twice and, at the second
+ * stall, fail it.
+ */
+export function conduitTimings(o: ChaosOptions): Record<string, string> {
+  return { ...chaosTimings(o), ...o.overrides };
+}
+
+function chaosTimings(o: ChaosOptions): Record<string, string> {
+  return {
+    CONDUIT_REFRESH_BUFFER_SECONDS: '10',
+    CONDUIT_REFRESH_SWEEP_INTERVAL_SECONDS: '2',
+    // well inside the buffer, as in production (120 s of 300 s): a job lost with Redis is queued
+    // again before its token lapses
+    CONDUIT_REFRESH_REQUEUE_AFTER_SECONDS: '4',
+    CONDUIT_LOCK_TTL_MS: '15000',
+    CONDUIT_LOCK_RETRY_DELAY_MS: '500',
+    CONDUIT_HTTP_CONNECT_TIMEOUT_MS: '1000',
+    CONDUIT_HTTP_HEADERS_TIMEOUT_MS: '2000',
+    CONDUIT_HTTP_BODY_TIMEOUT_MS: '2000',
+    CONDUIT_JOB_LOCK_MS: '10000',
+    CONDUIT_JOB_STALLED_INTERVAL_MS: '5000',
+    CONDUIT_RETRY_ATTEMPTS: '3',
+    CONDUIT_RETRY_BASE_MS: '200',
+    CONDUIT_RETRY_MAX_MS: '2000',
+    CONDUIT_RATE_LIMIT_DEFAULT_WAIT_SECONDS: '2',
+    CONDUIT_REFRESH_COOLDOWN_SECONDS: '5',
+    CONDUIT_INVALID_CLIENT_PAUSE_SECONDS: '3',
+    CONDUIT_ERROR_RETRY_INTERVAL_SECONDS: '10',
+    CONDUIT_SYNC_INTERVAL_SECONDS: String(syncIntervalSeconds(o.connections)),
+    CONDUIT_SHUTDOWN_GRACE_SECONDS: '10',
+  };
+}

@@ -1,0 +1,141 @@
+// What a run amounts to: its violations, the JSON written to bench/results/chaos.json, and the
+// summary printed at the end.
+import type { Convergence } from './convergence.ts';
+import type { FinalChecks } from './invariants.ts';
+import { conduitTimings, type ChaosOptions } from './options.ts';
+import type { Traffic } from './sandbox-control.ts';
+import type { JobTrace, QueuePicture } from './stuck-jobs.ts';
+import type { WebhookStats } from './webhook-sender.ts';
+
+export interface RunRecord {
+  options: ChaosOptions;
+  checks: FinalChecks;
+  convergence: Convergence;
+  queues: QueuePicture;
+  /** disruptions and kills, in ms since the fault phase began */
+  timeline: Array<{ atMs: number; what: string }>;
+  revoked: number;
+  badSecretRefusals: number;
+  kills: number;
+  redisRestarts: number;
+  faultSeconds: number;
+  totalSeconds: number;
+  duringFaults: Traffic;
+  traffic: Traffic;
+  webhooks: WebhookStats;
+  lostWebhookJobs: JobTrace[];
+  failedJobs: string[];
+}
+
+export const CREDENTIAL_ERROR_POLICY =
+  'connections that refreshed during the bad-client-secret window go to error (DESIGN: invalid_client → error); ' +
+  "nobody touches them: Conduit's recovery sweep (CONDUIT_ERROR_RETRY_INTERVAL_SECONDS) retries them once the " +
+  'secret is restored, so they must end connected like every other non-revoked connection (else falseNeedsReauth)';
+
+export function notConverged(c: Convergence, timeoutSeconds: number): string {
+  return c.stopped === 'only-permanent-states-left'
+    ? `did not converge: after ${c.seconds.toFixed(0)} s only permanent states were left (no use waiting ${timeoutSeconds} s)`
+    : `did not converge within ${timeoutSeconds} s`;
+}
+
+export function violationsOf(r: RunRecord): string[] {
+  const o = r.options;
+  return [
+    ...Object.entries(r.checks.invariants)
+      .filter(([, n]) => n > 0)
+      .map(([name, n]) => `${name} = ${n}`),
+    ...(r.checks.nonRevokedNotConnected > 0
+      ? [`nonRevokedNotConnected = ${r.checks.nonRevokedNotConnected}`]
+      : []),
+    ...(r.convergence.converged ? [] : [notConverged(r.convergence, o.convergeTimeoutSeconds)]),
+    // A run where nothing happened proves nothing.
+    ...(r.traffic.refreshes === 0 ? ['no refresh reached the sandbox'] : []),
+    ...(r.kills === 0 && !o.skip.has('sigkill')
+      ? ['no worker was killed (the fault phase is shorter than --kill-every)']
+      : []),
+    ...(r.redisRestarts !== (o.skip.has('redis-restart') ? 0 : 1)
+      ? [`the private Redis restarted ${r.redisRestarts} times`]
+      : []),
+    ...(o.webhooksPerSecond > 0 && r.webhooks.accepted === 0 ? ['no webhook delivery was accepted'] : []),
+    ...(o.skip.size > 0 ? [`control run: left out ${[...o.skip].join(', ')}`] : []),
+    ...(Object.keys(o.overrides).length > 0
+      ? [`control run: settings overridden (${Object.keys(o.overrides).join(', ')})`]
+      : []),
+  ];
+}
+
+export function resultJson(r: RunRecord, violations: string[]): Record<string, unknown> {
+  const o = r.options;
+  const c = r.checks;
+  return {
+    passed: violations.length === 0,
+    violations,
+    ...c.invariants,
+    convergenceSeconds: r.convergence.converged ? Number(r.convergence.seconds.toFixed(1)) : null,
+    lostTokensNearSigkill: c.lostTokensNearSigkill,
+    credentialErrors: c.credentialErrors,
+    credentialErrorPolicy: CREDENTIAL_ERROR_POLICY,
+    nonRevokedNotConnected: c.nonRevokedNotConnected,
+    finalStatuses: c.finalStatuses,
+    config: {
+      connections: o.connections,
+      workers: o.workers,
+      tokenLifetimesSeconds: [o.ttlMinSeconds, o.ttlMaxSeconds],
+      timings: conduitTimings(o),
+      seed: o.seed,
+    },
+    faultMix: {
+      tokenEndpoint: o.faults,
+      revokedGrants: r.revoked,
+      revokeShare: o.revokeShare,
+      badClientSecret: {
+        provider: o.badSecretProvider,
+        seconds: o.badSecretSeconds,
+        tokenRequestsRefused: r.badSecretRefusals,
+      },
+      workerSigkillEverySeconds: o.killEverySeconds,
+      redisRestarts: r.redisRestarts,
+      webhooksPerSecond: o.webhooksPerSecond,
+      duplicateShare: o.duplicateShare,
+      skipped: [...o.skip],
+    },
+    durations: {
+      faultPhaseSeconds: r.faultSeconds,
+      convergenceTimeoutSeconds: o.convergeTimeoutSeconds,
+      totalSeconds: r.totalSeconds,
+    },
+    happened: {
+      workerKills: r.kills,
+      webhooks: { ...r.webhooks, processingMs: c.webhookProcessingMs },
+      transcriptsStored: c.transcriptsStored,
+      sandboxTrafficDuringFaults: r.duringFaults,
+      sandboxTraffic: r.traffic,
+      sandboxAnomalies: c.sandboxAnomalies,
+      queuesAtEnd: r.queues.counts,
+      lastConvergencePicture: r.convergence.last,
+      timeline: r.timeline,
+    },
+    lostTokenExamples: c.lostTokenExamples,
+    lostWebhookExamples: c.lostWebhookExamples,
+    lostWebhookJobs: r.lostWebhookJobs,
+    failedJobExamples: r.failedJobs,
+    anomalyExamples: c.anomalyExamples,
+    stuckJobExamples: r.queues.examples,
+  };
+}
+
+export function summary(r: RunRecord): string[] {
+  const inv = r.checks.invariants;
+  const t = r.traffic;
+  return [
+    `invariants: lostTokens ${inv.lostTokens} (${r.checks.lostTokensNearSigkill} within 1 s of a SIGKILL), ` +
+      `reusedTokens ${inv.reusedTokens}, concurrentRefreshes ${inv.concurrentRefreshes}, ` +
+      `falseNeedsReauth ${inv.falseNeedsReauth}, missedRevocations ${inv.missedRevocations}, ` +
+      `lostWebhooks ${inv.lostWebhooks}, duplicateTranscripts ${inv.duplicateTranscripts}, stuckJobs ${inv.stuckJobs}; ` +
+      `convergence ${r.convergence.converged ? `${r.convergence.seconds.toFixed(1)} s` : 'never'}`,
+    `happened: ${t.refreshes} refreshes (${r.duringFaults.refreshes} during the faults; ${t.rateLimited} 429s, ` +
+      `${t.fault5xx} 5xx, ${t.faultHangs} hangs), ${r.kills} worker SIGKILLs, ${r.redisRestarts} Redis restart, ` +
+      `${r.revoked} revocations, ${r.checks.credentialErrors} credential errors, ` +
+      `${r.webhooks.accepted} webhooks accepted (${r.webhooks.duplicatesSent} sent twice)`,
+  ];
+}

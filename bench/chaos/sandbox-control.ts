@@ -1,0 +1,117 @@
+// The few calls the chaos run makes to the sandbox's control API (/_sandbox).
+import type { ProviderKey } from '@conduit/core';
+
+export interface SeededGrant {
+  grantId: string;
+  provider: ProviderKey;
+  accountId: string;
+  email: string;
+  accessToken: string;
+  refreshToken: string | null;
+  expiresIn: number | null;
+}
+
+export interface GrantView {
+  grantId: string;
+  provider: ProviderKey;
+  family: 'active' | 'revoked';
+  /** the one refresh token the sandbox accepts now; null once the family is revoked */
+  refreshToken: string | null;
+  lastRefreshAt: string | null;
+}
+
+export interface ProviderReport {
+  anomalies: number;
+  counts: Record<string, number>;
+  examples: Record<string, Array<{ at: string; grantId?: string; detail: string }>>;
+  revokedFamiliesTotal: number;
+  traffic: Record<string, number>;
+}
+
+export interface SandboxReport {
+  anomalies: number;
+  providers: Record<ProviderKey, ProviderReport>;
+  grants?: { total: number; items: GrantView[] };
+}
+
+export class SandboxControl {
+  constructor(readonly url: string) {}
+
+  private async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.url}/_sandbox${path}`, {
+      method,
+      ...(body !== undefined && {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  /** `count` grants of distinct accounts, named <emailPrefix><n>@chaos.test. */
+  async grants(
+    provider: ProviderKey,
+    count: number,
+    accessTokenTtlSeconds: number,
+    emailPrefix: string,
+  ): Promise<SeededGrant[]> {
+    const { grants } = await this.call<{ grants: SeededGrant[] }>('POST', '/grants', {
+      provider,
+      count,
+      accessTokenTtlSeconds,
+      emailPrefix,
+      emailDomain: 'chaos.test',
+    });
+    return grants;
+  }
+
+  async tokenFaults(rule: {
+    rate429: number;
+    retryAfterSeconds: number;
+    rate5xx: number;
+    hangRate: number;
+  }): Promise<void> {
+    await this.call('POST', '/faults', { provider: '*', endpoint: 'token', ...rule });
+  }
+
+  async clearFaults(): Promise<void> {
+    await this.call('DELETE', '/faults');
+  }
+
+  async revoke(grantIds: string[]): Promise<void> {
+    await this.call('POST', '/grants/revoke', { grantIds });
+  }
+
+  async setClientSecret(provider: ProviderKey, secret: string): Promise<void> {
+    await this.call('POST', `/clients/${provider}/secret`, { secret });
+  }
+
+  /** A meeting that just finished recording for this Fathom grant (its transcript exists in the sandbox). */
+  async record(grantId: string): Promise<{ recording_id: number; created_at: string }> {
+    const { recordings } = await this.call<{
+      recordings: Array<{ recording_id: number; created_at: string }>;
+    }>('POST', '/fathom/recordings', { grantId, count: 1 });
+    return recordings[0]!;
+  }
+
+  report(withGrants: boolean): Promise<SandboxReport> {
+    return this.call('GET', `/report${withGrants ? '?grants=1' : ''}`);
+  }
+}
+
+export type Traffic = ReturnType<typeof trafficOf>;
+
+/** What reached the sandbox, summed over providers. */
+export function trafficOf(report: SandboxReport) {
+  const sum = (key: string) => Object.values(report.providers).reduce((n, p) => n + (p.traffic[key] ?? 0), 0);
+  return {
+    tokenRequests: sum('tokenRequests'),
+    refreshes: sum('refreshes'),
+    rateLimited: sum('rateLimited'),
+    fault5xx: sum('fault5xx'),
+    faultHangs: sum('faultHangs'),
+    apiCalls: sum('apiCalls'),
+  };
+}

@@ -1,0 +1,43 @@
+// `conduit sync <connectionId>`: queues a sync of one connection now, in its provider's sync
+// lane. Deduplicated like every sync: one already waiting is returned, not queued twice.
+import { SYNCED_PROVIDERS, enqueueSync, syncLaneOf, type SyncJobData } from '@conduit/jobs';
+import type { AppContext } from '@conduit/runtime';
+import { CliError, EXIT } from '../errors.ts';
+import type { Output } from '../output.ts';
+import { ensureRedis } from '../reachability.ts';
+
+export const SYNC_LIMIT = { min: 1, max: 100_000 } as const;
+
+export async function syncCommand(
+  ctx: Pick<AppContext, 'connections' | 'queues' | 'redis' | 'config'>,
+  out: Output,
+  connectionId: string,
+  opts: { full?: boolean | undefined; limit?: number | undefined },
+): Promise<number> {
+  const { limit } = opts;
+  await ensureRedis(ctx);
+  const routing = await ctx.connections.routingOf(connectionId);
+  if (!routing) throw new CliError(`no connection has id ${connectionId}.`);
+  if (syncLaneOf(routing.provider) === undefined) {
+    throw new CliError(
+      `connection ${connectionId} is a ${routing.provider} connection; only ${SYNCED_PROVIDERS.join(', ')} connections sync.`,
+    );
+  }
+  const data: SyncJobData = {
+    connectionId,
+    mode: opts.full ? 'full' : 'incremental',
+    ...(limit !== undefined && { limit }),
+    reason: 'manual',
+  };
+  const { jobId, deduplicated } = await enqueueSync(ctx.queues, routing.provider, data);
+  if (deduplicated) {
+    out.line(
+      `A sync of connection ${connectionId} is already queued as job ${jobId}; it was not queued again.`,
+    );
+  } else {
+    out.line(
+      `Queued ${data.mode} sync job ${jobId} for connection ${connectionId}${limit !== undefined ? ` (at most ${limit} meetings)` : ''}.`,
+    );
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,12 @@
+export { runCli, type CliDeps } from './program.ts';
+export { Output, processOutput, type OutputWriters } from './output.ts';
+export { openCliContext } from './context.ts';
+export { CliError, EXIT, usageError } from './errors.ts';
+export * from './commands/status.ts';
+export * from './commands/connections-list.ts';
+export * from './commands/refresh.ts';
+export * from './commands/sync.ts';
+export * from './commands/deactivate-expired.ts';
+export * from './commands/notify-reauth.ts';
+export * from './commands/webhooks-replay.ts';
+export * from './commands/keys-rotate.ts';

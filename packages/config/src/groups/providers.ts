@@ -1,0 +1,121 @@
+import { orOff, text, url } from '../kinds.ts';
+import { optionalVariable } from '../variable.ts';
+import type { EnvReader, Variable } from '../variable.ts';
+
+export const PROVIDER_KEYS = ['fathom', 'spotify', 'google', 'discord', 'github', 'github_app'] as const;
+export type ProviderKey = (typeof PROVIDER_KEYS)[number];
+
+const PROVIDER_NAMES: Record<ProviderKey, string> = {
+  fathom: 'Fathom',
+  spotify: 'Spotify',
+  google: 'Google',
+  discord: 'Discord',
+  github: 'GitHub',
+  github_app: 'GitHub App',
+};
+
+/** `CONDUIT_GITHUB_` and `CONDUIT_GITHUB_APP_`: variables are looked up by full name, never by prefix. */
+export function providerEnvPrefix(key: ProviderKey): string {
+  return `CONDUIT_${key.toUpperCase()}_`;
+}
+
+export const CONDUIT_SANDBOX_URL = optionalVariable({
+  name: 'CONDUIT_SANDBOX_URL',
+  group: 'providers',
+  description:
+    'When set, every provider endpoint is served by the local sandbox at this base URL (per-endpoint overrides below still win). "off" uses the real providers.',
+  schema: orOff(
+    url({ protocols: ['http', 'https'], noun: 'an HTTP URL', example: 'http://127.0.0.1:4000', base: true }),
+  ),
+  development: 'http://127.0.0.1:4000',
+});
+
+function clientVariables(key: ProviderKey) {
+  const prefix = providerEnvPrefix(key);
+  const who = PROVIDER_NAMES[key];
+  const endpoint = (suffix: string, what: string, base = false) =>
+    optionalVariable({
+      name: `${prefix}${suffix}`,
+      group: 'providers',
+      description: `Overrides ${who}'s ${what} (default: the provider catalogue's, or the sandbox's when CONDUIT_SANDBOX_URL is set).`,
+      schema: url({
+        protocols: ['http', 'https'],
+        noun: 'an HTTP URL',
+        example: 'https://provider.example.com/oauth',
+        base,
+      }),
+    });
+  const credentials = `set both ${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET (from ${who}'s developer settings), or neither to disable ${key}`;
+  return {
+    clientId: optionalVariable({
+      name: `${prefix}CLIENT_ID`,
+      group: 'providers',
+      description: `${who} OAuth client id. Without a client id and secret, ${key} is disabled.`,
+      schema: text(`the client id from ${who}'s developer settings`),
+      development: `conduit-${key}`,
+      howToSet: credentials,
+    }),
+    clientSecret: optionalVariable({
+      name: `${prefix}CLIENT_SECRET`,
+      group: 'providers',
+      description: `${who} OAuth client secret.`,
+      schema: text(`the client secret from ${who}'s developer settings`),
+      development: `sandbox-secret-${key}`,
+      howToSet: credentials,
+    }),
+    authorizeUrl: endpoint('AUTHORIZE_URL', 'OAuth authorize endpoint'),
+    tokenUrl: endpoint('TOKEN_URL', 'OAuth token endpoint'),
+    apiBaseUrl: endpoint('API_BASE_URL', 'API base URL', true),
+  };
+}
+
+export const PROVIDER_CLIENT_VARIABLES = Object.fromEntries(
+  PROVIDER_KEYS.map((key) => [key, clientVariables(key)]),
+) as Record<ProviderKey, ReturnType<typeof clientVariables>>;
+
+export const providerVariables: Variable<unknown>[] = [
+  CONDUIT_SANDBOX_URL,
+  ...PROVIDER_KEYS.flatMap((key) => Object.values(PROVIDER_CLIENT_VARIABLES[key])),
+];
+
+interface Endpoints {
+  readonly authorizeUrl: string | undefined;
+  readonly tokenUrl: string | undefined;
+  /** Without a trailing slash. */
+  readonly apiBaseUrl: string | undefined;
+}
+
+/** A provider with no credentials is disabled: it offers no connect flow and its jobs are not run. */
+export type ProviderClientConfig = Endpoints & { readonly key: ProviderKey } & (
+    | { readonly enabled: true; readonly clientId: string; readonly clientSecret: string }
+    | { readonly enabled: false; readonly clientId: undefined; readonly clientSecret: undefined }
+  );
+
+export interface ProvidersConfig {
+  /** Base URL of the local sandbox that serves every provider, when used. */
+  readonly sandboxUrl: string | undefined;
+  readonly clients: { readonly [K in ProviderKey]: ProviderClientConfig };
+}
+
+function readClient(r: EnvReader, key: ProviderKey): ProviderClientConfig {
+  const v = PROVIDER_CLIENT_VARIABLES[key];
+  const clientId = r.read(v.clientId);
+  const clientSecret = r.read(v.clientSecret);
+  const endpoints: Endpoints = {
+    authorizeUrl: r.read(v.authorizeUrl),
+    tokenUrl: r.read(v.tokenUrl),
+    apiBaseUrl: r.read(v.apiBaseUrl),
+  };
+  // Judged on what was set, not on defaults: a real client id with the sandbox's secret only fails later, obscurely.
+  if (r.isSet(v.clientId) && !r.isSet(v.clientSecret)) r.require(v.clientSecret, `${v.clientId.name} is set`);
+  if (r.isSet(v.clientSecret) && !r.isSet(v.clientId)) r.require(v.clientId, `${v.clientSecret.name} is set`);
+  return clientId !== undefined && clientSecret !== undefined
+    ? { key, enabled: true, clientId, clientSecret, ...endpoints }
+    : { key, enabled: false, clientId: undefined, clientSecret: undefined, ...endpoints };
+}
+
+export function readProviders(r: EnvReader): ProvidersConfig {
+  const sandboxUrl = r.read(CONDUIT_SANDBOX_URL);
+  const clients = Object.fromEntries(PROVIDER_KEYS.map((key) => [key, readClient(r, key)]));
+  return { sandboxUrl, clients: clients as ProvidersConfig['clients'] };
+}

@@ -1,0 +1,73 @@
+import { host, integer, jsonObject, port } from '../kinds.ts';
+import { optionalVariable, variable } from '../variable.ts';
+import type { EnvReader } from '../variable.ts';
+
+export const CONDUIT_SANDBOX_HOST = variable({
+  name: 'CONDUIT_SANDBOX_HOST',
+  group: 'sandbox',
+  description: 'Address the provider sandbox listens on.',
+  schema: host('127.0.0.1'),
+  development: '127.0.0.1',
+  production: '127.0.0.1',
+});
+
+export const CONDUIT_SANDBOX_PORT = variable({
+  name: 'CONDUIT_SANDBOX_PORT',
+  group: 'sandbox',
+  description: 'Port the provider sandbox listens on.',
+  schema: port(4000),
+  development: '4000',
+  production: '4000',
+});
+
+export const CONDUIT_SANDBOX_SEED = variable({
+  name: 'CONDUIT_SANDBOX_SEED',
+  group: 'sandbox',
+  description: "Seed of the sandbox's random data and faults, so a run can be repeated exactly.",
+  schema: integer({ min: 0, max: 4_294_967_295, noun: 'a seed', example: 42 }),
+  development: '42',
+  production: '42',
+});
+
+export const CONDUIT_SANDBOX_FAULTS = optionalVariable({
+  name: 'CONDUIT_SANDBOX_FAULTS',
+  group: 'sandbox',
+  description:
+    'Faults the sandbox injects (429s, 5xx, revoked grants…), as a JSON object; the sandbox documents its keys.',
+  schema: jsonObject('{"spotify": {…}}, with the keys apps/sandbox documents'),
+});
+
+export const CONDUIT_DEMO_USERS = variable({
+  name: 'CONDUIT_DEMO_USERS',
+  group: 'sandbox',
+  description: 'How many demo connections `npm start` creates against the sandbox.',
+  schema: integer({ min: 0, max: 100_000, noun: 'a number of users', example: 3 }),
+  development: '3',
+  production: '0',
+});
+
+export const sandboxVariables = [
+  CONDUIT_SANDBOX_HOST,
+  CONDUIT_SANDBOX_PORT,
+  CONDUIT_SANDBOX_SEED,
+  CONDUIT_SANDBOX_FAULTS,
+  CONDUIT_DEMO_USERS,
+];
+
+export interface SandboxConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly seed: number;
+  readonly faults: Readonly<Record<string, unknown>> | undefined;
+  readonly demoUsers: number;
+}
+
+export function readSandbox(r: EnvReader): SandboxConfig {
+  return {
+    host: r.read(CONDUIT_SANDBOX_HOST),
+    port: r.read(CONDUIT_SANDBOX_PORT),
+    seed: r.read(CONDUIT_SANDBOX_SEED),
+    faults: r.read(CONDUIT_SANDBOX_FAULTS),
+    demoUsers: r.read(CONDUIT_DEMO_USERS),
+  };
+}

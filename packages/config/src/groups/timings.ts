@@ -1,0 +1,212 @@
+// Every timing and limit of the refresh and sync machinery. Defaults are the production
+// values; development uses the same ones so what you test is what runs.
+import { integer } from '../kinds.ts';
+import { variable } from '../variable.ts';
+import type { EnvReader, Variable } from '../variable.ts';
+
+// Node timers overflow past 2^31-1 ms (they then fire at once), so timer values stay below it.
+const MAX_TIMER_MS = 2_147_483_647;
+const UNITS = {
+  MS: { noun: 'a number of milliseconds', max: MAX_TIMER_MS },
+  SECONDS: { noun: 'a number of seconds', max: Math.floor(MAX_TIMER_MS / 1000) },
+  HOURS: { noun: 'a number of hours', max: Number.MAX_SAFE_INTEGER },
+  DAYS: { noun: 'a number of days', max: Number.MAX_SAFE_INTEGER },
+} as const;
+
+function timing(name: string, fallback: number, description: string, { min = 1 } = {}): Variable<number> {
+  const unit = Object.entries(UNITS).find(([suffix]) => name.endsWith(`_${suffix}`))?.[1];
+  return variable({
+    name,
+    group: 'timings',
+    description,
+    schema: integer({
+      min,
+      max: unit?.max ?? Number.MAX_SAFE_INTEGER,
+      noun: unit?.noun ?? 'a whole number',
+      example: fallback,
+    }),
+    development: String(fallback),
+    production: String(fallback),
+  });
+}
+
+/** Keyed by the config property: the variable name in camelCase, without CONDUIT_. */
+export const TIMING_VARIABLES = {
+  refreshBufferSeconds: timing(
+    'CONDUIT_REFRESH_BUFFER_SECONDS',
+    300,
+    'Refresh an access token this long before it expires.',
+    { min: 0 },
+  ),
+  refreshSweepIntervalSeconds: timing(
+    'CONDUIT_REFRESH_SWEEP_INTERVAL_SECONDS',
+    60,
+    'How often the scheduler sweeps for connections due a refresh — the safety net behind per-connection jobs.',
+  ),
+  refreshSweepBatchSize: timing(
+    'CONDUIT_REFRESH_SWEEP_BATCH_SIZE',
+    1000,
+    'Most connections one sweep page enqueues.',
+  ),
+  refreshRequeueAfterSeconds: timing(
+    'CONDUIT_REFRESH_REQUEUE_AFTER_SECONDS',
+    120,
+    'A connection a sweep queued for refresh is not queued again for this long, unless it was refreshed meanwhile; then it is, in case its job was lost.',
+  ),
+  refreshTokenWindowDays: timing(
+    'CONDUIT_REFRESH_TOKEN_WINDOW_DAYS',
+    7,
+    'Exercise a refresh token that lapses within this many days, so long-lived refresh tokens never expire unused.',
+    { min: 0 },
+  ),
+  retryAttempts: timing(
+    'CONDUIT_RETRY_ATTEMPTS',
+    3,
+    'Attempts for a transient failure (5xx, timeout, network) before the job gives up; 429 waits do not use attempts.',
+  ),
+  retryBaseMs: timing(
+    'CONDUIT_RETRY_BASE_MS',
+    1000,
+    'First retry delay after a transient failure; doubles per attempt, with jitter.',
+  ),
+  retryMaxMs: timing('CONDUIT_RETRY_MAX_MS', 30_000, 'Longest single retry delay.'),
+  rateLimitDefaultWaitSeconds: timing(
+    'CONDUIT_RATE_LIMIT_DEFAULT_WAIT_SECONDS',
+    60,
+    'Wait after a 429 that carries no Retry-After; the whole provider lane slows down meanwhile.',
+  ),
+  refreshCooldownSeconds: timing(
+    'CONDUIT_REFRESH_COOLDOWN_SECONDS',
+    900,
+    'After a refresh fails transiently, the sweep leaves the connection alone for this long.',
+    { min: 0 },
+  ),
+  transientFailureLimitHours: timing(
+    'CONDUIT_TRANSIENT_FAILURE_LIMIT_HOURS',
+    24,
+    'A connection that has failed only transiently for this long is marked as failed and reported to operators.',
+  ),
+  lockTtlMs: timing(
+    'CONDUIT_LOCK_TTL_MS',
+    60_000,
+    'Lifetime of a per-connection lock in Redis; must exceed the three HTTP timeouts together, so a lock outlives the call it guards.',
+  ),
+  lockRetryDelayMs: timing(
+    'CONDUIT_LOCK_RETRY_DELAY_MS',
+    1000,
+    'Delay before a job that found its connection locked tries again.',
+    {
+      min: 0,
+    },
+  ),
+  httpConnectTimeoutMs: timing(
+    'CONDUIT_HTTP_CONNECT_TIMEOUT_MS',
+    5000,
+    'Provider HTTP: time allowed to open a connection.',
+  ),
+  httpHeadersTimeoutMs: timing(
+    'CONDUIT_HTTP_HEADERS_TIMEOUT_MS',
+    15_000,
+    'Provider HTTP: time allowed for the response headers.',
+  ),
+  httpBodyTimeoutMs: timing(
+    'CONDUIT_HTTP_BODY_TIMEOUT_MS',
+    15_000,
+    'Provider HTTP: longest pause allowed while the body arrives.',
+  ),
+  invalidClientPauseThreshold: timing(
+    'CONDUIT_INVALID_CLIENT_PAUSE_THRESHOLD',
+    3,
+    "After this many invalid_client answers in a row, pause the provider's refresh lane: its credentials are wrong and retrying cannot help.",
+  ),
+  invalidClientPauseSeconds: timing(
+    'CONDUIT_INVALID_CLIENT_PAUSE_SECONDS',
+    300,
+    'How long such a pause lasts before refreshes are tried again.',
+  ),
+  refreshConcurrency: timing(
+    'CONDUIT_REFRESH_CONCURRENCY',
+    10,
+    'Refresh jobs run at once, per provider lane.',
+  ),
+  syncConcurrency: timing('CONDUIT_SYNC_CONCURRENCY', 5, 'Sync jobs run at once per worker.'),
+  syncIntervalSeconds: timing(
+    'CONDUIT_SYNC_INTERVAL_SECONDS',
+    3600,
+    "How often each connection's data is synced.",
+  ),
+  syncOverlapSeconds: timing(
+    'CONDUIT_SYNC_OVERLAP_SECONDS',
+    300,
+    'Each sync re-reads this far back before its cursor, so items that arrived late are not missed.',
+    { min: 0 },
+  ),
+  fathomRequestsPerMinute: timing(
+    'CONDUIT_FATHOM_REQUESTS_PER_MINUTE',
+    60,
+    'Most Fathom API calls per minute, across all workers.',
+  ),
+  notifyPollMs: timing(
+    'CONDUIT_NOTIFY_POLL_MS',
+    1000,
+    'How often the notification outbox is checked for new rows.',
+  ),
+  notifyMaxAttempts: timing(
+    'CONDUIT_NOTIFY_MAX_ATTEMPTS',
+    12,
+    'Delivery attempts of one notification before it is marked dead and shown on the health page; retries back off from 15 s, doubling with jitter up to 2 h apart (about 5 hours in all at the default).',
+  ),
+  notifyTimeoutMs: timing(
+    'CONDUIT_NOTIFY_TIMEOUT_MS',
+    10_000,
+    'Longest one notification delivery may take, from connecting to the end of the answer; a slower receiver counts as a failed attempt.',
+  ),
+  errorRetryIntervalSeconds: timing(
+    'CONDUIT_ERROR_RETRY_INTERVAL_SECONDS',
+    3600,
+    'Connections in error (a bad client secret, a day of transient failures) are tried again this often, so they recover once the cause is fixed.',
+  ),
+  jobLockMs: timing(
+    'CONDUIT_JOB_LOCK_MS',
+    30_000,
+    'How long a worker holds a job before BullMQ may consider it stalled (renewed while the worker lives).',
+  ),
+  stalledIntervalMs: timing(
+    'CONDUIT_JOB_STALLED_INTERVAL_MS',
+    30_000,
+    'How often workers look for jobs whose worker died, and put them back in the queue.',
+  ),
+  shutdownGraceSeconds: timing(
+    'CONDUIT_SHUTDOWN_GRACE_SECONDS',
+    30,
+    'On SIGTERM, how long running jobs and requests get to finish before the process exits.',
+  ),
+} satisfies Record<string, Variable<number>>;
+
+export type TimingsConfig = { readonly [K in keyof typeof TIMING_VARIABLES]: number };
+
+export const timingVariables: Variable<number>[] = Object.values(TIMING_VARIABLES);
+
+export function readTimings(r: EnvReader): TimingsConfig {
+  const t = Object.fromEntries(
+    Object.entries(TIMING_VARIABLES).map(([key, v]) => [key, r.read(v)]),
+  ) as unknown as TimingsConfig;
+  const v = TIMING_VARIABLES;
+  const http = [v.httpConnectTimeoutMs, v.httpHeadersTimeoutMs, v.httpBodyTimeoutMs];
+  if (!r.failed(v.lockTtlMs, ...http)) {
+    const httpTotal = t.httpConnectTimeoutMs + t.httpHeadersTimeoutMs + t.httpBodyTimeoutMs;
+    if (t.lockTtlMs <= httpTotal) {
+      r.problem(
+        v.lockTtlMs,
+        `${t.lockTtlMs} ms does not exceed ${http.map((h) => h.name).join(' + ')} (${httpTotal} ms); a lock must outlive the HTTP call it guards, so raise it above ${httpTotal} (e.g. ${Math.max(60_000, 2 * httpTotal)}) or lower the timeouts`,
+      );
+    }
+  }
+  if (!r.failed(v.retryBaseMs, v.retryMaxMs) && t.retryBaseMs > t.retryMaxMs) {
+    r.problem(
+      v.retryBaseMs,
+      `${t.retryBaseMs} ms is above ${v.retryMaxMs.name} (${t.retryMaxMs} ms); the first retry delay cannot exceed the cap, so lower it or raise the cap`,
+    );
+  }
+  return t;
+}

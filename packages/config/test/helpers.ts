@@ -1,0 +1,30 @@
+import { ConfigError, loadConfig } from '../src/index.ts';
+
+/** The least a production deployment must set. */
+export const PRODUCTION_ENV = {
+  NODE_ENV: 'production',
+  CONDUIT_ENCRYPTION_KEYS: 'k1:3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q2+4=',
+  CONDUIT_LOG_HASH_KEY: 'a-long-random-log-hash-key',
+  CONDUIT_API_KEYS: 'prod-api-key-0123456789',
+  CONDUIT_OPERATORS: 'alice:admin:correct-horse-battery',
+  CONDUIT_PUBLIC_URL: 'https://conduit.example.com',
+  CONDUIT_APP_ORIGIN: 'https://app.example.com',
+} as const;
+
+/** The problem lines loadConfig throws for this environment; fails the test when it loads. */
+export function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env, { isTTY: false });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+export function problemFor(name: string, env: NodeJS.ProcessEnv): string {
+  const lines = problemsOf(env).filter((line) => line.startsWith(`${name}: `));
+  if (lines.length !== 1)
+    throw new Error(`expected one problem for ${name}, got ${JSON.stringify(problemsOf(env))}`);
+  return lines[0] as string;
+}

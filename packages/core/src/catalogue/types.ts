@@ -1,0 +1,98 @@
+// The shape of a provider as data. The refresh path, the token client and the sandbox read
+// these fields; none of them branches on a provider's name.
+
+export const PROVIDER_KEYS = ['fathom', 'spotify', 'google', 'discord', 'github', 'github_app'] as const;
+export type ProviderKey = (typeof PROVIDER_KEYS)[number];
+
+export function isProviderKey(value: string): value is ProviderKey {
+  return (PROVIDER_KEYS as readonly string[]).includes(value);
+}
+
+/** How the client authenticates at the token endpoint. */
+export type ClientAuthStyle = 'basic' | 'body';
+
+/** Normalised token-endpoint error kinds (RFC 6749 §5.2 and providers' own codes). */
+export type TokenErrorKind = 'invalid_grant' | 'invalid_client' | 'rejected';
+
+/** Where a provider says how long to wait after a rate limit. The longest indicated wait wins. */
+export type RateLimitSignal =
+  /** `Retry-After`: delta-seconds or an HTTP-date */
+  | 'retry-after'
+  /** `RateLimit-Reset`: seconds until the window resets (IETF draft, Fathom) */
+  | 'ratelimit-reset-seconds'
+  /** `X-RateLimit-Reset-After`: float seconds (Discord) */
+  | 'x-ratelimit-reset-after-seconds'
+  /** `X-RateLimit-Reset`: epoch seconds, possibly fractional (Discord, GitHub) */
+  | 'x-ratelimit-reset-epoch'
+  /** JSON body `retry_after`: float seconds (Discord) */
+  | 'json-retry_after';
+
+export interface RateLimitSpec {
+  signals: readonly RateLimitSignal[];
+  /** A 403 that is really a rate limit: GitHub answers 403 with `x-ratelimit-remaining: 0`. */
+  forbiddenIsRateLimitWhenRemainingZero: boolean;
+  /** Google answers 403 with `errors[].reason` of these for quota exhaustion. */
+  forbiddenRateLimitReasons: readonly string[];
+  /** Documented per-account API budget, where there is one (Fathom: 60 per 60 s). */
+  accountBudget?: { requests: number; windowSeconds: number };
+}
+
+export type RefreshTokenLifetime =
+  /** refresh tokens never lapse by time (they may still be revoked) */
+  | { kind: 'none' }
+  /** lapse a fixed time after the original consent; refreshing does not extend (Spotify) */
+  | { kind: 'absolute_from_consent'; seconds: number }
+  /** die after this long unused; refreshing extends (Google: 6 months unused) */
+  | { kind: 'inactivity'; seconds: number }
+  /** the token response says (`refresh_token_expires_in`, GitHub Apps) */
+  | { kind: 'from_response'; typicalSeconds: number };
+
+export type RefreshSpec =
+  /** tokens that never expire and cannot be refreshed (GitHub OAuth apps, PATs) */
+  | { kind: 'none' }
+  | {
+      kind: 'refresh_token';
+      /** always: every refresh returns a new refresh token and retires the old one;
+       *  sometimes: a refresh may or may not return one (keep the old one when absent);
+       *  never: the refresh token stays the same forever */
+      rotation: 'always' | 'sometimes' | 'never';
+      refreshTokenLifetime: RefreshTokenLifetime;
+    };
+
+export interface EndpointSet {
+  authorizeUrl: string;
+  tokenUrl: string;
+  apiBaseUrl: string;
+}
+
+export interface ProviderSpec {
+  key: ProviderKey;
+  displayName: string;
+  /** Real endpoints: production defaults, each overridable by configuration. */
+  endpoints: EndpointSet;
+  /** The same endpoints inside the local sandbox, relative to its base URL. */
+  sandboxPaths: EndpointSet;
+  /** What Conduit sends at the token endpoint. */
+  clientAuth: ClientAuthStyle;
+  /** What the real server accepts (the sandbox enforces this). */
+  acceptedClientAuth: readonly ClientAuthStyle[];
+  pkce: boolean;
+  refresh: RefreshSpec;
+  /** Typical access-token lifetime; the client always reads `expires_in`. null: never expires. */
+  accessTokenLifetimeSeconds: number | null;
+  scopes: {
+    default: readonly string[];
+    /** Products sharing one OAuth client (Google: YouTube, Gmail, Calendar). */
+    products?: Readonly<Record<string, { scopes: readonly string[]; apiBaseUrl?: string }>>;
+    separator: ' ' | ',';
+  };
+  /** Extra authorize parameters the provider needs (Google: offline access). */
+  authorizeParams: Readonly<Record<string, string>>;
+  tokenErrors: {
+    /** GitHub reports token-endpoint errors with HTTP 200 and an `error` field. */
+    errorsWithHttp200: boolean;
+    /** Provider-specific error codes mapped to their meaning; RFC 6749 codes are built in. */
+    codes: Readonly<Record<string, TokenErrorKind>>;
+  };
+  rateLimit: RateLimitSpec;
+}

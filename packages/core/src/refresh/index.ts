@@ -1,0 +1,5 @@
+export { decideRefresh } from './decide.ts';
+export type { RefreshAction, RefreshContext, RefreshDecision } from './decide.ts';
+export { DEFAULT_RETRY_POLICY, backoffDelay, defineRetryPolicy } from './policy.ts';
+export type { RetryPolicy } from './policy.ts';
+export type { TokenEndpointOutcome, TokenEndpointOutcomeKind } from './outcome.ts';

@@ -1,0 +1,159 @@
+// A fresh OAuth grant becomes a connection: created, or — for the same owner and provider —
+// the existing connection gets the new tokens and goes back to `connected` (cause `reconnected`,
+// same id, event written). And the user's way out: disconnect, which wipes the tokens.
+import { assertTransition, type ProviderKey } from '@conduit/core';
+import { Prisma, type PrismaClient } from './generated/client.ts';
+import { notificationPayload, SAFE_CONNECTION_FIELDS, type SafeConnection } from './connections.ts';
+import { changeStatus, StaleVersionError } from './status-change.ts';
+
+export interface GrantInput {
+  ownerId: string;
+  teamId: string | null;
+  provider: ProviderKey;
+  externalAccountId: string | null;
+  externalEmail: string | null;
+  accessTokenEnc: string;
+  refreshTokenEnc: string | null;
+  tokenExpiresAt: Date | null;
+  refreshTokenExpiresAt: Date | null;
+  scopes: string[];
+}
+
+export interface StoredGrant {
+  connectionId: string;
+  created: boolean;
+  /** the status before; null for a new connection */
+  previousStatus: SafeConnection['status'] | null;
+}
+
+const ATTEMPTS = 3;
+
+/** Creates the connection or reconnects the owner's existing one for this provider. */
+export async function storeGrant(db: PrismaClient, input: GrantInput, now: Date): Promise<StoredGrant> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.$transaction((tx) => storeOnce(tx, input, now));
+    } catch (err) {
+      // A concurrent callback for the same owner created it, or a refresh wrote in between: read again.
+      const retryable = err instanceof StaleVersionError || isUniqueViolation(err);
+      if (!retryable || attempt >= ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function storeOnce(tx: Prisma.TransactionClient, input: GrantInput, now: Date): Promise<StoredGrant> {
+  const tokens = {
+    accessTokenEnc: input.accessTokenEnc,
+    refreshTokenEnc: input.refreshTokenEnc,
+    tokenExpiresAt: input.tokenExpiresAt,
+    refreshTokenExpiresAt: input.refreshTokenExpiresAt,
+    scopes: input.scopes,
+    lastRefreshAt: now,
+    lastRefreshError: null,
+    failureCount: 0,
+    failingSince: null,
+    refreshNotBefore: null,
+  };
+  const existing = await tx.connection.findUnique({
+    where: { ownerId_provider: { ownerId: input.ownerId, provider: input.provider } },
+  });
+  if (!existing) {
+    const identity = {
+      teamId: input.teamId,
+      externalAccountId: input.externalAccountId,
+      externalEmail: input.externalEmail,
+    };
+    const { event } = assertTransition(null, 'connected', { kind: 'reconnected' }, now);
+    const reason = event?.reason ?? 'connected through an OAuth grant';
+    const created = await tx.connection.create({
+      data: {
+        ownerId: input.ownerId,
+        provider: input.provider,
+        ...identity,
+        ...tokens,
+        status: 'connected',
+        statusReason: reason,
+        statusChangedAt: now,
+      },
+      select: { id: true },
+    });
+    await tx.connectionEvent.create({
+      data: { connectionId: created.id, from: null, to: 'connected', reason, at: now },
+    });
+    return { connectionId: created.id, created: true, previousStatus: null };
+  }
+  const accountChanged =
+    existing.externalAccountId !== null &&
+    input.externalAccountId !== null &&
+    existing.externalAccountId !== input.externalAccountId;
+  // Another account's data has its own cursors: the next sync starts from the beginning.
+  if (accountChanged) await tx.syncState.deleteMany({ where: { connectionId: existing.id } });
+  await changeStatus(tx, {
+    connectionId: existing.id,
+    provider: existing.provider,
+    from: existing.status,
+    to: 'connected',
+    cause: { kind: 'reconnected' },
+    at: now,
+    expectedVersion: existing.version,
+    // What the new grant does not say (no team given, an account not identifiable yet) stays as known.
+    data: {
+      ...tokens,
+      teamId: input.teamId ?? existing.teamId,
+      externalAccountId: input.externalAccountId ?? existing.externalAccountId,
+      externalEmail: input.externalEmail ?? existing.externalEmail,
+    },
+    ...(existing.status !== 'connected' && {
+      notify: [
+        {
+          type: 'connection.recovered',
+          payload: notificationPayload(existing, { from: existing.status, reconnected: true }),
+        },
+      ],
+    }),
+  });
+  return { connectionId: existing.id, created: false, previousStatus: existing.status };
+}
+
+/**
+ * The user disconnects: tokens are wiped and the status becomes `disconnected` with its event.
+ * Idempotent; null when there is no such connection. Retries when a refresh wrote meanwhile
+ * (whose own compare-and-set then loses, so no token survives the wipe).
+ */
+export async function disconnectConnection(
+  db: PrismaClient,
+  id: string,
+  now: Date,
+): Promise<SafeConnection | null> {
+  for (let attempt = 1; ; attempt++) {
+    const conn = await db.connection.findUnique({ where: { id } });
+    if (!conn) return null;
+    try {
+      await db.$transaction((tx) =>
+        changeStatus(tx, {
+          connectionId: conn.id,
+          provider: conn.provider,
+          from: conn.status,
+          to: 'disconnected',
+          cause: { kind: 'disconnected_by_user' },
+          at: now,
+          expectedVersion: conn.version,
+          data: {
+            accessTokenEnc: null,
+            refreshTokenEnc: null,
+            tokenExpiresAt: null,
+            refreshTokenExpiresAt: null,
+            refreshNotBefore: null,
+          },
+        }),
+      );
+      return db.connection.findUnique({ where: { id }, select: SAFE_CONNECTION_FIELDS });
+    } catch (err) {
+      if (!(err instanceof StaleVersionError) || attempt >= ATTEMPTS) throw err;
+    }
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+}

@@ -1,0 +1,13 @@
+export * from './client.ts';
+export * from './connections.ts';
+export * from './status-change.ts';
+export * from './oauth-states.ts';
+export * from './connection-grants.ts';
+export * from './meetings.ts';
+export * from './sync.ts';
+export * from './webhook-deliveries.ts';
+export * from './notifications.ts';
+export * from './maintenance.ts';
+export type { Prisma } from './generated/client.ts';
+export type * from './generated/client.ts';
+export * from './health.ts';

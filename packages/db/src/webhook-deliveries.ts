@@ -1,0 +1,87 @@
+// The webhook inbox: every verified delivery is stored before it is acknowledged, keyed by the
+// sender's delivery id, so a redelivery is recognised and never processed twice.
+import type { ProviderKey } from '@conduit/core';
+import type { PrismaClient, WebhookDelivery, WebhookStatus } from './generated/client.ts';
+
+export interface NewDelivery {
+  provider: ProviderKey;
+  deliveryId: string;
+  sentAt: Date;
+  payload: unknown;
+  connectionId: string | null;
+  status: Extract<WebhookStatus, 'received' | 'unmatched'>;
+}
+
+export type RecordedDelivery =
+  | { stored: true; delivery: Pick<WebhookDelivery, 'id' | 'status' | 'connectionId'> }
+  /** the same delivery id was stored before: this is a redelivery */
+  | { stored: false; delivery: Pick<WebhookDelivery, 'id' | 'status' | 'connectionId'> };
+
+export class WebhookDeliveryRepository {
+  constructor(private readonly db: PrismaClient) {}
+
+  /**
+   * Stores the delivery unless its id is known; either way returns the stored row. One statement
+   * (insert, or read the existing row) on the webhook's hot path.
+   */
+  async record(input: NewDelivery, now: Date): Promise<RecordedDelivery> {
+    const rows = await this.db.$queryRaw<
+      Array<Pick<WebhookDelivery, 'id' | 'status' | 'connectionId'> & { stored: boolean }>
+    >`
+      WITH inserted AS (
+        INSERT INTO "WebhookDelivery" (id, provider, "deliveryId", "sentAt", "receivedAt", payload, "connectionId", status)
+        VALUES (gen_random_uuid(), ${input.provider}::"Provider", ${input.deliveryId}, ${input.sentAt}, ${now},
+                ${JSON.stringify(input.payload)}::jsonb, ${input.connectionId}::uuid, ${input.status}::"WebhookStatus")
+        ON CONFLICT (provider, "deliveryId") DO NOTHING
+        RETURNING id, status, "connectionId", true AS stored
+      )
+      SELECT * FROM inserted
+      UNION ALL
+      SELECT id, status, "connectionId", false AS stored FROM "WebhookDelivery"
+      WHERE provider = ${input.provider}::"Provider" AND "deliveryId" = ${input.deliveryId}
+        AND NOT EXISTS (SELECT 1 FROM inserted)`;
+    const row = rows[0];
+    if (!row) throw new Error(`webhook delivery ${input.deliveryId} was neither stored nor found`);
+    const { stored, ...delivery } = row;
+    return { stored, delivery };
+  }
+
+  /** The account a delivery belongs to, by the email the provider names (connected ones first). */
+  async matchByEmail(provider: ProviderKey, email: string): Promise<{ id: string } | null> {
+    const rows = await this.db.$queryRaw<Array<{ id: string; status: string }>>`
+      SELECT id, status FROM "Connection"
+      WHERE provider = ${provider}::"Provider" AND "externalEmail" = ${email.trim().toLowerCase()}
+      ORDER BY "statusChangedAt" DESC`;
+    const pick = rows.find((r) => r.status === 'connected' || r.status === 'token_expired') ?? rows[0];
+    return pick ? { id: pick.id } : null;
+  }
+
+  /** The newest stored delivery for a recording of this connection (its payload is the Meeting). */
+  latestForRecording(connectionId: string, recordingId: number): Promise<WebhookDelivery | null> {
+    return this.db.webhookDelivery.findFirst({
+      where: { connectionId, payload: { path: ['recording_id'], equals: recordingId } },
+      orderBy: { receivedAt: 'desc' },
+    });
+  }
+
+  /** Every delivery about this recording that was waiting is now done. */
+  async markProcessed(connectionId: string, recordingId: number, now: Date): Promise<number> {
+    const { count } = await this.db.webhookDelivery.updateMany({
+      where: {
+        connectionId,
+        status: { in: ['received', 'failed'] },
+        payload: { path: ['recording_id'], equals: recordingId },
+      },
+      data: { status: 'processed', processedAt: now, error: null, attempts: { increment: 1 } },
+    });
+    return count;
+  }
+
+  async markFailed(connectionId: string, recordingId: number, error: string): Promise<number> {
+    const { count } = await this.db.webhookDelivery.updateMany({
+      where: { connectionId, status: 'received', payload: { path: ['recording_id'], equals: recordingId } },
+      data: { status: 'failed', error, attempts: { increment: 1 } },
+    });
+    return count;
+  }
+}

@@ -1,0 +1,157 @@
+// Queue names, typed payloads and the one place queues are built. Payloads carry ids and a
+// reason only, never a token (DESIGN rule 1). Each refreshing provider has its own lane, so a
+// 429 storm at one provider never delays another (rule 6).
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { PROVIDER_KEYS, PROVIDERS, type ProviderKey } from '@conduit/core';
+
+/**
+ * sweep: the access token is due; proactive: the refresh token would lapse; manual: an operator
+ * asked; recovery: a connection in `error` is tried again (e.g. after its client secret was fixed).
+ */
+export type RefreshReason = 'sweep' | 'proactive' | 'manual' | 'retry' | 'recovery';
+
+export interface RefreshJobData {
+  connectionId: string;
+  reason: RefreshReason;
+  /** transient attempts already used (rate limits and busy locks never count) */
+  attempt?: number;
+}
+
+export type SyncMode = 'incremental' | 'full';
+
+export interface SyncJobData {
+  connectionId: string;
+  mode: SyncMode;
+  /** stop after this many meetings (manual syncs may ask for fewer) */
+  limit?: number;
+  reason: 'sweep' | 'manual' | 'connected';
+}
+
+export interface TranscriptJobData {
+  connectionId: string;
+  /** Fathom's recording_id */
+  recordingId: number;
+  /** the webhook delivery that asked for it, if any */
+  deliveryId?: string;
+}
+
+export interface NotifyJobData {
+  notificationId: string;
+}
+
+export type SweepName = 'refresh-sweep' | 'lapse-sweep' | 'sync-sweep' | 'recovery-sweep' | 'cleanup';
+
+export interface SweepJobData {
+  sweep: SweepName;
+}
+
+/** Providers whose tokens expire and can be refreshed: each gets a refresh lane. */
+export const REFRESH_PROVIDERS: readonly ProviderKey[] = PROVIDER_KEYS.filter(
+  (k) => PROVIDERS[k].refresh.kind === 'refresh_token',
+);
+
+export const QUEUE_NAMES = {
+  refresh: (provider: ProviderKey) => `refresh-${provider}`,
+  sweeps: 'sweeps',
+  syncFathom: 'sync-fathom',
+  transcripts: 'transcripts',
+  notify: 'notify',
+} as const;
+
+export const QUEUE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    REFRESH_PROVIDERS.map((p) => [
+      QUEUE_NAMES.refresh(p),
+      `Token refreshes for ${PROVIDERS[p].displayName}: one job per due connection, deduplicated by connection id.`,
+    ]),
+  ),
+  [QUEUE_NAMES.sweeps]:
+    'Scheduler sweeps (Job Schedulers): due refreshes, lapsing refresh tokens, hourly syncs, cleanup.',
+  [QUEUE_NAMES.syncFathom]:
+    'Fathom meeting syncs: one per user at a time, incremental from the stored cursor.',
+  [QUEUE_NAMES.transcripts]: 'Fathom transcript and summary fetches, triggered by syncs and webhooks.',
+  [QUEUE_NAMES.notify]:
+    'Outbound notifications to the embedding app (signed webhooks), drained from the outbox.',
+};
+
+/** Failures that are not classified outcomes (a bug, Postgres down) retry with BullMQ's own backoff. */
+const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 3_600, count: 1_000 },
+  removeOnFail: { age: 7 * 86_400, count: 10_000 },
+};
+
+export interface QueuesOptions {
+  connection: ConnectionOptions;
+  /** hash-tagged key prefix, e.g. `{conduit}`, so every key lands in one Redis Cluster slot */
+  prefix: string;
+}
+
+export class Queues {
+  private readonly cache = new Map<string, Queue>();
+
+  constructor(private readonly options: QueuesOptions) {}
+
+  get prefix(): string {
+    return this.options.prefix;
+  }
+
+  get(name: string): Queue {
+    let q = this.cache.get(name);
+    if (!q) {
+      q = new Queue(name, {
+        connection: this.options.connection,
+        prefix: this.options.prefix,
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      });
+      this.cache.set(name, q);
+    }
+    return q;
+  }
+
+  refresh(provider: ProviderKey): Queue<RefreshJobData> {
+    return this.get(QUEUE_NAMES.refresh(provider)) as Queue<RefreshJobData>;
+  }
+
+  /** Every Conduit queue, for Bull Board and metrics. */
+  all(): Queue[] {
+    return Object.keys(QUEUE_DESCRIPTIONS).map((name) => this.get(name));
+  }
+
+  /** One queued refresh per connection at a time: a second add while one is pending is a no-op. */
+  async enqueueRefresh(provider: ProviderKey, connectionId: string, reason: RefreshReason): Promise<void> {
+    await this.refresh(provider).add('refresh', { connectionId, reason }, refreshJobOptions(connectionId));
+  }
+
+  async enqueueRefreshBulk(
+    jobs: ReadonlyArray<{ provider: ProviderKey; connectionId: string; reason: RefreshReason }>,
+  ) {
+    const byProvider = new Map<ProviderKey, (typeof jobs)[number][]>();
+    for (const j of jobs) {
+      const list = byProvider.get(j.provider) ?? [];
+      list.push(j);
+      byProvider.set(j.provider, list);
+    }
+    await Promise.all(
+      [...byProvider].map(([provider, list]) =>
+        this.refresh(provider).addBulk(
+          list.map((j) => ({
+            name: 'refresh',
+            data: { connectionId: j.connectionId, reason: j.reason },
+            opts: refreshJobOptions(j.connectionId),
+          })),
+        ),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.cache.values()].map((q) => q.close()));
+    this.cache.clear();
+  }
+}
+
+function refreshJobOptions(connectionId: string): JobsOptions {
+  return { deduplication: { id: `refresh:${connectionId}` } };
+}

@@ -1,0 +1,65 @@
+import type { Logger } from 'pino';
+import type { ProviderKey, RetryPolicy, TokenEndpointOutcome, TokenVault } from '@conduit/core';
+import type { ConnectionRepository } from '@conduit/db';
+import type { Redis } from 'ioredis';
+import type { RedisLocks } from '../lock.ts';
+import type { ProviderGate } from '../provider-gate.ts';
+
+/** The token endpoint as the refresh path sees it (implemented by @conduit/providers' TokenClient). */
+export interface TokenRefresher {
+  refresh(
+    provider: ProviderKey,
+    refreshToken: string,
+    opts?: { signal?: AbortSignal },
+  ): Promise<TokenEndpointOutcome>;
+}
+
+export interface RefreshSettings {
+  /** refresh when the access token expires within this (default 5 min) */
+  bufferMs: number;
+  /** how long a connection lock lives; must outlive the token request it guards */
+  lockTtlMs: number;
+  /** invalid_client answers within `invalidClientWindowMs` before the lane is paused */
+  invalidClientPauseThreshold: number;
+  /** how long the lane stays paused after repeated invalid_client */
+  invalidClientPauseMs: number;
+  /** refresh tokens lapsing within this are exercised ahead of time (default 7 days) */
+  refreshTokenWindowMs: number;
+}
+
+export type RefreshOutcomeLabel =
+  | 'refreshed'
+  | 'fresh'
+  | 'busy'
+  | 'gated'
+  | 'skipped'
+  | 'lost_race'
+  | 'rate_limited'
+  | 'retry'
+  | 'gave_up'
+  | 'needs_reauth'
+  | 'error';
+
+export interface RefreshObserver {
+  /** one call per refreshConnection, for metrics */
+  onOutcome?(provider: ProviderKey, outcome: RefreshOutcomeLabel, durationMs: number): void;
+  onLockContention?(provider: ProviderKey): void;
+}
+
+export interface RefreshDeps {
+  connections: ConnectionRepository;
+  vault: TokenVault;
+  tokens: TokenRefresher;
+  locks: RedisLocks;
+  gate: ProviderGate;
+  redis: Redis;
+  /** key prefix for counters, e.g. `{conduit}` */
+  keyPrefix: string;
+  policy: RetryPolicy;
+  settings: RefreshSettings;
+  logger: Logger;
+  hashOwner: (ownerId: string) => string;
+  observer?: RefreshObserver;
+  now?: () => Date;
+  random?: () => number;
+}

@@ -1,0 +1,2 @@
+export * from './refresh-stats.ts';
+export * from './queue-depths.ts';

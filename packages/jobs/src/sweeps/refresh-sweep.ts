@@ -1,0 +1,68 @@
+// The safety net of DESIGN rule 5: every interval, enqueue a refresh for each connection whose
+// access token expires within the buffer plus one interval (so nothing lapses between two
+// sweeps), selected by index with keyset pagination and enqueued in bulk.
+// A sweep claims what it queues (Connection.refreshQueuedAt), so the next sweeps leave a queued
+// connection alone instead of re-adding it to Redis every interval; after `requeueAfterMs` it is
+// queued again, in case the job was lost (a Redis that kept nothing). Queue deduplication still
+// keeps it to one job per connection, and the claim keeps several schedulers from racing.
+import type { ConnectionRepository, DueCursor } from '@conduit/db';
+import type { Queues } from '../queues.ts';
+
+export interface RefreshSweepSettings {
+  bufferMs: number;
+  intervalMs: number;
+  batchSize: number;
+  /** a connection queued this long ago without being refreshed is queued again */
+  requeueAfterMs: number;
+}
+
+export interface SweepReport {
+  selected: number;
+  enqueued: number;
+  /** skipped because their cooldown (retries exhausted) has not ended */
+  coolingDown: number;
+  /** skipped because a recent sweep already queued them */
+  alreadyQueued: number;
+  batches: number;
+}
+
+export async function runRefreshSweep(
+  deps: { connections: ConnectionRepository; queues: Queues },
+  settings: RefreshSweepSettings,
+  now: Date = new Date(),
+): Promise<SweepReport> {
+  const dueBefore = new Date(now.getTime() + settings.bufferMs + settings.intervalMs);
+  const requeueBefore = new Date(now.getTime() - settings.requeueAfterMs);
+  const report: SweepReport = { selected: 0, enqueued: 0, coolingDown: 0, alreadyQueued: 0, batches: 0 };
+  for (const status of ['connected', 'token_expired'] as const) {
+    let after: DueCursor | undefined;
+    for (;;) {
+      const rows = await deps.connections.listDueForRefresh({
+        status,
+        dueBefore,
+        after,
+        limit: settings.batchSize,
+      });
+      if (rows.length === 0) break;
+      report.batches++;
+      report.selected += rows.length;
+      const ready = rows.filter((r) => !r.refreshNotBefore || r.refreshNotBefore <= now);
+      report.coolingDown += rows.length - ready.length;
+      const unqueued = ready.filter((r) => !r.refreshQueuedAt || r.refreshQueuedAt < requeueBefore);
+      report.alreadyQueued += ready.length - unqueued.length;
+      const claimed = await deps.connections.claimForRefresh(
+        unqueued.map((r) => r.id),
+        now,
+        requeueBefore,
+      );
+      await deps.queues.enqueueRefreshBulk(
+        claimed.map((r) => ({ provider: r.provider, connectionId: r.id, reason: 'sweep' as const })),
+      );
+      report.enqueued += claimed.length;
+      const last = rows[rows.length - 1]!;
+      after = { tokenExpiresAt: last.tokenExpiresAt!, id: last.id };
+      if (rows.length < settings.batchSize) break;
+    }
+  }
+  return report;
+}

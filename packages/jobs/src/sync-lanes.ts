@@ -1,0 +1,90 @@
+// Which providers have data to sync, and the queue each one's syncs run in. Data, so the API,
+// the sweep and the CLI never branch on a provider's name.
+import { randomUUID } from 'node:crypto';
+import type { ProviderKey } from '@conduit/core';
+import { QUEUE_NAMES, type Queues, type SyncJobData, type TranscriptJobData } from './queues.ts';
+
+export const SYNC_LANES: Readonly<Partial<Record<ProviderKey, string>>> = {
+  fathom: QUEUE_NAMES.syncFathom,
+};
+
+export function syncLaneOf(provider: ProviderKey): string | undefined {
+  return SYNC_LANES[provider];
+}
+
+export const SYNCED_PROVIDERS = Object.keys(SYNC_LANES) as ProviderKey[];
+
+export interface EnqueuedSync {
+  jobId: string;
+  /** a sync of this connection was already queued or running: that job is returned instead */
+  deduplicated: boolean;
+}
+
+export function syncDedupeId(connectionId: string): string {
+  return `sync:${connectionId}`;
+}
+
+export function transcriptDedupeId(connectionId: string, recordingId: number): string {
+  return `transcript:${connectionId}:${recordingId}`;
+}
+
+/** One queued sync per connection at a time: a second request returns the pending job. */
+export async function enqueueSync(
+  queues: Queues,
+  provider: ProviderKey,
+  data: SyncJobData,
+  opts: { delayMs?: number } = {},
+): Promise<EnqueuedSync> {
+  const lane = syncLaneOf(provider);
+  if (lane === undefined)
+    throw new Error(
+      `provider "${provider}" has no sync lane; synced providers: ${SYNCED_PROVIDERS.join(', ')}`,
+    );
+  const jobId = randomUUID();
+  const job = await queues.get(lane).add('sync', data, {
+    jobId,
+    deduplication: { id: syncDedupeId(data.connectionId) },
+    ...(opts.delayMs !== undefined && opts.delayMs > 0 && { delay: Math.round(opts.delayMs) }),
+  });
+  return { jobId: job.id ?? jobId, deduplicated: job.id !== undefined && job.id !== jobId };
+}
+
+export async function enqueueSyncBulk(
+  queues: Queues,
+  provider: ProviderKey,
+  items: ReadonlyArray<{ data: SyncJobData; delayMs: number }>,
+): Promise<void> {
+  const lane = syncLaneOf(provider);
+  if (lane === undefined || items.length === 0) return;
+  await queues.get(lane).addBulk(
+    items.map((i) => ({
+      name: 'sync',
+      data: i.data,
+      opts: {
+        deduplication: { id: syncDedupeId(i.data.connectionId) },
+        delay: Math.max(0, Math.round(i.delayMs)),
+      },
+    })),
+  );
+}
+
+/** One queued transcript fetch per recording: a sync and a webhook asking for it share the job. */
+export async function enqueueTranscripts(
+  queues: Queues,
+  connectionId: string,
+  recordingIds: readonly number[],
+  deliveryId?: string,
+): Promise<void> {
+  if (recordingIds.length === 0) return;
+  await queues.get(QUEUE_NAMES.transcripts).addBulk(
+    recordingIds.map((recordingId) => ({
+      name: 'transcript',
+      data: {
+        connectionId,
+        recordingId,
+        ...(deliveryId !== undefined && { deliveryId }),
+      } satisfies TranscriptJobData,
+      opts: { deduplication: { id: transcriptDedupeId(connectionId, recordingId) } },
+    })),
+  );
+}

@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// The short chaos run (bench/chaos.ts): the real apps as processes, a private Redis, a fresh
+// database, faults, SIGKILLs, a Redis restart, duplicated webhooks — about a minute.
+const ROOT = join(import.meta.dirname, '../../..');
+const dir = mkdtempSync(join(tmpdir(), 'conduit-chaos-test-'));
+const out = join(dir, 'chaos.json');
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function runChaos(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/chaos.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('chaos › a short run', () => {
+  it('keeps every invariant through faults, SIGKILLed workers, a Redis restart and duplicated webhooks', async () => {
+    const { code, output } = await runChaos([
+      '--connections',
+      '300',
+      '--minutes',
+      '0.5',
+      '--converge-timeout',
+      '60',
+      '--out',
+      out,
+    ]);
+    expect(code, output).toBe(0);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+    expect(result.violations, output).toEqual([]);
+    for (const invariant of [
+      'lostTokens',
+      'reusedTokens',
+      'concurrentRefreshes',
+      'falseNeedsReauth',
+      'missedRevocations',
+      'lostWebhooks',
+      'duplicateTranscripts',
+      'stuckJobs',
+    ]) {
+      expect(result[invariant], invariant).toBe(0);
+    }
+    expect(result.convergenceSeconds).toEqual(expect.any(Number));
+    const happened = result.happened as { workerKills: number; webhooks: { accepted: number } };
+    expect(happened.workerKills).toBeGreaterThan(0);
+    expect(happened.webhooks.accepted).toBeGreaterThan(0);
+  }, 240_000);
+});

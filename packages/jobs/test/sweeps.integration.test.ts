@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLapseSweep, runRefreshSweep } from '../src/index.ts';
+import { createHarness, type Harness } from './support/harness.ts';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const MIN = 60_000;
+const settings = { bufferMs: 5 * MIN, intervalMs: MIN, batchSize: 3, requeueAfterMs: 10 * MIN };
+
+async function waitingIds(provider: 'spotify' | 'google' | 'discord' | 'fathom') {
+  const jobs = await h.queues.refresh(provider).getJobs(['waiting', 'delayed', 'prioritized']);
+  return jobs.map((j) => j.data.connectionId).sort();
+}
+
+describe('sweeps › refresh sweep', () => {
+  it('enqueues exactly the connections due within buffer + one interval, in keyset pages, once each', async () => {
+    const now = new Date();
+    const at = (ms: number) => new Date(now.getTime() + ms);
+    const mk = (
+      ownerId: string,
+      status: 'connected' | 'token_expired' | 'needs_reauth',
+      tokenExpiresAt: Date | null,
+      refreshNotBefore?: Date,
+    ) =>
+      h.db.connection.create({
+        data: {
+          ownerId,
+          provider: 'spotify',
+          status,
+          tokenExpiresAt,
+          refreshTokenEnc: 'x',
+          accessTokenEnc: 'x',
+          ...(refreshNotBefore && { refreshNotBefore }),
+        },
+        select: { id: true },
+      });
+    const due = await Promise.all([
+      ...Array.from({ length: 7 }, (_, i) => mk(`due-${i}`, 'connected', at(i * 30_000 - 60_000))),
+      mk('lapsed-retrying', 'token_expired', at(-10 * MIN)),
+    ]);
+    await mk('later', 'connected', at(7 * MIN));
+    await mk('never', 'connected', null);
+    await mk('reauth', 'needs_reauth', at(-MIN));
+    await mk('cooling', 'connected', at(MIN), at(10 * MIN));
+
+    const report = await runRefreshSweep({ connections: h.connections, queues: h.queues }, settings, now);
+    expect(report).toMatchObject({ selected: 9, enqueued: 8, coolingDown: 1 });
+    expect(report.batches).toBeGreaterThanOrEqual(4);
+    expect(await waitingIds('spotify')).toEqual(due.map((d) => d.id).sort());
+
+    // A second sweep (or a second scheduler) while the jobs are pending claims and adds nothing.
+    const again = await runRefreshSweep({ connections: h.connections, queues: h.queues }, settings, now);
+    expect(again).toMatchObject({ enqueued: 0, alreadyQueued: 8 });
+    expect(await waitingIds('spotify')).toHaveLength(8);
+
+    // Jobs lost (a Redis that kept nothing): after the requeue interval, the sweep queues them again.
+    await h.queues.refresh('spotify').obliterate({ force: true });
+    const later = new Date(now.getTime() + 11 * MIN);
+    const requeued = await runRefreshSweep(
+      { connections: h.connections, queues: h.queues },
+      { ...settings, bufferMs: 20 * MIN },
+      later,
+    );
+    expect(requeued.enqueued).toBeGreaterThanOrEqual(8);
+    expect(await waitingIds('spotify')).toEqual(expect.arrayContaining(due.map((d) => d.id)));
+    await h.queues.refresh('spotify').obliterate({ force: true });
+  });
+
+  it('selects one batch by an index range scan whose cost follows the batch, not the table (100,000 rows)', async () => {
+    await h.db.$executeRawUnsafe(`
+      INSERT INTO "Connection" (id, "ownerId", provider, status, "tokenExpiresAt", scopes, "updatedAt")
+      SELECT gen_random_uuid(), 'bulk-' || g, 'google',
+             (CASE WHEN g % 10 = 0 THEN 'needs_reauth' ELSE 'connected' END)::"ConnectionStatus",
+             now() + (g % 100000) * interval '1 minute', '{}', now()
+      FROM generate_series(1, 100000) g`);
+    await h.db.$executeRawUnsafe('ANALYZE "Connection"');
+    const plan = JSON.stringify(
+      await h.connections.explainDueForRefresh({
+        status: 'connected',
+        dueBefore: new Date(Date.now() + 6 * MIN),
+        limit: 1000,
+      }),
+    );
+    expect(plan).toContain('Index Scan');
+    expect(plan).toContain('Connection_status_tokenExpiresAt_id_idx');
+    expect(plan).not.toContain('Seq Scan');
+    await h.db.$executeRawUnsafe(`DELETE FROM "Connection" WHERE "ownerId" LIKE 'bulk-%'`);
+  });
+});
+
+describe('sweeps › lapsing refresh tokens', () => {
+  it('exercises tokens whose life a refresh extends, and warns once for those it cannot', async () => {
+    const now = new Date();
+    const soon = new Date(now.getTime() + 3 * 86_400_000);
+    const google = await h.db.connection.create({
+      data: {
+        ownerId: 'g',
+        provider: 'google',
+        refreshTokenExpiresAt: soon,
+        tokenExpiresAt: new Date(now.getTime() + 50 * MIN),
+      },
+    });
+    const spotify = await h.db.connection.create({
+      data: {
+        ownerId: 's',
+        provider: 'spotify',
+        refreshTokenExpiresAt: soon,
+        tokenExpiresAt: new Date(now.getTime() + 50 * MIN),
+      },
+    });
+    await h.db.connection.create({
+      data: {
+        ownerId: 'far',
+        provider: 'spotify',
+        refreshTokenExpiresAt: new Date(now.getTime() + 30 * 86_400_000),
+      },
+    });
+    const deps = { connections: h.connections, queues: h.queues };
+    const first = await runLapseSweep(deps, { windowMs: 7 * 86_400_000, batchSize: 10 }, now);
+    const second = await runLapseSweep(deps, { windowMs: 7 * 86_400_000, batchSize: 10 }, now);
+    expect(first).toEqual({ exercised: 1, warned: 1 });
+    expect(second).toEqual({ exercised: 1, warned: 1 });
+    const [job] = await h.queues.refresh('google').getJobs(['waiting']);
+    expect(job!.data).toEqual({ connectionId: google.id, reason: 'proactive' });
+    const warnings = await h.db.notification.findMany({ where: { type: 'connection.refresh_expiring' } });
+    expect(warnings.map((w) => w.connectionId)).toEqual([spotify.id]);
+  });
+});

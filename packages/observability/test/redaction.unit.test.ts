@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { REDACT_PATHS, SECRET_KEYS, createLogger } from '../src/index.ts';
+import type { LogFormat } from '../src/index.ts';
+import { capture, objectAt } from './capture.ts';
+
+const FORMATS: LogFormat[] = ['json', 'pretty'];
+
+describe.each(FORMATS)('redaction › %s format', (format) => {
+  it.each(REDACT_PATHS.map((path, i) => [path, `sentinel-${i}-5f0c1d`] as const))(
+    'a secret at %s never reaches the output',
+    (path, sentinel) => {
+      const out = capture();
+      const log = createLogger({ level: 'info', format, name: 'test', destination: out });
+      log.info(objectAt(path, sentinel), 'logging a secret');
+      expect(out.text()).toContain('logging a secret');
+      expect(out.text()).not.toContain(sentinel);
+      expect(out.text()).toContain('[redacted]');
+    },
+  );
+
+  it('child loggers redact too', () => {
+    const out = capture();
+    const log = createLogger({ level: 'info', format, name: 'test', destination: out }).child({
+      job: 'refresh',
+    });
+    log.info({ tokens: { refresh_token: 'sentinel-child' } }, 'refreshed');
+    expect(out.text()).not.toContain('sentinel-child');
+    expect(out.text()).toContain('[redacted]');
+  });
+
+  it('fields that are not secrets are kept', () => {
+    const out = capture();
+    const log = createLogger({ level: 'info', format, name: 'test', destination: out });
+    log.info({ connectionId: 'conn-visible', tokens: { expiresIn: 3600 } }, 'refreshed');
+    expect(out.text()).toContain('conn-visible');
+    expect(out.text()).toContain('3600');
+  });
+});
+
+describe('REDACT_PATHS', () => {
+  it('covers every secret key at the top level and one and two levels deep', () => {
+    for (const key of SECRET_KEYS) {
+      expect(REDACT_PATHS).toContain(key);
+      expect(REDACT_PATHS).toContain(`*.${key}`);
+      expect(REDACT_PATHS).toContain(`*.*.${key}`);
+    }
+  });
+
+  it('covers the request and response headers that carry credentials', () => {
+    for (const path of [
+      'req.headers.authorization',
+      'req.headers.cookie',
+      'req.headers["x-api-key"]',
+      'res.headers["set-cookie"]',
+      'headers.authorization',
+    ]) {
+      expect(REDACT_PATHS).toContain(path);
+    }
+  });
+});

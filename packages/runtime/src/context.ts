@@ -1,0 +1,152 @@
+// The pieces every app builds from its configuration, built one way. Apps stay composition
+// roots: they pick what they need from here, start it, and stop it.
+import {
+  PROVIDER_KEYS,
+  PROVIDERS,
+  TokenVault,
+  defineRetryPolicy,
+  parseKeyring,
+  resolveEndpoints,
+  type ProviderKey,
+} from '@conduit/core';
+import type { Config } from '@conduit/config';
+import { ConnectionRepository, createDb, type Db } from '@conduit/db';
+import {
+  AccessTokens,
+  ProviderGate,
+  Queues,
+  RedisLocks,
+  createRedis,
+  type RefreshDeps,
+  type RefreshObserver,
+} from '@conduit/jobs';
+import { createLogger, createUserIdHasher, type Logger, type UserIdHasher } from '@conduit/observability';
+import { TokenClient } from '@conduit/providers';
+import type { Redis } from 'ioredis';
+
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  hashOwner: UserIdHasher;
+  db: Db;
+  redis: Redis;
+  vault: TokenVault;
+  queues: Queues;
+  connections: ConnectionRepository;
+  /** closes everything this context opened, in reverse order */
+  close(): Promise<void>;
+}
+
+export function createContext(config: Config, name: string): AppContext {
+  const hashOwner = createUserIdHasher(config.security.logHashKey);
+  const logger = createLogger({
+    level: config.runtime.logLevel,
+    format: config.runtime.logFormat,
+    name,
+    userIdHasher: hashOwner,
+  });
+  const db = createDb({ databaseUrl: config.database.url, poolSize: config.database.poolSize });
+  const redis = createRedis(config.redis.url, { connectionName: `conduit-${name}` });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const vault = new TokenVault(
+    parseKeyring(config.security.encryptionKeys.map((k) => `${k.id}:${k.key}`).join(',')),
+  );
+  const queues = new Queues({ connection: redis, prefix: config.redis.queuePrefix });
+  const connections = new ConnectionRepository(db);
+  return {
+    config,
+    logger,
+    hashOwner,
+    db,
+    redis,
+    vault,
+    queues,
+    connections,
+    async close() {
+      await queues.close();
+      await db.$disconnect();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Resolved endpoints of one provider: explicit override, else the sandbox, else the real host. */
+export function endpointsOf(config: Config, provider: ProviderKey) {
+  const c = config.providers.clients[provider];
+  return resolveEndpoints(PROVIDERS[provider], {
+    sandboxUrl: config.providers.sandboxUrl,
+    authorizeUrl: c.authorizeUrl,
+    tokenUrl: c.tokenUrl,
+    apiBaseUrl: c.apiBaseUrl,
+  });
+}
+
+export function enabledProviders(config: Config): ProviderKey[] {
+  return PROVIDER_KEYS.filter((p) => config.providers.clients[p].enabled);
+}
+
+export function createTokenClient(config: Config): TokenClient {
+  const providers: Partial<
+    Record<ProviderKey, { clientId: string; clientSecret: string; tokenUrl: string }>
+  > = {};
+  for (const p of enabledProviders(config)) {
+    const c = config.providers.clients[p];
+    if (c.enabled)
+      providers[p] = {
+        clientId: c.clientId,
+        clientSecret: c.clientSecret,
+        tokenUrl: endpointsOf(config, p).tokenUrl,
+      };
+  }
+  const t = config.timings;
+  return new TokenClient({
+    providers: providers as ConstructorParameters<typeof TokenClient>[0]['providers'],
+    timeouts: {
+      connectMs: t.httpConnectTimeoutMs,
+      headersMs: t.httpHeadersTimeoutMs,
+      bodyMs: t.httpBodyTimeoutMs,
+    },
+    rateLimitDefaultWaitMs: t.rateLimitDefaultWaitSeconds * 1000,
+  });
+}
+
+export function createRefreshDeps(
+  ctx: AppContext,
+  tokens: RefreshDeps['tokens'],
+  observer?: RefreshObserver,
+): RefreshDeps {
+  const t = ctx.config.timings;
+  const prefix = ctx.config.redis.queuePrefix;
+  return {
+    connections: ctx.connections,
+    vault: ctx.vault,
+    tokens,
+    locks: new RedisLocks(ctx.redis, `${prefix}:lock`),
+    gate: new ProviderGate(ctx.redis, `${prefix}:gate`),
+    redis: ctx.redis,
+    keyPrefix: prefix,
+    policy: defineRetryPolicy({
+      maxAttempts: t.retryAttempts,
+      baseDelayMs: t.retryBaseMs,
+      maxDelayMs: t.retryMaxMs,
+      rateLimitDefaultWaitMs: t.rateLimitDefaultWaitSeconds * 1000,
+      cooldownMs: t.refreshCooldownSeconds * 1000,
+      transientFailureLimitMs: t.transientFailureLimitHours * 3_600_000,
+    }),
+    settings: {
+      bufferMs: t.refreshBufferSeconds * 1000,
+      lockTtlMs: t.lockTtlMs,
+      invalidClientPauseThreshold: t.invalidClientPauseThreshold,
+      invalidClientPauseMs: t.invalidClientPauseSeconds * 1000,
+      refreshTokenWindowMs: t.refreshTokenWindowDays * 86_400_000,
+    },
+    logger: ctx.logger,
+    hashOwner: ctx.hashOwner,
+    ...(observer && { observer }),
+  };
+}
+
+/** The library entry point for application code: `getValidAccessToken(connectionId)`. */
+export function createAccessTokens(deps: RefreshDeps): AccessTokens {
+  return new AccessTokens(deps);
+}

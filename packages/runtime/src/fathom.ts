@@ -1,0 +1,126 @@
+// The Fathom pieces built from configuration: the API client, the per-account budget shared
+// through Redis, and the two job lanes (sync-fathom, transcripts) with their dependencies.
+import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import type { Config } from '@conduit/config';
+import { MeetingRepository, SyncRepository, WebhookDeliveryRepository } from '@conduit/db';
+import {
+  AccountBudget,
+  ApiCaller,
+  DEFAULT_NOT_READY_DELAYS_MS,
+  startFathomWorkers,
+  type RefreshDeps,
+  type SyncDeps,
+  type SyncSettings,
+  type TranscriptDeps,
+  type TranscriptSettings,
+} from '@conduit/jobs';
+import { FathomClient } from '@conduit/providers';
+import { createAccessTokens, endpointsOf, type AppContext } from './context.ts';
+
+/** Time from taking a budget slot to the request reaching the provider, with room to spare. */
+const BUDGET_MARGIN_MS = 1_000;
+
+export function createFathomClient(config: Config): FathomClient {
+  const t = config.timings;
+  return new FathomClient({
+    apiBaseUrl: endpointsOf(config, 'fathom').apiBaseUrl,
+    timeouts: {
+      connectMs: t.httpConnectTimeoutMs,
+      headersMs: t.httpHeadersTimeoutMs,
+      bodyMs: t.httpBodyTimeoutMs,
+    },
+    rateLimitDefaultWaitMs: t.rateLimitDefaultWaitSeconds * 1000,
+  });
+}
+
+/** Budgets of the providers that document a per-account limit; configuration may lower Fathom's. */
+export function createAccountBudgets(ctx: AppContext): Partial<Record<ProviderKey, AccountBudget>> {
+  const perMinute: Partial<Record<ProviderKey, number>> = {
+    fathom: ctx.config.timings.fathomRequestsPerMinute,
+  };
+  const budgets: Partial<Record<ProviderKey, AccountBudget>> = {};
+  for (const provider of Object.keys(PROVIDERS) as ProviderKey[]) {
+    const documented = PROVIDERS[provider].rateLimit.accountBudget;
+    if (!documented) continue;
+    const configured = perMinute[provider];
+    const settings =
+      configured === undefined
+        ? { requests: documented.requests, windowMs: documented.windowSeconds * 1000 }
+        : { requests: configured, windowMs: 60_000 };
+    budgets[provider] = new AccountBudget(ctx.redis, `${ctx.config.redis.queuePrefix}:budget`, {
+      ...settings,
+      marginMs: BUDGET_MARGIN_MS,
+    });
+  }
+  return budgets;
+}
+
+export interface FathomJobs {
+  deps: { sync: SyncDeps; transcripts: TranscriptDeps };
+  settings: { sync: SyncSettings; transcripts: TranscriptSettings };
+  client: FathomClient;
+  close(): Promise<void>;
+}
+
+export function createFathomJobs(
+  ctx: AppContext,
+  refresh: RefreshDeps,
+  onSyncItems?: (count: number) => void,
+): FathomJobs {
+  const t = ctx.config.timings;
+  const client = createFathomClient(ctx.config);
+  const caller = new ApiCaller({
+    accessTokens: createAccessTokens(refresh),
+    refresh,
+    budgets: createAccountBudgets(ctx),
+    tokenRetryMs: t.retryMaxMs,
+  });
+  const meetings = new MeetingRepository(ctx.db);
+  const common = { api: client, caller, connections: ctx.connections, meetings, logger: ctx.logger };
+  return {
+    deps: {
+      sync: {
+        ...common,
+        sync: new SyncRepository(ctx.db),
+        locks: refresh.locks,
+        queues: ctx.queues,
+        hashOwner: ctx.hashOwner,
+        ...(onSyncItems && { onItems: onSyncItems }),
+      },
+      transcripts: { ...common, deliveries: new WebhookDeliveryRepository(ctx.db) },
+    },
+    settings: {
+      sync: {
+        overlapMs: t.syncOverlapSeconds * 1000,
+        lockTtlMs: t.lockTtlMs,
+        lockRetryDelayMs: t.lockRetryDelayMs,
+      },
+      transcripts: { notReadyDelaysMs: DEFAULT_NOT_READY_DELAYS_MS },
+    },
+    client,
+    close: () => client.close(),
+  };
+}
+
+/** The sync-fathom and transcripts workers, when Fathom is enabled. */
+export function createFathomWorkers(
+  ctx: AppContext,
+  refresh: RefreshDeps,
+  onSyncItems?: (count: number) => void,
+): {
+  workers: ReturnType<typeof startFathomWorkers>;
+  close(): Promise<void>;
+} {
+  if (!ctx.config.providers.clients.fathom.enabled) return { workers: [], close: async () => undefined };
+  const t = ctx.config.timings;
+  const jobs = createFathomJobs(ctx, refresh, onSyncItems);
+  const workers = startFathomWorkers(jobs.deps, jobs.settings, {
+    connection: () => ctx.redis.duplicate(),
+    prefix: ctx.config.redis.queuePrefix,
+    syncConcurrency: t.syncConcurrency,
+    transcriptConcurrency: t.syncConcurrency,
+    lockDuration: t.jobLockMs,
+    stalledInterval: t.stalledIntervalMs,
+  });
+  return { workers, close: () => jobs.close() };
+}

@@ -1,0 +1,5 @@
+export * from './context.ts';
+export * from './lifecycle.ts';
+export * from './fathom.ts';
+export * from './identity.ts';
+export * from './demo.ts';

@@ -1,0 +1,56 @@
+// Start, run, stop: every app's lifecycle in one place. SIGTERM/SIGINT stop taking work, let
+// what is running finish up to the grace period, close connections and exit 0; a second
+// signal or an overrun grace period exits 1.
+import { loadConfigOrExit, type Config } from '@conduit/config';
+import { createContext, type AppContext } from './context.ts';
+
+export interface RunningApp {
+  /** stop taking work and finish what is running */
+  stop(): Promise<void>;
+}
+
+export async function runApp(
+  name: string,
+  start: (ctx: AppContext) => Promise<RunningApp>,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<void> {
+  const config: Config = loadConfigOrExit(options.env ?? process.env, name);
+  const ctx = createContext(config, name);
+  let app: RunningApp;
+  try {
+    app = await start(ctx);
+  } catch (err) {
+    ctx.logger.fatal({ err }, `${name} failed to start`);
+    await ctx.close().catch(() => undefined);
+    process.exit(1);
+  }
+  ctx.logger.info({ nodeEnv: config.runtime.nodeEnv }, `${name} ready`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      ctx.logger.warn({ signal }, `${name}: second signal, exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    const graceMs = config.timings.shutdownGraceSeconds * 1000;
+    ctx.logger.info({ signal, graceMs }, `${name} stopping`);
+    const overrun = setTimeout(() => {
+      ctx.logger.error({ graceMs }, `${name}: work did not finish within the grace period, exiting`);
+      process.exit(1);
+    }, graceMs);
+    overrun.unref();
+    try {
+      await app.stop();
+      await ctx.close();
+      ctx.logger.info(`${name} stopped`);
+      clearTimeout(overrun);
+      process.exit(0);
+    } catch (err) {
+      ctx.logger.error({ err }, `${name}: error while stopping`);
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}

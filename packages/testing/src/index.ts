@@ -1,0 +1,4 @@
+export * from './env.ts';
+export * from './database.ts';
+export * from './redis.ts';
+export * from './wait.ts';
