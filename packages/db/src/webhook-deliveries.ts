@@ -23,8 +23,27 @@ export class WebhookDeliveryRepository {
   /**
    * Stores the delivery unless its id is known; either way returns the stored row. One statement
    * (insert, or read the existing row) on the webhook's hot path.
+   *
+   * Under READ COMMITTED the statement can come back empty: when a concurrent transaction inserted
+   * the same id and commits while we wait on it, ON CONFLICT DO NOTHING yields no row and the
+   * SELECT half still reads the snapshot taken before that commit. A fresh statement sees the
+   * committed row, so the statement is simply run again (a rolled-back rival lets ours insert).
    */
   async record(input: NewDelivery, now: Date): Promise<RecordedDelivery> {
+    for (let attempt = 1; ; attempt += 1) {
+      const row = await this.recordOnce(input, now);
+      if (row) {
+        const { stored, ...delivery } = row;
+        return { stored, delivery };
+      }
+      if (attempt >= 3) throw new Error(`webhook delivery ${input.deliveryId} was neither stored nor found`);
+    }
+  }
+
+  private async recordOnce(
+    input: NewDelivery,
+    now: Date,
+  ): Promise<(Pick<WebhookDelivery, 'id' | 'status' | 'connectionId'> & { stored: boolean }) | undefined> {
     const rows = await this.db.$queryRaw<
       Array<Pick<WebhookDelivery, 'id' | 'status' | 'connectionId'> & { stored: boolean }>
     >`
@@ -40,10 +59,7 @@ export class WebhookDeliveryRepository {
       SELECT id, status, "connectionId", false AS stored FROM "WebhookDelivery"
       WHERE provider = ${input.provider}::"Provider" AND "deliveryId" = ${input.deliveryId}
         AND NOT EXISTS (SELECT 1 FROM inserted)`;
-    const row = rows[0];
-    if (!row) throw new Error(`webhook delivery ${input.deliveryId} was neither stored nor found`);
-    const { stored, ...delivery } = row;
-    return { stored, delivery };
+    return rows[0];
   }
 
   /** The account a delivery belongs to, by the email the provider names (connected ones first). */
