@@ -93,6 +93,25 @@ export class WebhookDeliveryRepository {
     return count;
   }
 
+  /**
+   * Deliveries of this connection still waiting (`received`, or `failed` while the transcript was
+   * not ready) whose recording has a stored transcript by now: processed. A transcript job that
+   * died between storing the transcript and marking its delivery (a SIGKILL, a job BullMQ gave up
+   * on) leaves such rows; the sync settles them, so no delivery waits forever on work already done.
+   */
+  async settleWhereTranscriptStored(connectionId: string, now: Date): Promise<number> {
+    return this.db.$executeRaw`
+      UPDATE "WebhookDelivery" d
+      SET status = 'processed', "processedAt" = ${now}, error = NULL, attempts = d.attempts + 1
+      WHERE d."connectionId" = ${connectionId}::uuid
+        AND d.status IN ('received', 'failed')
+        AND EXISTS (
+          SELECT 1 FROM "Meeting" m JOIN "Transcript" t ON t."meetingId" = m.id
+          WHERE m."connectionId" = d."connectionId"
+            AND m."recordingId" = (d.payload->>'recording_id')::bigint
+        )`;
+  }
+
   async markFailed(connectionId: string, recordingId: number, error: string): Promise<number> {
     const { count } = await this.db.webhookDelivery.updateMany({
       where: { connectionId, status: 'received', payload: { path: ['recording_id'], equals: recordingId } },

@@ -146,6 +146,42 @@ describe('sync › meetings', () => {
   });
 });
 
+describe('sync › webhook deliveries', () => {
+  it('settles deliveries whose transcript is already stored (their fetch died before marking them), and only those', async () => {
+    const c = await h.seedConnection('settle.user@acme.test', 3);
+    await h.sync(c.connectionId);
+    const [done, open] = c.recordingIds;
+    const meeting = await h.ctx.db.meeting.findFirstOrThrow({
+      where: { connectionId: c.connectionId, recordingId: BigInt(done!) },
+    });
+    // What a transcript job leaves when its worker is SIGKILLed between the two writes.
+    await h.ctx.db.transcript.create({ data: { meetingId: meeting.id, segments: [] } });
+    const delivery = (recordingId: number, status: 'received' | 'failed') =>
+      h.ctx.db.webhookDelivery.create({
+        data: {
+          provider: 'fathom',
+          deliveryId: `msg_settle_${recordingId}_${status}`,
+          sentAt: new Date(),
+          payload: { recording_id: recordingId },
+          connectionId: c.connectionId,
+          status,
+        },
+      });
+    const stranded = await delivery(done!, 'received');
+    const gaveUp = await delivery(done!, 'failed');
+    const waiting = await delivery(open!, 'received');
+
+    expect(await h.sync(c.connectionId)).toMatchObject({ outcome: 'succeeded' });
+    const status = async (id: string) =>
+      (await h.ctx.db.webhookDelivery.findUniqueOrThrow({ where: { id } })).status;
+    expect(await status(stranded.id)).toBe('processed');
+    expect(await status(gaveUp.id)).toBe('processed');
+    // No transcript yet: its fetch is queued and the delivery keeps waiting for it.
+    expect(await status(waiting.id)).toBe('received');
+    expect(await transcriptJobs(c.connectionId)).toContain(open);
+  });
+});
+
 describe('sync › access tokens', () => {
   it('a 401 gets one forced refresh and one retry, and the sync goes on', async () => {
     const c = await h.seedConnection('stale.token@acme.test', 5);

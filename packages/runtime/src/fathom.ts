@@ -30,6 +30,7 @@ export function createFathomClient(config: Config): FathomClient {
       bodyMs: t.httpBodyTimeoutMs,
     },
     rateLimitDefaultWaitMs: t.rateLimitDefaultWaitSeconds * 1000,
+    userAgent: config.providers.userAgent,
   });
 }
 
@@ -76,18 +77,20 @@ export function createFathomJobs(
     tokenRetryMs: t.retryMaxMs,
   });
   const meetings = new MeetingRepository(ctx.db);
+  const deliveries = new WebhookDeliveryRepository(ctx.db);
   const common = { api: client, caller, connections: ctx.connections, meetings, logger: ctx.logger };
   return {
     deps: {
       sync: {
         ...common,
         sync: new SyncRepository(ctx.db),
+        deliveries,
         locks: refresh.locks,
         queues: ctx.queues,
         hashOwner: ctx.hashOwner,
         ...(onSyncItems && { onItems: onSyncItems }),
       },
-      transcripts: { ...common, deliveries: new WebhookDeliveryRepository(ctx.db) },
+      transcripts: { ...common, deliveries },
     },
     settings: {
       sync: {

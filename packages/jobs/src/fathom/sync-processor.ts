@@ -5,7 +5,13 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { fathomIdentityFromMeetings } from '@conduit/core';
-import type { ConnectionRepository, ConnectionRow, MeetingRepository, SyncRepository } from '@conduit/db';
+import type {
+  ConnectionRepository,
+  ConnectionRow,
+  MeetingRepository,
+  SyncRepository,
+  WebhookDeliveryRepository,
+} from '@conduit/db';
 import type { HeldLock, RedisLocks } from '../lock.ts';
 import type { Queues, SyncJobData } from '../queues.ts';
 import { enqueueTranscripts } from '../sync-lanes.ts';
@@ -22,6 +28,8 @@ export interface SyncDeps {
   connections: ConnectionRepository;
   sync: SyncRepository;
   meetings: MeetingRepository;
+  /** to settle deliveries whose transcript is stored but that were never marked processed */
+  deliveries: WebhookDeliveryRepository;
   locks: RedisLocks;
   queues: Queues;
   logger: Logger;
@@ -205,8 +213,16 @@ export function createSyncProcessor(deps: SyncDeps, settings: SyncSettings) {
       seen += page.items.length;
 
       if (next.pass === null) {
-        // Catches up on fetches lost between a stored page and its enqueue (a crash in between).
+        // Catches up on fetches lost between a stored page and its enqueue (a crash in between),
+        // and on deliveries whose fetch died after storing the transcript.
         await enqueueTranscripts(deps.queues, conn.id, await deps.meetings.withoutTranscript(conn.id));
+        const settled = await deps.deliveries.settleWhereTranscriptStored(conn.id, now());
+        if (settled > 0) {
+          deps.logger.info(
+            { connectionId: conn.id, deliveries: settled },
+            'sync: settled deliveries already done',
+          );
+        }
         return { kind: 'done', outcome: 'succeeded', note: null };
       }
       if (data.limit !== undefined && seen >= data.limit) {

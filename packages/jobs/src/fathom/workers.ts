@@ -19,6 +19,14 @@ export interface FathomWorkerOptions {
   stalledInterval?: number;
 }
 
+/**
+ * How many times a job found stalled (its worker died holding it) is taken up again before BullMQ
+ * fails it. Both Fathom jobs are idempotent (a sync resumes its run from the stored cursor, a
+ * transcript fetch finds the transcript already stored), so a job that happened to be held by two
+ * workers in a row that were killed is run again rather than dropped (BullMQ's default is 1).
+ */
+export const FATHOM_MAX_STALLED_COUNT = 5;
+
 export function startFathomWorkers(
   deps: { sync: SyncDeps; transcripts: TranscriptDeps },
   settings: { sync: SyncSettings; transcripts: TranscriptSettings },
@@ -26,6 +34,7 @@ export function startFathomWorkers(
 ): Worker[] {
   const common = {
     prefix: options.prefix,
+    maxStalledCount: FATHOM_MAX_STALLED_COUNT,
     ...(options.lockDuration !== undefined && { lockDuration: options.lockDuration }),
     ...(options.stalledInterval !== undefined && { stalledInterval: options.stalledInterval }),
   };
