@@ -143,7 +143,8 @@ try {
     acceptedIds,
     duplicatesTakenAsNew: sender.stats.duplicatesTakenAsNew,
     stuckJobs: queues.stuck,
-    killTimes: fleet.events.map((e) => e.at),
+    killedAgents: fleet.killedAgents,
+    lockTtlMs: Number(conduitTimings(o).CONDUIT_LOCK_TTL_MS),
     runStartedAt,
   });
   // Where the fetches of unprocessed webhooks stand, and what failed: Redis still has it all.

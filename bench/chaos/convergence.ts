@@ -24,6 +24,8 @@ export interface Convergence {
   last: StatusPicture;
   /** why the wait ended without convergence: time ran out, or only permanent states were left */
   stopped?: 'timeout' | 'only-permanent-states-left';
+  /** with `only-permanent-states-left`: seconds until everything else had settled */
+  permanentOnlyFromSeconds?: number;
 }
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -119,6 +121,12 @@ export async function waitForConvergence(
     converged,
     seconds: (Date.now() - started) / 1000,
     last,
-    ...(!converged && { stopped: terminalSince === null ? 'timeout' : 'only-permanent-states-left' }),
+    ...(!converged &&
+      (terminalSince === null
+        ? { stopped: 'timeout' as const }
+        : {
+            stopped: 'only-permanent-states-left' as const,
+            permanentOnlyFromSeconds: (terminalSince - started) / 1000,
+          })),
   };
 }

@@ -74,6 +74,14 @@ export class Fleet {
   api!: ChildProcess;
   scheduler!: ChildProcess;
   kills = 0;
+  /**
+   * The User-Agent of every worker process ever started (`Conduit-chaos/worker-<slot>.<n>`, unique
+   * per process), and when each SIGKILLed one was killed. The sandbox remembers which User-Agent
+   * received a grant's newest tokens, so a lost token can be traced to the process that held it.
+   */
+  readonly workerAgents: string[] = [];
+  readonly killedAgents = new Map<string, number>();
+  private started = 0;
 
   constructor(
     private readonly env: NodeJS.ProcessEnv,
@@ -85,13 +93,28 @@ export class Fleet {
     return join(this.logDir, `worker-${i}.log`);
   }
 
+  private launchWorker(i: number): ChildProcess {
+    this.started += 1;
+    const agent = `Conduit-chaos/worker-${i}.${this.started}`;
+    this.workerAgents[i] = agent;
+    return launch('apps/worker/src/main.ts', { ...this.env, CONDUIT_USER_AGENT: agent }, this.workerLog(i));
+  }
+
   /** Starts every app and waits until each says it is ready (the api: /healthz answers). */
   async start(apiUrl: string): Promise<void> {
-    this.api = launch('apps/api/src/main.ts', this.env, join(this.logDir, 'api.log'));
-    this.scheduler = launch('apps/scheduler/src/main.ts', this.env, join(this.logDir, 'scheduler.log'));
+    this.api = launch(
+      'apps/api/src/main.ts',
+      { ...this.env, CONDUIT_USER_AGENT: 'Conduit-chaos/api' },
+      join(this.logDir, 'api.log'),
+    );
+    this.scheduler = launch(
+      'apps/scheduler/src/main.ts',
+      { ...this.env, CONDUIT_USER_AGENT: 'Conduit-chaos/scheduler' },
+      join(this.logDir, 'scheduler.log'),
+    );
     for (let i = 0; i < this.workerCount; i++) {
       this.workerOffsets.push(0);
-      this.workers.push(launch('apps/worker/src/main.ts', this.env, this.workerLog(i)));
+      this.workers.push(this.launchWorker(i));
     }
     await Promise.all([
       waitForLog(join(this.logDir, 'scheduler.log'), 0, READY, this.scheduler, 90_000),
@@ -121,9 +144,10 @@ export class Fleet {
     const at = Date.now();
     await stop(victim, 'SIGKILL');
     this.kills += 1;
-    this.events.push({ at, what: `worker ${i} (pid ${victim.pid}) SIGKILLed` });
+    this.killedAgents.set(this.workerAgents[i]!, at);
+    this.events.push({ at, what: `worker ${i} (pid ${victim.pid}, ${this.workerAgents[i]}) SIGKILLed` });
     this.workerOffsets[i] = sizeOf(this.workerLog(i));
-    this.workers[i] = launch('apps/worker/src/main.ts', this.env, this.workerLog(i));
+    this.workers[i] = this.launchWorker(i);
   }
 
   /** Waits until every worker's current process has said it is ready. */

@@ -30,17 +30,35 @@ export interface LostToken {
   status: string;
   sandboxFamily: string;
   sandboxLastRefreshAt: string | null;
+  /** the process the sandbox's last successful refresh answered (its User-Agent) */
+  sandboxAnswered: string | null;
   /**
-   * the worker SIGKILL nearest to the sandbox's last successful refresh of the grant, in ms after
-   * it (negative: the sender was already dead when the sandbox processed its request)
+   * when that process was SIGKILLed, in ms after the sandbox answered it (negative: its request
+   * was on the wire when it died, and the sandbox still processed it); null: it was never killed
    */
-  nearestKillMs: number | null;
+  killedMsAfterAnswer: number | null;
+  /** the provider's answer died with a SIGKILLed worker before it could be stored */
+  diedInFlight: boolean;
+}
+
+/**
+ * Tokens the provider issued to a worker process that was SIGKILLed before it could store them
+ * (the sandbox's last answer for the grant went to a killed process, at most one lock TTL before
+ * its death). With rotation and no grace period no client can keep these: the only copy of the
+ * new refresh token died with the process. Every count here is also in the invariants above.
+ */
+export interface DiedInFlight {
+  lostTokens: number;
+  /** the reuse at the next refresh that revoked each such family */
+  reusedTokens: number;
+  /** those connections ending needs_reauth or error */
+  falseNeedsReauth: number;
+  connectionIds: string[];
 }
 
 export interface FinalChecks {
   invariants: Invariants;
-  /** lost tokens whose last rotation at the sandbox was within 1 s of a worker SIGKILL */
-  lostTokensNearSigkill: number;
+  diedInFlight: DiedInFlight;
   /** connections moved to `error` during the run (the bad-client-secret window) */
   credentialErrors: number;
   nonRevokedNotConnected: number;
@@ -73,7 +91,9 @@ export async function finalChecks(a: {
   acceptedIds: readonly string[];
   duplicatesTakenAsNew: number;
   stuckJobs: number;
-  killTimes: readonly number[];
+  /** each SIGKILLed worker process's User-Agent → when it was killed */
+  killedAgents: ReadonlyMap<string, number>;
+  lockTtlMs: number;
   runStartedAt: Date;
 }): Promise<FinalChecks> {
   const grants = new Map((a.report.grants?.items ?? []).map((g) => [g.grantId, g]));
@@ -81,7 +101,12 @@ export async function finalChecks(a: {
   const byId = new Map(rows.map((r) => [r.id, r]));
   const finalStatuses: Record<string, number> = {};
   let lostTokens = 0;
-  let lostTokensNearSigkill = 0;
+  const diedInFlight: DiedInFlight = {
+    lostTokens: 0,
+    reusedTokens: 0,
+    falseNeedsReauth: 0,
+    connectionIds: [],
+  };
   let falseNeedsReauth = 0;
   let missedRevocations = 0;
   let nonRevokedNotConnected = 0;
@@ -100,13 +125,19 @@ export async function finalChecks(a: {
     const stored = row?.refreshTokenEnc ? a.vault.decrypt(row.refreshTokenEnc) : null;
     if (!grant || grant.refreshToken === null || stored !== grant.refreshToken) {
       lostTokens++;
-      const refreshedAt = grant?.lastRefreshAt ? Date.parse(grant.lastRefreshAt) : null;
-      const nearest =
-        refreshedAt === null
-          ? undefined
-          : [...a.killTimes].sort((x, y) => Math.abs(x - refreshedAt) - Math.abs(y - refreshedAt))[0];
-      if (nearest !== undefined && refreshedAt !== null && Math.abs(nearest - refreshedAt) <= 1_000) {
-        lostTokensNearSigkill++;
+      const answeredAt = grant?.lastRefreshAt ? Date.parse(grant.lastRefreshAt) : null;
+      const holder = grant?.lastRefreshClient ?? null;
+      const killedAt = holder === null ? undefined : a.killedAgents.get(holder);
+      const killedMsAfterAnswer =
+        killedAt === undefined || answeredAt === null ? null : killedAt - answeredAt;
+      // A live worker stores an answer within its lock; one that was killed later than that had
+      // every chance to, and losing it is Conduit's fault.
+      const died = killedMsAfterAnswer !== null && killedMsAfterAnswer <= a.lockTtlMs;
+      if (died) {
+        diedInFlight.lostTokens++;
+        diedInFlight.connectionIds.push(c.connectionId);
+        if (grant?.revokedReason === 'refresh_token_reuse') diedInFlight.reusedTokens++;
+        if (status === 'needs_reauth' || status === 'error') diedInFlight.falseNeedsReauth++;
       }
       if (lostTokenExamples.length < 20) {
         lostTokenExamples.push({
@@ -116,7 +147,9 @@ export async function finalChecks(a: {
           status,
           sandboxFamily: grant?.family ?? 'unknown',
           sandboxLastRefreshAt: grant?.lastRefreshAt ?? null,
-          nearestKillMs: nearest === undefined || refreshedAt === null ? null : nearest - refreshedAt,
+          sandboxAnswered: holder,
+          killedMsAfterAnswer,
+          diedInFlight: died,
         });
       }
     }
@@ -195,7 +228,7 @@ export async function finalChecks(a: {
       duplicateTranscripts: dupes.extraTranscripts + dupes.extraMeetings + a.duplicatesTakenAsNew,
       stuckJobs: a.stuckJobs,
     },
-    lostTokensNearSigkill,
+    diedInFlight,
     credentialErrors: errors,
     nonRevokedNotConnected,
     finalStatuses,

@@ -64,15 +64,51 @@ export function violationsOf(r: RunRecord): string[] {
   ];
 }
 
+/**
+ * The violations left once the tokens that died in flight with a SIGKILLed worker (and what they
+ * cause: the reuse that revokes the family, the connection's needs_reauth, a convergence that
+ * cannot come) are set aside. Everything else still counts. `npm test`'s short run asserts this
+ * list is empty; the full run reports both lists and fails on `violations`.
+ */
+export function violationsBeyondDiedInFlight(r: RunRecord): string[] {
+  const d = r.checks.diedInFlight;
+  const inv = r.checks.invariants;
+  const adjusted: RunRecord = {
+    ...r,
+    checks: {
+      ...r.checks,
+      invariants: {
+        ...inv,
+        lostTokens: inv.lostTokens - d.lostTokens,
+        reusedTokens: Math.max(0, inv.reusedTokens - d.reusedTokens),
+        falseNeedsReauth: inv.falseNeedsReauth - d.falseNeedsReauth,
+      },
+      nonRevokedNotConnected: r.checks.nonRevokedNotConnected - d.falseNeedsReauth,
+    },
+  };
+  const c = r.convergence;
+  const onlyDiedInFlightLeft =
+    c.stopped === 'only-permanent-states-left' &&
+    (c.last.nonRevokedNotConnected.needs_reauth ?? 0) <= d.falseNeedsReauth &&
+    (c.last.webhooksByStatus.failed ?? 0) === 0;
+  if (onlyDiedInFlightLeft) adjusted.convergence = { ...c, converged: true };
+  return violationsOf(adjusted);
+}
+
 export function resultJson(r: RunRecord, violations: string[]): Record<string, unknown> {
   const o = r.options;
   const c = r.checks;
+  const { connectionIds, ...diedInFlight } = c.diedInFlight;
   return {
     passed: violations.length === 0,
     violations,
+    violationsBeyondDiedInFlight: violationsBeyondDiedInFlight(r),
     ...c.invariants,
     convergenceSeconds: r.convergence.converged ? Number(r.convergence.seconds.toFixed(1)) : null,
-    lostTokensNearSigkill: c.lostTokensNearSigkill,
+    diedInFlight: { ...diedInFlight, connectionIds: connectionIds.slice(0, 20) },
+    ...(r.convergence.permanentOnlyFromSeconds !== undefined && {
+      convergenceSecondsExceptPermanent: Number(r.convergence.permanentOnlyFromSeconds.toFixed(1)),
+    }),
     credentialErrors: c.credentialErrors,
     credentialErrorPolicy: CREDENTIAL_ERROR_POLICY,
     nonRevokedNotConnected: c.nonRevokedNotConnected,
@@ -128,7 +164,7 @@ export function summary(r: RunRecord): string[] {
   const inv = r.checks.invariants;
   const t = r.traffic;
   return [
-    `invariants: lostTokens ${inv.lostTokens} (${r.checks.lostTokensNearSigkill} within 1 s of a SIGKILL), ` +
+    `invariants: lostTokens ${inv.lostTokens} (${r.checks.diedInFlight.lostTokens} died in flight with a SIGKILLed worker), ` +
       `reusedTokens ${inv.reusedTokens}, concurrentRefreshes ${inv.concurrentRefreshes}, ` +
       `falseNeedsReauth ${inv.falseNeedsReauth}, missedRevocations ${inv.missedRevocations}, ` +
       `lostWebhooks ${inv.lostWebhooks}, duplicateTranscripts ${inv.duplicateTranscripts}, stuckJobs ${inv.stuckJobs}; ` +
@@ -137,5 +173,12 @@ export function summary(r: RunRecord): string[] {
       `${t.fault5xx} 5xx, ${t.faultHangs} hangs), ${r.kills} worker SIGKILLs, ${r.redisRestarts} Redis restart, ` +
       `${r.revoked} revocations, ${r.checks.credentialErrors} credential errors, ` +
       `${r.webhooks.accepted} webhooks accepted (${r.webhooks.duplicatesSent} sent twice)`,
+    ...(r.checks.diedInFlight.lostTokens > 0
+      ? [
+          `died in flight: ${r.checks.diedInFlight.lostTokens} rotated token(s) were answered to a worker that was ` +
+            'SIGKILLed before it stored them; violations beyond those: ' +
+            (violationsBeyondDiedInFlight(r).join('; ') || 'none'),
+        ]
+      : []),
   ];
 }

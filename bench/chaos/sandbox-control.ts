@@ -17,7 +17,10 @@ export interface GrantView {
   family: 'active' | 'revoked';
   /** the one refresh token the sandbox accepts now; null once the family is revoked */
   refreshToken: string | null;
+  revokedReason: 'refresh_token_reuse' | 'revoked_by_control' | null;
   lastRefreshAt: string | null;
+  /** the User-Agent the sandbox's last successful refresh of this grant answered */
+  lastRefreshClient: string | null;
 }
 
 export interface ProviderReport {

@@ -51,13 +51,16 @@ describe('control › state, reset and errors', () => {
       family: 'active',
       refreshToken: g.refreshToken,
       lastRefreshAt: null,
+      lastRefreshClient: null,
       refreshesInFlight: 0,
     });
-    const res = await refresh(sb, 'github_app', g.refreshToken!);
+    const res = await refresh(sb, 'github_app', g.refreshToken!, { userAgent: 'Conduit-test/worker-7' });
     const after = await control(sb, 'GET', `/grants/${g.grantId}`);
     expect(after).toMatchObject({
       refreshToken: res.body.refresh_token,
       lastRefreshAt: expect.any(String),
+      // who holds the newest tokens: how a lost token is traced to the process that received it
+      lastRefreshClient: 'Conduit-test/worker-7',
       rotations: 1,
     });
   });

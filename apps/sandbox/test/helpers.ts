@@ -64,7 +64,7 @@ export async function tokenRequest<T = Record<string, string>>(
   sb: Sandbox,
   provider: ProviderKey,
   fields: Record<string, string>,
-  opts: { style?: AuthStyle; secret?: string; clientId?: string; accept?: string } = {},
+  opts: { style?: AuthStyle; secret?: string; clientId?: string; accept?: string; userAgent?: string } = {},
 ): Promise<Answer<T>> {
   const spec = PROVIDERS[provider];
   const style = opts.style ?? spec.clientAuth;
@@ -73,6 +73,7 @@ export async function tokenRequest<T = Record<string, string>>(
   const form = new URLSearchParams(fields);
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (opts.accept) headers.accept = opts.accept;
+  if (opts.userAgent) headers['user-agent'] = opts.userAgent;
   if (style === 'basic') headers.authorization = basic(clientId, secret);
   else {
     form.set('client_id', clientId);

@@ -107,6 +107,7 @@ export function createTokenClient(config: Config): TokenClient {
       bodyMs: t.httpBodyTimeoutMs,
     },
     rateLimitDefaultWaitMs: t.rateLimitDefaultWaitSeconds * 1000,
+    userAgent: config.providers.userAgent,
   });
 }
 

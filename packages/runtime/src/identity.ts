@@ -15,5 +15,6 @@ export function createIdentityClient(config: Config): IdentityClient {
       bodyMs: t.httpBodyTimeoutMs,
     },
     rateLimitDefaultWaitMs: t.rateLimitDefaultWaitSeconds * 1000,
+    userAgent: config.providers.userAgent,
   });
 }

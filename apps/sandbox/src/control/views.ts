@@ -50,6 +50,7 @@ export function grantState(grant: Grant): Record<string, unknown> {
     refreshToken: validRefreshToken(grant),
     refreshTokenExpiresAt: iso(grant.refreshExpiresAt),
     lastRefreshAt: iso(grant.lastRefreshAt),
+    lastRefreshClient: grant.lastRefreshClient,
     refreshes: grant.refreshes,
     rotations: grant.rotations,
     refreshesInFlight: grant.inFlight,
@@ -64,7 +65,9 @@ export function compactGrant(grant: Grant): Record<string, unknown> {
     grantId: grant.id,
     provider: grant.provider,
     family: grant.revokedAt === null ? 'active' : 'revoked',
+    revokedReason: grant.revokedReason,
     refreshToken: validRefreshToken(grant),
     lastRefreshAt: iso(grant.lastRefreshAt),
+    lastRefreshClient: grant.lastRefreshClient,
   };
 }

@@ -29,6 +29,8 @@ export class Grant {
   refreshToken: string | null = null;
   refreshExpiresAt = Infinity;
   lastRefreshAt: number | null = null;
+  /** User-Agent of the client the last successful refresh answered: who holds the newest tokens */
+  lastRefreshClient: string | null = null;
   refreshes = 0;
   rotations = 0;
   revokedAt: number | null = null;
@@ -87,10 +89,11 @@ export class GrantStore {
   }
 
   /** A successful refresh: a new access token, and a new refresh token when `rotate`. */
-  refresh(grant: Grant, now: number, rotate: boolean): IssuedTokens {
+  refresh(grant: Grant, now: number, rotate: boolean, client?: string): IssuedTokens {
     this.issueAccess(grant, now);
     grant.refreshes += 1;
     grant.lastRefreshAt = now;
+    grant.lastRefreshClient = client ?? null;
     if (rotate) {
       grant.rotations += 1;
       this.issueRefresh(grant, now);

@@ -47,6 +47,8 @@ export function refreshGrant(
   body: Fields,
   grant: Grant | undefined,
   now: number,
+  /** the caller's User-Agent, remembered as who received the grant's newest tokens */
+  client?: string,
 ): Exchange {
   const token = body.refresh_token;
   if (token === undefined) return fail('invalid_request');
@@ -66,7 +68,7 @@ export function refreshGrant(
   }
   if (grant.revokedAt !== null) return fail('revoked_refresh_token');
   if (now >= grant.refreshExpiresAt) return fail('expired_refresh_token');
-  return { ok: true, issued: sb.grants.refresh(grant, now, sb.rotates(provider)) };
+  return { ok: true, issued: sb.grants.refresh(grant, now, sb.rotates(provider), client) };
 }
 
 export function s256(verifier: string): string {

@@ -46,7 +46,7 @@ function tokenRequest(
   const fault = sb.faults.roll(provider, 'token');
   if (!fault && !sb.holds.isHeld(provider, 'token')) {
     try {
-      send(reply, answer(sb, provider, creds, body, grant, req.headers.accept));
+      send(reply, answer(sb, provider, creds, body, grant, req.headers.accept, req.headers['user-agent']));
     } finally {
       if (grant) grant.inFlight -= 1;
     }
@@ -78,7 +78,10 @@ async function delayedTokenRequest(
       sb.log.traffic(provider).held += 1;
       if ((await sb.holds.park(provider, 'token', reply)) === 'abandoned') return reply;
     }
-    return send(reply, answer(sb, provider, creds, body, grant, req.headers.accept));
+    return send(
+      reply,
+      answer(sb, provider, creds, body, grant, req.headers.accept, req.headers['user-agent']),
+    );
   } finally {
     if (grant) grant.inFlight -= 1;
   }
@@ -104,6 +107,7 @@ function answer(
   body: Readonly<Record<string, string | undefined>>,
   grant: Grant | undefined,
   accept: string | undefined,
+  client: string | undefined,
 ): WireAnswer {
   const traffic = sb.log.traffic(provider);
   const now = Date.now();
@@ -111,7 +115,7 @@ function answer(
   let outcome: Exchange;
   if (check !== 'ok') outcome = { ok: false, failure: check };
   else if (body.grant_type === 'refresh_token')
-    outcome = refreshGrant(sb, provider, creds.clientId!, body, grant, now);
+    outcome = refreshGrant(sb, provider, creds.clientId!, body, grant, now, client);
   else if (body.grant_type === 'authorization_code')
     outcome = exchangeCode(sb, provider, creds.clientId!, body, now);
   else

@@ -1,5 +1,5 @@
 import { orOff, text, url } from '../kinds.ts';
-import { optionalVariable } from '../variable.ts';
+import { optionalVariable, variable } from '../variable.ts';
 import type { EnvReader, Variable } from '../variable.ts';
 
 export const PROVIDER_KEYS = ['fathom', 'spotify', 'google', 'discord', 'github', 'github_app'] as const;
@@ -28,6 +28,16 @@ export const CONDUIT_SANDBOX_URL = optionalVariable({
     url({ protocols: ['http', 'https'], noun: 'an HTTP URL', example: 'http://127.0.0.1:4000', base: true }),
   ),
   development: 'http://127.0.0.1:4000',
+});
+
+export const CONDUIT_USER_AGENT = variable({
+  name: 'CONDUIT_USER_AGENT',
+  group: 'providers',
+  description:
+    "User-Agent of every request Conduit makes to a provider (token endpoints and APIs). Providers' support teams read it when they look into your traffic; name your deployment and a contact.",
+  schema: text('a User-Agent string, e.g. "Conduit/0.1 (+https://example.com/contact)"'),
+  development: 'Conduit/0.1',
+  production: 'Conduit/0.1',
 });
 
 function clientVariables(key: ProviderKey) {
@@ -75,6 +85,7 @@ export const PROVIDER_CLIENT_VARIABLES = Object.fromEntries(
 
 export const providerVariables: Variable<unknown>[] = [
   CONDUIT_SANDBOX_URL,
+  CONDUIT_USER_AGENT,
   ...PROVIDER_KEYS.flatMap((key) => Object.values(PROVIDER_CLIENT_VARIABLES[key])),
 ];
 
@@ -94,6 +105,7 @@ export type ProviderClientConfig = Endpoints & { readonly key: ProviderKey } & (
 export interface ProvidersConfig {
   /** Base URL of the local sandbox that serves every provider, when used. */
   readonly sandboxUrl: string | undefined;
+  readonly userAgent: string;
   readonly clients: { readonly [K in ProviderKey]: ProviderClientConfig };
 }
 
@@ -117,5 +129,9 @@ function readClient(r: EnvReader, key: ProviderKey): ProviderClientConfig {
 export function readProviders(r: EnvReader): ProvidersConfig {
   const sandboxUrl = r.read(CONDUIT_SANDBOX_URL);
   const clients = Object.fromEntries(PROVIDER_KEYS.map((key) => [key, readClient(r, key)]));
-  return { sandboxUrl, clients: clients as ProvidersConfig['clients'] };
+  return {
+    sandboxUrl,
+    userAgent: r.read(CONDUIT_USER_AGENT),
+    clients: clients as ProvidersConfig['clients'],
+  };
 }
