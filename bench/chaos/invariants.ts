@@ -49,10 +49,12 @@ export interface LostToken {
  */
 export interface DiedInFlight {
   lostTokens: number;
-  /** the reuse at the next refresh that revoked each such family */
+  /** the presentations of their stale tokens (the first one revoked each family) */
   reusedTokens: number;
   /** those connections ending needs_reauth or error */
   falseNeedsReauth: number;
+  /** accepted deliveries of those connections left unprocessed (needs_reauth stops the fetch) */
+  lostWebhooks: number;
   connectionIds: string[];
 }
 
@@ -105,6 +107,7 @@ export async function finalChecks(a: {
     lostTokens: 0,
     reusedTokens: 0,
     falseNeedsReauth: 0,
+    lostWebhooks: 0,
     connectionIds: [],
   };
   let falseNeedsReauth = 0;
@@ -136,7 +139,7 @@ export async function finalChecks(a: {
       if (died) {
         diedInFlight.lostTokens++;
         diedInFlight.connectionIds.push(c.connectionId);
-        if (grant?.revokedReason === 'refresh_token_reuse') diedInFlight.reusedTokens++;
+        diedInFlight.reusedTokens += grant?.reuses ?? 0;
         if (status === 'needs_reauth' || status === 'error') diedInFlight.falseNeedsReauth++;
       }
       if (lostTokenExamples.length < 20) {
@@ -174,6 +177,11 @@ export async function finalChecks(a: {
   const pct = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? null;
   const inbox = new Map(deliveries.map((d) => [d.deliveryId, d]));
   const unprocessed = a.acceptedIds.filter((id) => inbox.get(id)?.status !== 'processed');
+  const died = new Set(diedInFlight.connectionIds);
+  diedInFlight.lostWebhooks = unprocessed.filter((id) => {
+    const connectionId = inbox.get(id)?.connectionId;
+    return connectionId != null && died.has(connectionId);
+  }).length;
   const lostWebhookExamples = unprocessed.slice(0, 20).map((id) => {
     const d = inbox.get(id);
     return {

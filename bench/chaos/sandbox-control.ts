@@ -21,6 +21,8 @@ export interface GrantView {
   lastRefreshAt: string | null;
   /** the User-Agent the sandbox's last successful refresh of this grant answered */
   lastRefreshClient: string | null;
+  /** rotated-out refresh tokens of this family presented again */
+  reuses: number;
 }
 
 export interface ProviderReport {

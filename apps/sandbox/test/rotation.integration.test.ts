@@ -62,6 +62,7 @@ describe('rotation › a rotated-out refresh token presented again revokes the w
         family: 'revoked',
         revokedReason: 'refresh_token_reuse',
         refreshToken: null,
+        reuses: 1,
       });
       const log = (await report(sb)).providers[provider];
       expect(log.counts.reusedRefreshTokens).toBe(1);

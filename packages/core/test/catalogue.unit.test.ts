@@ -59,7 +59,9 @@ describe('provider catalogue', () => {
     const scopes = scopesFor(PROVIDERS.google, ['youtube', 'gmail', 'calendar']);
     expect(scopes).toContain('https://www.googleapis.com/auth/gmail.readonly');
     expect(scopes).toContain('openid');
-    expect(() => scopesFor(PROVIDERS.google, ['maps'])).toThrow(/no product "maps"; expected one of: youtube, gmail, calendar/);
+    expect(() => scopesFor(PROVIDERS.google, ['maps'])).toThrow(
+      /no product "maps"; expected one of: youtube, gmail, calendar/,
+    );
   });
 
   it('computes when a refresh token lapses, per provider rule', () => {
@@ -72,8 +74,11 @@ describe('provider catalogue', () => {
       '2026-08-30T00:00:00.000Z',
     );
     expect(
-      refreshTokenExpiresAt(PROVIDERS.github_app, { consentedAt, lastUsedAt, refreshTokenExpiresInSeconds: 3600 })
-        ?.toISOString(),
+      refreshTokenExpiresAt(PROVIDERS.github_app, {
+        consentedAt,
+        lastUsedAt,
+        refreshTokenExpiresInSeconds: 3600,
+      })?.toISOString(),
     ).toBe('2026-03-01T01:00:00.000Z');
     expect(refreshTokenExpiresAt(PROVIDERS.fathom, { consentedAt, lastUsedAt })).toBeNull();
     expect(refreshTokenExpiresAt(PROVIDERS.github, { consentedAt, lastUsedAt })).toBeNull();

@@ -1,28 +1,35 @@
 // The webhook inbox: every verified delivery is stored before it is acknowledged, keyed by the
 // sender's delivery id, so a redelivery is recognised and never processed twice.
 import type { ProviderKey } from '@conduit/core';
-import type { PrismaClient, WebhookDelivery, WebhookStatus } from './generated/client.ts';
+import { Prisma, type PrismaClient, type WebhookDelivery } from './generated/client.ts';
 
 export interface NewDelivery {
   provider: ProviderKey;
   deliveryId: string;
   sentAt: Date;
-  payload: unknown;
-  connectionId: string | null;
-  status: Extract<WebhookStatus, 'received' | 'unmatched'>;
+  /** the payload as the sender's JSON text (stored as jsonb, never re-serialised) */
+  payloadJson: string;
+  /**
+   * whose delivery it is: a known connection, or the account email the provider names (matched
+   * in the same statement; connected ones first, then the most recently changed). No match, or
+   * `null`: kept as `unmatched`.
+   */
+  account: { connectionId: string } | { email: string } | null;
 }
 
+type DeliveryRow = Pick<WebhookDelivery, 'id' | 'status' | 'connectionId'>;
+
 export type RecordedDelivery =
-  | { stored: true; delivery: Pick<WebhookDelivery, 'id' | 'status' | 'connectionId'> }
+  | { stored: true; delivery: DeliveryRow }
   /** the same delivery id was stored before: this is a redelivery */
-  | { stored: false; delivery: Pick<WebhookDelivery, 'id' | 'status' | 'connectionId'> };
+  | { stored: false; delivery: DeliveryRow };
 
 export class WebhookDeliveryRepository {
   constructor(private readonly db: PrismaClient) {}
 
   /**
-   * Stores the delivery unless its id is known; either way returns the stored row. One statement
-   * (insert, or read the existing row) on the webhook's hot path.
+   * Stores the delivery, matched to its account, unless its id is known; either way returns the
+   * stored row. One statement (match, insert, or read the existing row) on the webhook's hot path.
    *
    * Under READ COMMITTED the statement can come back empty: when a concurrent transaction inserted
    * the same id and commits while we wait on it, ON CONFLICT DO NOTHING yields no row and the
@@ -43,33 +50,35 @@ export class WebhookDeliveryRepository {
   private async recordOnce(
     input: NewDelivery,
     now: Date,
-  ): Promise<(Pick<WebhookDelivery, 'id' | 'status' | 'connectionId'> & { stored: boolean }) | undefined> {
-    const rows = await this.db.$queryRaw<
-      Array<Pick<WebhookDelivery, 'id' | 'status' | 'connectionId'> & { stored: boolean }>
-    >`
-      WITH inserted AS (
+  ): Promise<(DeliveryRow & { stored: boolean }) | undefined> {
+    const provider = Prisma.sql`${input.provider}::"Provider"`;
+    const account =
+      input.account === null
+        ? Prisma.sql`SELECT NULL::uuid AS id`
+        : 'connectionId' in input.account
+          ? Prisma.sql`SELECT ${input.account.connectionId}::uuid AS id`
+          : Prisma.sql`
+            SELECT id FROM "Connection"
+            WHERE provider = ${provider} AND "externalEmail" = ${input.account.email.trim().toLowerCase()}
+            ORDER BY status IN ('connected', 'token_expired') DESC, "statusChangedAt" DESC
+            LIMIT 1`;
+    const rows = await this.db.$queryRaw<Array<DeliveryRow & { stored: boolean }>>`
+      WITH account AS (SELECT (${account}) AS id),
+      inserted AS (
         INSERT INTO "WebhookDelivery" (id, provider, "deliveryId", "sentAt", "receivedAt", payload, "connectionId", status)
-        VALUES (gen_random_uuid(), ${input.provider}::"Provider", ${input.deliveryId}, ${input.sentAt}, ${now},
-                ${JSON.stringify(input.payload)}::jsonb, ${input.connectionId}::uuid, ${input.status}::"WebhookStatus")
+        SELECT gen_random_uuid(), ${provider}, ${input.deliveryId}, ${input.sentAt}, ${now},
+               ${input.payloadJson}::jsonb, account.id,
+               (CASE WHEN account.id IS NULL THEN 'unmatched' ELSE 'received' END)::"WebhookStatus"
+        FROM account
         ON CONFLICT (provider, "deliveryId") DO NOTHING
         RETURNING id, status, "connectionId", true AS stored
       )
       SELECT * FROM inserted
       UNION ALL
       SELECT id, status, "connectionId", false AS stored FROM "WebhookDelivery"
-      WHERE provider = ${input.provider}::"Provider" AND "deliveryId" = ${input.deliveryId}
+      WHERE provider = ${provider} AND "deliveryId" = ${input.deliveryId}
         AND NOT EXISTS (SELECT 1 FROM inserted)`;
     return rows[0];
-  }
-
-  /** The account a delivery belongs to, by the email the provider names (connected ones first). */
-  async matchByEmail(provider: ProviderKey, email: string): Promise<{ id: string } | null> {
-    const rows = await this.db.$queryRaw<Array<{ id: string; status: string }>>`
-      SELECT id, status FROM "Connection"
-      WHERE provider = ${provider}::"Provider" AND "externalEmail" = ${email.trim().toLowerCase()}
-      ORDER BY "statusChangedAt" DESC`;
-    const pick = rows.find((r) => r.status === 'connected' || r.status === 'token_expired') ?? rows[0];
-    return pick ? { id: pick.id } : null;
   }
 
   /** The newest stored delivery for a recording of this connection (its payload is the Meeting). */

@@ -50,6 +50,7 @@ describe('chaos › a short run', () => {
       lostTokens: number;
       reusedTokens: number;
       falseNeedsReauth: number;
+      lostWebhooks: number;
     };
     if (died.lostTokens > 0) {
       console.error(
@@ -63,6 +64,7 @@ describe('chaos › a short run', () => {
       lostTokens: died.lostTokens,
       reusedTokens: died.reusedTokens,
       falseNeedsReauth: died.falseNeedsReauth,
+      lostWebhooks: died.lostWebhooks,
     };
     for (const invariant of [
       'lostTokens',

@@ -53,6 +53,7 @@ export function grantState(grant: Grant): Record<string, unknown> {
     lastRefreshClient: grant.lastRefreshClient,
     refreshes: grant.refreshes,
     rotations: grant.rotations,
+    reuses: grant.reuses,
     refreshesInFlight: grant.inFlight,
     accessToken: grant.accessToken,
     accessTokenExpiresAt: iso(grant.access.expiresAt),
@@ -69,5 +70,6 @@ export function compactGrant(grant: Grant): Record<string, unknown> {
     refreshToken: validRefreshToken(grant),
     lastRefreshAt: iso(grant.lastRefreshAt),
     lastRefreshClient: grant.lastRefreshClient,
+    reuses: grant.reuses,
   };
 }

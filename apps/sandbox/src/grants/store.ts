@@ -33,6 +33,8 @@ export class Grant {
   lastRefreshClient: string | null = null;
   refreshes = 0;
   rotations = 0;
+  /** rotated-out refresh tokens of this family presented again */
+  reuses = 0;
   revokedAt: number | null = null;
   revokedReason: RevokeReason | null = null;
   /** refresh requests of this grant being processed right now (incl. delayed, held, hung) */

@@ -55,6 +55,7 @@ export function refreshGrant(
   if (!grant || grant.provider !== provider || grant.clientId !== clientId) return fail('bad_refresh_token');
   if (token !== grant.refreshToken) {
     const alreadyRevoked = grant.revokedAt !== null;
+    grant.reuses += 1;
     sb.log.count(provider, 'reusedRefreshTokens', now, () => ({
       grantId: grant.id,
       accountId: grant.account.id,

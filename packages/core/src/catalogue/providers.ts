@@ -3,7 +3,10 @@ import type { ProviderKey, ProviderSpec } from './types.ts';
 
 const DAY = 86_400;
 
-const NO_FORBIDDEN_LIMITS = { forbiddenIsRateLimitWhenRemainingZero: false, forbiddenRateLimitReasons: [] } as const;
+const NO_FORBIDDEN_LIMITS = {
+  forbiddenIsRateLimitWhenRemainingZero: false,
+  forbiddenRateLimitReasons: [],
+} as const;
 
 const github = {
   endpoints: {

@@ -31,7 +31,12 @@ export function webhookSecretKey(secret: string): Buffer {
   return key;
 }
 
-export function signWebhook(secret: string, id: string, timestampSeconds: number, rawBody: string | Buffer): string {
+export function signWebhook(
+  secret: string,
+  id: string,
+  timestampSeconds: number,
+  rawBody: string | Buffer,
+): string {
   const mac = createHmac('sha256', webhookSecretKey(secret))
     .update(`${id}.${timestampSeconds}.`)
     .update(rawBody)
@@ -40,7 +45,12 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
 }
 
 /** The three headers of a signed delivery. */
-export function webhookHeaders(secret: string, id: string, timestampSeconds: number, rawBody: string | Buffer): WebhookHeaders {
+export function webhookHeaders(
+  secret: string,
+  id: string,
+  timestampSeconds: number,
+  rawBody: string | Buffer,
+): WebhookHeaders {
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestampSeconds),
@@ -74,7 +84,10 @@ export function verifyWebhook(args: {
     );
   }
   if (!/^\d{1,12}$/.test(ts)) {
-    throw new WebhookVerificationError('bad_timestamp', 'webhook-timestamp must be whole seconds since the epoch');
+    throw new WebhookVerificationError(
+      'bad_timestamp',
+      'webhook-timestamp must be whole seconds since the epoch',
+    );
   }
   const seconds = Number(ts);
   const skew = Math.abs(args.now.getTime() / 1000 - seconds);
@@ -92,6 +105,7 @@ export function verifyWebhook(args: {
       const candidate = Buffer.from(s.slice(3), 'base64');
       return candidate.length === expected.length && timingSafeEqual(candidate, expected);
     });
-  if (!matches) throw new WebhookVerificationError('bad_signature', 'no webhook-signature matches the payload');
+  if (!matches)
+    throw new WebhookVerificationError('bad_signature', 'no webhook-signature matches the payload');
   return { id, timestamp: new Date(seconds * 1000) };
 }

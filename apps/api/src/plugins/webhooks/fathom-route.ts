@@ -1,6 +1,6 @@
 // POST /v1/webhooks/fathom — Fathom's "new meeting content ready". Verified (Standard Webhooks,
-// on the raw body), validated as a Meeting, matched to its account by `recorded_by.email`, and
-// stored in the inbox BEFORE it is acknowledged; then a transcript fetch is queued. A webhook-id
+// on the raw body), validated as a Meeting, matched to its account by `recorded_by.email` and
+// stored in the inbox (one statement) BEFORE it is acknowledged; then a transcript fetch is queued. A webhook-id
 // seen before is acknowledged with 200 and not processed again.
 import type { FastifyInstance } from 'fastify';
 import { parseFathomMeeting, verifyWebhook, WebhookVerificationError } from '@conduit/core';
@@ -69,15 +69,13 @@ export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): vo
     }
     const recordingId = meeting.value.recording_id;
     const email = meeting.value.recorded_by?.email;
-    const account = email ? await deliveries.matchByEmail('fathom', email) : null;
     const recorded = await deliveries.record(
       {
         provider: 'fathom',
         deliveryId: verified.id,
         sentAt: verified.timestamp,
-        payload: body,
-        connectionId: account?.id ?? null,
-        status: account ? 'received' : 'unmatched',
+        payloadJson: raw.toString('utf8'),
+        account: email ? { email } : null,
       },
       new Date(),
     );
@@ -91,14 +89,16 @@ export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): vo
       recordWebhookDelivery(app.metrics.conduit, 'fathom', 'duplicate');
       return reply.code(200).send({ status: 'duplicate', deliveryId: delivery.id });
     }
-    if (account) await enqueueTranscripts(ctx.queues, account.id, [recordingId], delivery.id);
+    const connectionId = delivery.connectionId;
+    if (connectionId !== null) await enqueueTranscripts(ctx.queues, connectionId, [recordingId], delivery.id);
     req.log.info(
-      { deliveryId: delivery.id, recordingId, connectionId: account?.id ?? null },
-      account
+      { deliveryId: delivery.id, recordingId, connectionId },
+      connectionId !== null
         ? 'webhook: fathom delivery accepted'
         : 'webhook: fathom delivery for an unknown account kept as unmatched',
     );
-    recordWebhookDelivery(app.metrics.conduit, 'fathom', account ? 'accepted' : 'unmatched');
-    return reply.code(202).send({ status: account ? 'accepted' : 'unmatched', deliveryId: delivery.id });
+    const outcome = connectionId !== null ? 'accepted' : 'unmatched';
+    recordWebhookDelivery(app.metrics.conduit, 'fathom', outcome);
+    return reply.code(202).send({ status: outcome, deliveryId: delivery.id });
   });
 }
