@@ -239,6 +239,19 @@ describe('loadConfig › bad values', () => {
     expect(problemsOf({ CONDUIT_HTTP_BODY_TIMEOUT_MS: 'forever' })).toHaveLength(1);
   });
 
+  it('a claimed connection is queued again before its token could lapse: requeue-after below the buffer', () => {
+    const line = problemFor('CONDUIT_REFRESH_REQUEUE_AFTER_SECONDS', {
+      CONDUIT_REFRESH_BUFFER_SECONDS: '60',
+    });
+    expect(line).toContain('120 s is not below CONDUIT_REFRESH_BUFFER_SECONDS (60 s)');
+    expect(line).toContain('e.g. 24');
+    const ok = loadConfig(
+      { CONDUIT_REFRESH_BUFFER_SECONDS: '60', CONDUIT_REFRESH_REQUEUE_AFTER_SECONDS: '20' },
+      { isTTY: false },
+    );
+    expect(ok.timings.refreshRequeueAfterSeconds).toBe(20);
+  });
+
   it('the first retry delay may not exceed the retry cap', () => {
     const line = problemFor('CONDUIT_RETRY_BASE_MS', {
       CONDUIT_RETRY_BASE_MS: '5000',

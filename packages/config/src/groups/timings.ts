@@ -51,7 +51,7 @@ export const TIMING_VARIABLES = {
   refreshRequeueAfterSeconds: timing(
     'CONDUIT_REFRESH_REQUEUE_AFTER_SECONDS',
     120,
-    'A connection a sweep queued for refresh is not queued again for this long, unless it was refreshed meanwhile; then it is, in case its job was lost.',
+    'A connection a sweep queued for refresh is not queued again for this long, unless it was refreshed meanwhile; then it is, in case its job was lost. Must be below CONDUIT_REFRESH_BUFFER_SECONDS.',
   ),
   refreshTokenWindowDays: timing(
     'CONDUIT_REFRESH_TOKEN_WINDOW_DAYS',
@@ -206,6 +206,18 @@ export function readTimings(r: EnvReader): TimingsConfig {
     r.problem(
       v.retryBaseMs,
       `${t.retryBaseMs} ms is above ${v.retryMaxMs.name} (${t.retryMaxMs} ms); the first retry delay cannot exceed the cap, so lower it or raise the cap`,
+    );
+  }
+  if (
+    !r.failed(v.refreshRequeueAfterSeconds, v.refreshBufferSeconds) &&
+    t.refreshBufferSeconds > 0 &&
+    t.refreshRequeueAfterSeconds >= t.refreshBufferSeconds
+  ) {
+    // A sweep job that finds its connection fresh leaves the claim in place; the connection is
+    // only queued again once the claim is this old, so it must be younger than the buffer.
+    r.problem(
+      v.refreshRequeueAfterSeconds,
+      `${t.refreshRequeueAfterSeconds} s is not below ${v.refreshBufferSeconds.name} (${t.refreshBufferSeconds} s); a connection whose refresh job was lost would be queued again only after its token had lapsed, so lower it below ${t.refreshBufferSeconds} (e.g. ${Math.max(1, Math.floor(t.refreshBufferSeconds * 0.4))})`,
     );
   }
   return t;
