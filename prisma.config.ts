@@ -57,6 +57,24 @@ function poolConfig(url: string, database?: string): pg.PoolConfig {
   };
 }
 
+type ScriptAdapter = { executeScript(script: string): Promise<void> };
+
+// The stock adapter runs a migration by splitting it on ";", which cuts any function body
+// ($$ … $$) apart. Send the whole script instead, as one simple-protocol query: Postgres parses
+// it properly and runs it as one implicit transaction, so a migration applies entirely or not at
+// all. (Nothing that refuses a transaction block, such as CREATE INDEX CONCURRENTLY, can go in one.)
+function wholeScripts<T extends ScriptAdapter>(adapter: T): T {
+  const internals = adapter as unknown as { client: pg.Pool | pg.Client; onError(error: unknown): never };
+  adapter.executeScript = async (script: string) => {
+    try {
+      await internals.client.query(script);
+    } catch (error) {
+      internals.onError(error);
+    }
+  };
+  return adapter;
+}
+
 // `migrate dev` needs a shadow database. The stock adapter drops it while its own pool is still
 // connected and ignores the name when built from a URL: build it from fields and end the pool first.
 class MigrationAdapter extends PrismaPg {
@@ -64,12 +82,16 @@ class MigrationAdapter extends PrismaPg {
     super(poolConfig(url));
   }
 
+  override async connect() {
+    return wholeScripts(await super.connect());
+  }
+
   override async connectToShadowDb() {
     const admin = new pg.Client({ ...poolConfig(this.url), Client: undefined } as pg.ClientConfig);
     const name = `conduit_shadow_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
     await admin.connect();
     await admin.query(`CREATE DATABASE "${name}"`);
-    const shadow = await new PrismaPg(poolConfig(this.url, name)).connect();
+    const shadow = wholeScripts(await new PrismaPg(poolConfig(this.url, name)).connect());
     const dispose = shadow.dispose.bind(shadow);
     shadow.dispose = async () => {
       await dispose();

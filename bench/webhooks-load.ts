@@ -1,7 +1,8 @@
 // The load generator of the webhooks benchmark, as its own process (so it never competes with
 // the api inside one event loop):
-//   node --import tsx bench/webhooks-load.ts <url> <path> <seconds> <connections> <secret> <email> <idPrefix> <acceptedFile>
-// Every request is a signed Fathom delivery with a unique webhook-id, the current timestamp and a
+//   node --import tsx bench/webhooks-load.ts <url> <path> <seconds> <connections> <secret> <emails> <idPrefix> <acceptedFile>
+// <emails> is a comma-separated list of the recorders' emails. Every request is a signed Fathom
+// delivery with a unique webhook-id, the current timestamp and a
 // recording id of its own; signing is one HMAC-SHA256 over ~1 KB (microseconds). Prints one JSON
 // line with autocannon's figures and writes the webhook-ids answered 2xx to <acceptedFile>.
 import { writeFileSync } from 'node:fs';
@@ -9,20 +10,22 @@ import autocannon from 'autocannon';
 import { webhookHeaders } from '@conduit/core';
 import { fathomMeeting } from './fathom-meeting.ts';
 
-const [url, path, seconds, connections, secret, email, idPrefix, acceptedFile] = process.argv.slice(2);
+const [url, path, seconds, connections, secret, emailList, idPrefix, acceptedFile] = process.argv.slice(2);
 if (acceptedFile === undefined) {
   console.error(
-    'usage: webhooks-load.ts <url> <path> <seconds> <connections> <secret> <email> <idPrefix> <acceptedFile>',
+    'usage: webhooks-load.ts <url> <path> <seconds> <connections> <secret> <emails> <idPrefix> <acceptedFile>',
   );
   process.exit(2);
 }
 
+const emails = emailList!.split(',');
 const RECORDING_BASE = 700_000_000;
 const meeting = (n: number): string =>
   fathomMeeting({
     recordingId: RECORDING_BASE + n,
     createdAt: new Date().toISOString(),
-    email: email!,
+    // round robin over the accounts: many users' meetings, as in production
+    email: emails[n % emails.length]!,
     name: 'Bench Recorder',
   });
 

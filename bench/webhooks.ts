@@ -1,6 +1,6 @@
-// `npm run bench -- webhooks [--seconds S=10] [--connections C=50] [--log-level info] [--profile]`
-// Signed Fathom deliveries at the real api process (fresh database, one Fathom connection whose
-// email the payloads name) from a load generator in a process of its own (autocannon). Each
+// `npm run bench -- webhooks [--seconds S=10] [--connections C=50] [--accounts A=100] [--log-level info] [--profile]`
+// Signed Fathom deliveries at the real api process (fresh database, A connected Fathom accounts,
+// the deliveries spread over them round robin, as many users' meetings are) from a load generator in a process of its own (autocannon). Each
 // delivery has its own webhook-id; every one answered 2xx must be in WebhookDelivery afterwards
 // (lost = accepted − stored). In the same run, with the same server, load generator and
 // connections: the baseline, a route that does one INSERT of the same row
@@ -24,7 +24,7 @@ import { readMainProfile, summarizeWindow, type ProfileShare } from './cpu-profi
 import { arg, dropDatabase, freshDatabase, machine, nodeTs, ROOT, stop } from './support.ts';
 
 const DB_NAME = 'conduit_bench_webhooks';
-const EMAIL = 'bench.recorder@acme.test';
+const emailOf = (i: number) => `bench.recorder.${i}@acme.test`;
 const WEBHOOK_PATH = '/v1/webhooks/fathom';
 const BASELINE_PATH = '/_bench/insert';
 const WARMUP_SECONDS = 2;
@@ -112,6 +112,7 @@ async function runLoad(
   seconds: number,
   connections: number,
   secret: string,
+  emails: string,
   idPrefix: string,
   api: ChildProcess,
 ): Promise<Phase> {
@@ -122,7 +123,7 @@ async function runLoad(
   const fromMs = Date.now();
   const child = spawn(
     cmd,
-    [...args, base, path, String(seconds), String(connections), secret, EMAIL, idPrefix, acceptedFile],
+    [...args, base, path, String(seconds), String(connections), secret, emails, idPrefix, acceptedFile],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -176,6 +177,7 @@ function perRequest(phase: Phase): Record<string, number> {
 export async function run(argv: string[]): Promise<void> {
   const seconds = arg(argv, 'seconds', 10);
   const connections = arg(argv, 'connections', 50);
+  const accounts = arg(argv, 'accounts', 100);
   const profile = argv.includes('--profile');
   const li = argv.indexOf('--log-level');
   const logLevel = li >= 0 ? (argv[li + 1] ?? 'info') : 'info';
@@ -193,17 +195,18 @@ export async function run(argv: string[]): Promise<void> {
   let api: ChildProcess | undefined;
   try {
     const vault = new TokenVault(parseKeyring(keySpec));
-    await db.connection.create({
-      data: {
-        ownerId: 'bench-webhooks-owner',
-        provider: 'fathom',
-        externalAccountId: '100001',
-        externalEmail: EMAIL,
+    await db.connection.createMany({
+      data: Array.from({ length: accounts }, (_, i) => ({
+        ownerId: `bench-webhooks-owner-${i}`,
+        provider: 'fathom' as const,
+        externalAccountId: String(100_001 + i),
+        externalEmail: emailOf(i),
         accessTokenEnc: vault.encrypt('bench-access-token'),
         refreshTokenEnc: vault.encrypt('bench-refresh-token'),
         tokenExpiresAt: new Date(Date.now() + 86_400_000),
-      },
+      })),
     });
+    const emails = Array.from({ length: accounts }, (_, i) => emailOf(i)).join(',');
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -230,7 +233,7 @@ export async function run(argv: string[]): Promise<void> {
     await waitHealthy(base, api);
 
     const phase = (path: string, s: number, tag: string) =>
-      runLoad(base, path, s, connections, secret, `msg_${runId}_${tag}_`, api!);
+      runLoad(base, path, s, connections, secret, emails, `msg_${runId}_${tag}_`, api!);
     await phase(WEBHOOK_PATH, WARMUP_SECONDS, 'warm');
     await phase(BASELINE_PATH, WARMUP_SECONDS, 'warmbase');
     // Baseline halves on either side of the webhook phase, so drift in the machine's load cancels.
@@ -277,6 +280,7 @@ export async function run(argv: string[]): Promise<void> {
       baselineP99Ms: baseline.load.p99Ms,
       seconds,
       connections,
+      accounts,
       logLevel,
       refused: {
         webhooks: hooks.load.non2xx + hooks.load.errors,
@@ -287,7 +291,7 @@ export async function run(argv: string[]): Promise<void> {
       ...(apiProfile && { apiProfile }),
       ...machine(),
       command:
-        `npm run bench -- webhooks --seconds ${seconds} --connections ${connections}` +
+        `npm run bench -- webhooks --seconds ${seconds} --connections ${connections} --accounts ${accounts}` +
         `${logLevel === 'info' ? '' : ` --log-level ${logLevel}`}${profile ? ' --profile' : ''}`,
     };
     const dir = join(import.meta.dirname, 'results');

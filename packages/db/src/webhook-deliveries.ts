@@ -1,7 +1,7 @@
 // The webhook inbox: every verified delivery is stored before it is acknowledged, keyed by the
 // sender's delivery id, so a redelivery is recognised and never processed twice.
 import type { ProviderKey } from '@conduit/core';
-import { Prisma, type PrismaClient, type WebhookDelivery } from './generated/client.ts';
+import type { PrismaClient, WebhookDelivery } from './generated/client.ts';
 
 export interface NewDelivery {
   provider: ProviderKey;
@@ -29,56 +29,30 @@ export class WebhookDeliveryRepository {
 
   /**
    * Stores the delivery, matched to its account, unless its id is known; either way returns the
-   * stored row. One statement (match, insert, or read the existing row) on the webhook's hot path.
+   * stored row. One round trip on the webhook's hot path: the SQL function
+   * `conduit_record_webhook_delivery` (migration 20261121170000), whose statements keep their plans.
    *
-   * Under READ COMMITTED the statement can come back empty: when a concurrent transaction inserted
-   * the same id and commits while we wait on it, ON CONFLICT DO NOTHING yields no row and the
-   * SELECT half still reads the snapshot taken before that commit. A fresh statement sees the
-   * committed row, so the statement is simply run again (a rolled-back rival lets ours insert).
+   * The function reads the existing row in a statement of its own, so a rival's insert that
+   * committed while ours waited on it is seen. Should a rival roll back instead, nothing comes
+   * back, and the call is simply made again (our insert then goes through).
    */
   async record(input: NewDelivery, now: Date): Promise<RecordedDelivery> {
+    const connectionId =
+      input.account !== null && 'connectionId' in input.account ? input.account.connectionId : null;
+    const email =
+      input.account !== null && 'email' in input.account ? input.account.email.trim().toLowerCase() : null;
     for (let attempt = 1; ; attempt += 1) {
-      const row = await this.recordOnce(input, now);
+      const rows = await this.db.$queryRaw<Array<DeliveryRow & { stored: boolean }>>`
+        SELECT * FROM conduit_record_webhook_delivery(
+          ${input.provider}::"Provider", ${input.deliveryId}, ${input.sentAt}, ${now},
+          ${input.payloadJson}::jsonb, ${connectionId}::uuid, ${email})`;
+      const row = rows[0];
       if (row) {
         const { stored, ...delivery } = row;
         return { stored, delivery };
       }
       if (attempt >= 3) throw new Error(`webhook delivery ${input.deliveryId} was neither stored nor found`);
     }
-  }
-
-  private async recordOnce(
-    input: NewDelivery,
-    now: Date,
-  ): Promise<(DeliveryRow & { stored: boolean }) | undefined> {
-    const provider = Prisma.sql`${input.provider}::"Provider"`;
-    const account =
-      input.account === null
-        ? Prisma.sql`SELECT NULL::uuid AS id`
-        : 'connectionId' in input.account
-          ? Prisma.sql`SELECT ${input.account.connectionId}::uuid AS id`
-          : Prisma.sql`
-            SELECT id FROM "Connection"
-            WHERE provider = ${provider} AND "externalEmail" = ${input.account.email.trim().toLowerCase()}
-            ORDER BY status IN ('connected', 'token_expired') DESC, "statusChangedAt" DESC
-            LIMIT 1`;
-    const rows = await this.db.$queryRaw<Array<DeliveryRow & { stored: boolean }>>`
-      WITH account AS (SELECT (${account}) AS id),
-      inserted AS (
-        INSERT INTO "WebhookDelivery" (id, provider, "deliveryId", "sentAt", "receivedAt", payload, "connectionId", status)
-        SELECT gen_random_uuid(), ${provider}, ${input.deliveryId}, ${input.sentAt}, ${now},
-               ${input.payloadJson}::jsonb, account.id,
-               (CASE WHEN account.id IS NULL THEN 'unmatched' ELSE 'received' END)::"WebhookStatus"
-        FROM account
-        ON CONFLICT (provider, "deliveryId") DO NOTHING
-        RETURNING id, status, "connectionId", true AS stored
-      )
-      SELECT * FROM inserted
-      UNION ALL
-      SELECT id, status, "connectionId", false AS stored FROM "WebhookDelivery"
-      WHERE provider = ${provider} AND "deliveryId" = ${input.deliveryId}
-        AND NOT EXISTS (SELECT 1 FROM inserted)`;
-    return rows[0];
   }
 
   /** The newest stored delivery for a recording of this connection (its payload is the Meeting). */

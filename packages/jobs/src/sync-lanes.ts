@@ -76,15 +76,21 @@ export async function enqueueTranscripts(
   deliveryId?: string,
 ): Promise<void> {
   if (recordingIds.length === 0) return;
-  await queues.get(QUEUE_NAMES.transcripts).addBulk(
-    recordingIds.map((recordingId) => ({
-      name: 'transcript',
-      data: {
-        connectionId,
-        recordingId,
-        ...(deliveryId !== undefined && { deliveryId }),
-      } satisfies TranscriptJobData,
-      opts: { deduplication: { id: transcriptDedupeId(connectionId, recordingId) } },
-    })),
-  );
+  const job = (recordingId: number) => ({
+    name: 'transcript',
+    data: {
+      connectionId,
+      recordingId,
+      ...(deliveryId !== undefined && { deliveryId }),
+    } satisfies TranscriptJobData,
+    opts: { deduplication: { id: transcriptDedupeId(connectionId, recordingId) } },
+  });
+  const queue = queues.get(QUEUE_NAMES.transcripts);
+  // One job (a webhook) is one script call; addBulk wraps even one job in MULTI/EXEC.
+  if (recordingIds.length === 1) {
+    const { name, data, opts } = job(recordingIds[0]!);
+    await queue.add(name, data, opts);
+    return;
+  }
+  await queue.addBulk(recordingIds.map(job));
 }
