@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import type { Convergence, StatusPicture } from './convergence.ts';
+import type { FinalChecks } from './invariants.ts';
+import { parseOptions } from './options.ts';
+import { violationsBeyondDiedInFlight, violationsOf, type RunRecord } from './result.ts';
+
+// The verdict of a chaos run: which losses are the inherent SIGKILL-in-flight ones, and that
+// nothing else ever hides behind them.
+const picture = (over: Partial<StatusPicture> = {}): StatusPicture => ({
+  nonRevokedNotConnected: {},
+  expiredAccessTokens: 0,
+  revokedNotNeedsReauth: {},
+  acceptedWebhooks: 10,
+  webhooksByStatus: { processed: 10 },
+  ...over,
+});
+
+function record(
+  checks: Partial<FinalChecks> & Pick<FinalChecks, 'invariants'>,
+  convergence: Convergence,
+): RunRecord {
+  const traffic = {
+    tokenRequests: 100,
+    refreshes: 90,
+    rateLimited: 5,
+    fault5xx: 2,
+    faultHangs: 1,
+    apiCalls: 10,
+  };
+  return {
+    options: parseOptions(['--converge-timeout', '90']),
+    checks: {
+      diedInFlight: {
+        lostTokens: 0,
+        reusedTokens: 0,
+        falseNeedsReauth: 0,
+        lostWebhooks: 0,
+        connectionIds: [],
+      },
+      credentialErrors: 0,
+      nonRevokedNotConnected: 0,
+      finalStatuses: {},
+      lostTokenExamples: [],
+      lostWebhookExamples: [],
+      webhookProcessingMs: { p50: 1, p99: 2, max: 3 },
+      sandboxAnomalies: {},
+      anomalyExamples: {},
+      transcriptsStored: 10,
+      ...checks,
+    },
+    convergence,
+    queues: { stuck: 0, examples: [], counts: {} },
+    timeline: [],
+    revoked: 1,
+    badSecretRefusals: 1,
+    kills: 5,
+    redisRestarts: 1,
+    faultSeconds: 30,
+    totalSeconds: 60,
+    duringFaults: traffic,
+    traffic,
+    webhooks: {
+      deliveries: 10,
+      accepted: 10,
+      duplicatesSent: 1,
+      duplicatesTakenAsNew: 0,
+      refusedForGood: 0,
+      attemptsRefused: 0,
+    } as RunRecord['webhooks'],
+    lostWebhookJobs: [],
+    failedJobs: [],
+  };
+}
+
+const clean = {
+  lostTokens: 0,
+  reusedTokens: 0,
+  concurrentRefreshes: 0,
+  falseNeedsReauth: 0,
+  missedRevocations: 0,
+  lostWebhooks: 0,
+  duplicateTranscripts: 0,
+  stuckJobs: 0,
+};
+const converged: Convergence = { converged: true, seconds: 4, last: picture() };
+const stuckOnPermanent = (needsReauth: number, failed = 0): Convergence => ({
+  converged: false,
+  seconds: 40,
+  stopped: 'only-permanent-states-left',
+  permanentOnlyFromSeconds: 20,
+  last: picture({
+    nonRevokedNotConnected: { needs_reauth: needsReauth },
+    webhooksByStatus: { processed: 10 - failed, ...(failed > 0 && { failed }) },
+  }),
+});
+
+describe('chaos verdict', () => {
+  it('a clean run has no violation either way', () => {
+    const r = record({ invariants: clean }, converged);
+    expect(violationsOf(r)).toEqual([]);
+    expect(violationsBeyondDiedInFlight(r)).toEqual([]);
+  });
+
+  it('tokens that died in flight stay violations, and nothing is left beyond them', () => {
+    const r = record(
+      {
+        invariants: { ...clean, lostTokens: 2, reusedTokens: 3, falseNeedsReauth: 2, lostWebhooks: 1 },
+        nonRevokedNotConnected: 2,
+        diedInFlight: {
+          lostTokens: 2,
+          reusedTokens: 3,
+          falseNeedsReauth: 2,
+          lostWebhooks: 1,
+          connectionIds: ['a', 'b'],
+        },
+      },
+      stuckOnPermanent(2, 1),
+    );
+    expect(violationsOf(r)).toEqual([
+      'lostTokens = 2',
+      'reusedTokens = 3',
+      'falseNeedsReauth = 2',
+      'lostWebhooks = 1',
+      'nonRevokedNotConnected = 2',
+      'did not converge: after 40 s only permanent states were left (no use waiting 90 s)',
+    ]);
+    expect(violationsBeyondDiedInFlight(r)).toEqual([]);
+  });
+
+  it('a loss the kills do not explain is still reported', () => {
+    const r = record(
+      {
+        invariants: { ...clean, lostTokens: 3, reusedTokens: 3, falseNeedsReauth: 3 },
+        nonRevokedNotConnected: 3,
+        diedInFlight: {
+          lostTokens: 2,
+          reusedTokens: 2,
+          falseNeedsReauth: 2,
+          lostWebhooks: 0,
+          connectionIds: ['a', 'b'],
+        },
+      },
+      stuckOnPermanent(3),
+    );
+    expect(violationsBeyondDiedInFlight(r)).toEqual([
+      'lostTokens = 1',
+      'reusedTokens = 1',
+      'falseNeedsReauth = 1',
+      'nonRevokedNotConnected = 1',
+      'did not converge: after 40 s only permanent states were left (no use waiting 90 s)',
+    ]);
+  });
+
+  it('never excuses what a kill cannot cause: concurrent refreshes, stuck jobs, a timeout', () => {
+    const r = record(
+      {
+        invariants: { ...clean, lostTokens: 1, concurrentRefreshes: 1, stuckJobs: 2 },
+        diedInFlight: {
+          lostTokens: 1,
+          reusedTokens: 0,
+          falseNeedsReauth: 0,
+          lostWebhooks: 0,
+          connectionIds: ['a'],
+        },
+      },
+      { converged: false, seconds: 90, stopped: 'timeout', last: picture({ expiredAccessTokens: 4 }) },
+    );
+    expect(violationsBeyondDiedInFlight(r)).toEqual([
+      'concurrentRefreshes = 1',
+      'stuckJobs = 2',
+      'did not converge within 90 s',
+    ]);
+  });
+});
