@@ -67,6 +67,7 @@ describe('/metrics', () => {
     for (const name of [
       'conduit_refresh_total',
       'conduit_refresh_duration_seconds',
+      'conduit_refresh_commit_seconds',
       'conduit_lock_contention_total',
       'conduit_queue_waiting',
       'conduit_queue_active',
@@ -96,6 +97,11 @@ describe('/metrics', () => {
     expect(value(text, 'conduit_refresh_total', { provider: 'spotify', outcome: 'refreshed' })).toBe(1);
     expect(value(text, 'conduit_refresh_duration_seconds_count', { provider: 'spotify' })).toBe(1);
     expect(value(text, 'conduit_refresh_duration_seconds_sum', { provider: 'spotify' })).toBeGreaterThan(0);
+    // The answer-to-commit window of that refresh, the one a crash must not fall into.
+    expect(value(text, 'conduit_refresh_commit_seconds_count', { provider: 'spotify' })).toBe(1);
+    const commit = value(text, 'conduit_refresh_commit_seconds_sum', { provider: 'spotify' });
+    expect(commit).toBeGreaterThan(0);
+    expect(commit).toBeCloseTo(result.kind === 'refreshed' ? result.commitMs / 1000 : NaN, 6);
 
     // The per-minute Redis counters are written without holding up the refresh.
     const stats = new RefreshStats(api.ctx.redis, api.ctx.config.redis.queuePrefix);

@@ -11,6 +11,7 @@ export interface RefreshOutcomeSink {
 export interface MetricsRefreshObserver {
   onOutcome(provider: string, outcome: string, durationMs: number): void;
   onLockContention(provider: string): void;
+  onCommit(provider: string, ms: number): void;
 }
 
 /**
@@ -30,6 +31,9 @@ export function createRefreshObserver(
     },
     onLockContention(provider) {
       metrics.lockContention.inc({ provider });
+    },
+    onCommit(provider, ms) {
+      metrics.refreshCommit.observe({ provider }, ms / 1000);
     },
   };
 }

@@ -20,6 +20,7 @@ export interface ConduitMetrics {
   readonly registry: Registry;
   readonly refreshTotal: Counter<'provider' | 'outcome'>;
   readonly refreshDuration: Histogram<'provider'>;
+  readonly refreshCommit: Histogram<'provider'>;
   readonly lockContention: Counter<'provider'>;
   readonly webhookDeliveries: Counter<'provider' | 'result'>;
   readonly syncItems: Counter<'provider'>;
@@ -43,6 +44,13 @@ export function createConduitMetrics(registry: Registry): ConduitMetrics {
       help: 'Time one refresh took, lock and token request included, whatever its outcome.',
       labelNames: ['provider'] as const,
       buckets: REFRESH_DURATION_BUCKETS,
+      registers,
+    }),
+    refreshCommit: new Histogram({
+      name: 'conduit_refresh_commit_seconds',
+      help: "Time from a provider's token answer to the new tokens stored. A crash inside it loses a rotated refresh token (the user must reconnect): it should stay in milliseconds.",
+      labelNames: ['provider'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),
     lockContention: new Counter({

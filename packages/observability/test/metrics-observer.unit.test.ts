@@ -22,6 +22,7 @@ describe('createConduitMetrics', () => {
     for (const name of [
       'conduit_refresh_total counter',
       'conduit_refresh_duration_seconds histogram',
+      'conduit_refresh_commit_seconds histogram',
       'conduit_lock_contention_total counter',
       'conduit_webhook_deliveries_total counter',
       'conduit_sync_items_total counter',
@@ -43,10 +44,13 @@ describe('createRefreshObserver', () => {
     observer.onOutcome('spotify', 'refreshed', 250);
     observer.onOutcome('spotify', 'busy', 1);
     observer.onLockContention('spotify');
+    observer.onCommit('spotify', 3);
     const text = await m.registry.metrics();
     expect(text).toContain('conduit_refresh_total{provider="spotify",outcome="refreshed"} 1');
     expect(text).toContain('conduit_refresh_duration_seconds_sum{provider="spotify"} 0.251');
     expect(text).toContain('conduit_lock_contention_total{provider="spotify"} 1');
+    expect(text).toContain('conduit_refresh_commit_seconds_bucket{le="0.0025",provider="spotify"} 0');
+    expect(text).toContain('conduit_refresh_commit_seconds_bucket{le="0.005",provider="spotify"} 1');
     expect(recorded).toEqual(['spotify:refreshed', 'spotify:busy']);
   });
 

@@ -44,6 +44,8 @@ export interface RefreshObserver {
   /** one call per refreshConnection, for metrics */
   onOutcome?(provider: ProviderKey, outcome: RefreshOutcomeLabel, durationMs: number): void;
   onLockContention?(provider: ProviderKey): void;
+  /** a refresh stored new tokens this long after the provider answered */
+  onCommit?(provider: ProviderKey, ms: number): void;
 }
 
 export interface RefreshDeps {

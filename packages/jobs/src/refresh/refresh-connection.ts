@@ -15,7 +15,12 @@ export type RefreshResult =
   | { kind: 'skipped'; reason: 'not_found' | 'not_refreshable' | 'no_refresh_token' }
   /** someone refreshed it meanwhile: nothing to do */
   | { kind: 'fresh' }
-  | { kind: 'refreshed'; accessTokenExpiresAt: Date | null }
+  | {
+      kind: 'refreshed';
+      accessTokenExpiresAt: Date | null;
+      /** from the provider's answer to the stored tokens: while this runs, a crash loses a rotated token */
+      commitMs: number;
+    }
   /** the compare-and-set lost: newer tokens are already stored */
   | { kind: 'lost_race' }
   | { kind: 'rate_limited'; delayMs: number }
@@ -83,6 +88,7 @@ export async function refreshConnection(deps: RefreshDeps, req: RefreshRequest):
       outcome,
       durationMs,
       ...(result.kind === 'marked' && { detail: result.reason }),
+      ...(result.kind === 'refreshed' && { commitMs: Math.round(result.commitMs * 10) / 10 }),
       ...((result.kind === 'rate_limited' || result.kind === 'gated' || result.kind === 'retry') && {
         delayMs: result.delayMs,
       }),
@@ -134,6 +140,7 @@ async function callAndApply(
   const ttl = deps.settings.lockTtlMs;
   const signal = AbortSignal.timeout(Math.max(ttl - 1_000, Math.floor(ttl * 0.8)));
   const outcome = await deps.tokens.refresh(provider, refreshToken, { signal });
+  const answeredAt = performance.now();
   const at = now();
   const decision = decideRefresh(outcome, {
     attemptsMade: req.attempt ?? 0,
@@ -173,7 +180,9 @@ async function callAndApply(
         );
         return { kind: 'lost_race' };
       }
-      return { kind: 'refreshed', accessTokenExpiresAt: decision.accessTokenExpiresAt };
+      const commitMs = performance.now() - answeredAt;
+      deps.observer?.onCommit?.(provider, commitMs);
+      return { kind: 'refreshed', accessTokenExpiresAt: decision.accessTokenExpiresAt, commitMs };
     }
 
     case 'wait_rate_limit':
