@@ -16,6 +16,11 @@ export interface StatusPicture {
   acceptedWebhooks: number;
   /** accepted deliveries by their inbox status ('missing': no row at all) */
   webhooksByStatus: Record<string, number>;
+  /**
+   * accepted deliveries not yet processed whose connection is `needs_reauth`: nothing can fetch
+   * their transcripts until the user reconnects (then the first sync does)
+   */
+  webhooksWaitingOnReauth: number;
 }
 
 export interface Convergence {
@@ -47,6 +52,7 @@ export async function statusPicture(
     revokedNotNeedsReauth: {},
     acceptedWebhooks: acceptedIds.length,
     webhooksByStatus: {},
+    webhooksWaitingOnReauth: 0,
   };
   for (const c of seeded) {
     const s = status.get(c.connectionId) ?? 'missing';
@@ -58,10 +64,13 @@ export async function statusPicture(
   }
   const deliveries = await db.webhookDelivery.findMany({
     where: { provider: 'fathom', deliveryId: { in: [...acceptedIds] } },
-    select: { status: true },
+    select: { status: true, connectionId: true },
   });
-  for (const d of deliveries)
+  for (const d of deliveries) {
     picture.webhooksByStatus[d.status] = (picture.webhooksByStatus[d.status] ?? 0) + 1;
+    if (d.status === 'received' && d.connectionId !== null && status.get(d.connectionId) === 'needs_reauth')
+      picture.webhooksWaitingOnReauth += 1;
+  }
   const missing = acceptedIds.length - deliveries.length;
   if (missing > 0) picture.webhooksByStatus.missing = missing;
   return picture;
@@ -78,12 +87,16 @@ export function settled(p: StatusPicture): boolean {
 
 /**
  * Nothing left but states Conduit never leaves by itself: a non-revoked connection in
- * `needs_reauth` (only the user reconnecting ends it) and deliveries marked `failed`.
+ * `needs_reauth` (only the user reconnecting ends it), deliveries marked `failed`, and
+ * deliveries waiting on a connection that needs reauth.
  */
 export function onlyTerminalLeft(p: StatusPicture): boolean {
   const notConnected = Object.entries(p.nonRevokedNotConnected).filter(([s]) => s !== 'needs_reauth');
   const webhooksOpen =
-    p.acceptedWebhooks - (p.webhooksByStatus.processed ?? 0) - (p.webhooksByStatus.failed ?? 0);
+    p.acceptedWebhooks -
+    (p.webhooksByStatus.processed ?? 0) -
+    (p.webhooksByStatus.failed ?? 0) -
+    p.webhooksWaitingOnReauth;
   return (
     !settled(p) &&
     notConnected.length === 0 &&

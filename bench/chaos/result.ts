@@ -91,7 +91,7 @@ export function violationsBeyondDiedInFlight(r: RunRecord): string[] {
   const onlyDiedInFlightLeft =
     c.stopped === 'only-permanent-states-left' &&
     (c.last.nonRevokedNotConnected.needs_reauth ?? 0) <= d.falseNeedsReauth &&
-    (c.last.webhooksByStatus.failed ?? 0) <= d.lostWebhooks;
+    (c.last.webhooksByStatus.failed ?? 0) + c.last.webhooksWaitingOnReauth <= d.lostWebhooks;
   if (onlyDiedInFlightLeft) adjusted.convergence = { ...c, converged: true };
   return violationsOf(adjusted);
 }

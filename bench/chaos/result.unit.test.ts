@@ -12,6 +12,7 @@ const picture = (over: Partial<StatusPicture> = {}): StatusPicture => ({
   revokedNotNeedsReauth: {},
   acceptedWebhooks: 10,
   webhooksByStatus: { processed: 10 },
+  webhooksWaitingOnReauth: 0,
   ...over,
 });
 
@@ -83,14 +84,19 @@ const clean = {
   stuckJobs: 0,
 };
 const converged: Convergence = { converged: true, seconds: 4, last: picture() };
-const stuckOnPermanent = (needsReauth: number, failed = 0): Convergence => ({
+const stuckOnPermanent = (needsReauth: number, failed = 0, waiting = 0): Convergence => ({
   converged: false,
   seconds: 40,
   stopped: 'only-permanent-states-left',
   permanentOnlyFromSeconds: 20,
   last: picture({
     nonRevokedNotConnected: { needs_reauth: needsReauth },
-    webhooksByStatus: { processed: 10 - failed, ...(failed > 0 && { failed }) },
+    webhooksByStatus: {
+      processed: 10 - failed - waiting,
+      ...(failed > 0 && { failed }),
+      ...(waiting > 0 && { received: waiting }),
+    },
+    webhooksWaitingOnReauth: waiting,
   }),
 });
 
@@ -104,27 +110,49 @@ describe('chaos verdict', () => {
   it('tokens that died in flight stay violations, and nothing is left beyond them', () => {
     const r = record(
       {
-        invariants: { ...clean, lostTokens: 2, reusedTokens: 3, falseNeedsReauth: 2, lostWebhooks: 1 },
+        invariants: { ...clean, lostTokens: 2, reusedTokens: 3, falseNeedsReauth: 2, lostWebhooks: 2 },
         nonRevokedNotConnected: 2,
         diedInFlight: {
           lostTokens: 2,
           reusedTokens: 3,
           falseNeedsReauth: 2,
-          lostWebhooks: 1,
+          lostWebhooks: 2,
           connectionIds: ['a', 'b'],
         },
       },
-      stuckOnPermanent(2, 1),
+      // of their deliveries, one failed and one waits for the user to reconnect
+      stuckOnPermanent(2, 1, 1),
     );
     expect(violationsOf(r)).toEqual([
       'lostTokens = 2',
       'reusedTokens = 3',
       'falseNeedsReauth = 2',
-      'lostWebhooks = 1',
+      'lostWebhooks = 2',
       'nonRevokedNotConnected = 2',
       'did not converge: after 40 s only permanent states were left (no use waiting 90 s)',
     ]);
     expect(violationsBeyondDiedInFlight(r)).toEqual([]);
+  });
+
+  it('a delivery left waiting on a connection the kills did not cause is not excused', () => {
+    const r = record(
+      {
+        invariants: { ...clean, lostTokens: 1, reusedTokens: 1, falseNeedsReauth: 1, lostWebhooks: 2 },
+        nonRevokedNotConnected: 1,
+        diedInFlight: {
+          lostTokens: 1,
+          reusedTokens: 1,
+          falseNeedsReauth: 1,
+          lostWebhooks: 1,
+          connectionIds: ['a'],
+        },
+      },
+      stuckOnPermanent(1, 0, 2),
+    );
+    expect(violationsBeyondDiedInFlight(r)).toEqual([
+      'lostWebhooks = 1',
+      'did not converge: after 40 s only permanent states were left (no use waiting 90 s)',
+    ]);
   });
 
   it('a loss the kills do not explain is still reported', () => {
