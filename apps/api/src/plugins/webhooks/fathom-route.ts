@@ -1,7 +1,7 @@
 // POST /v1/webhooks/fathom — Fathom's "new meeting content ready". Verified (Standard Webhooks,
 // on the raw body), validated as a Meeting, matched to its account by `recorded_by.email` and
-// stored in the inbox (one statement) BEFORE it is acknowledged; then a transcript fetch is queued. A webhook-id
-// seen before is acknowledged with 200 and not processed again.
+// stored in the inbox (one database call) BEFORE it is acknowledged; then a transcript fetch is
+// queued. A webhook-id seen before is acknowledged with 200 and not processed again.
 import type { FastifyInstance } from 'fastify';
 import { parseFathomMeeting, verifyWebhook, WebhookVerificationError } from '@conduit/core';
 import { WebhookDeliveryRepository } from '@conduit/db';
