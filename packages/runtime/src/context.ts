@@ -85,6 +85,20 @@ export function enabledProviders(config: Config): ProviderKey[] {
   return PROVIDER_KEYS.filter((p) => config.providers.clients[p].enabled);
 }
 
+/** What every client that calls a provider shares: timeouts, default rate-limit wait, User-Agent. */
+export function providerHttpOptions(config: Config) {
+  const t = config.timings;
+  return {
+    timeouts: {
+      connectMs: t.httpConnectTimeoutMs,
+      headersMs: t.httpHeadersTimeoutMs,
+      bodyMs: t.httpBodyTimeoutMs,
+    },
+    rateLimitDefaultWaitMs: t.rateLimitDefaultWaitSeconds * 1000,
+    userAgent: config.providers.userAgent,
+  };
+}
+
 export function createTokenClient(config: Config): TokenClient {
   const providers: Partial<
     Record<ProviderKey, { clientId: string; clientSecret: string; tokenUrl: string }>
@@ -98,16 +112,9 @@ export function createTokenClient(config: Config): TokenClient {
         tokenUrl: endpointsOf(config, p).tokenUrl,
       };
   }
-  const t = config.timings;
   return new TokenClient({
     providers: providers as ConstructorParameters<typeof TokenClient>[0]['providers'],
-    timeouts: {
-      connectMs: t.httpConnectTimeoutMs,
-      headersMs: t.httpHeadersTimeoutMs,
-      bodyMs: t.httpBodyTimeoutMs,
-    },
-    rateLimitDefaultWaitMs: t.rateLimitDefaultWaitSeconds * 1000,
-    userAgent: config.providers.userAgent,
+    ...providerHttpOptions(config),
   });
 }
 

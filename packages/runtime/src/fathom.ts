@@ -15,22 +15,15 @@ import {
   type TranscriptSettings,
 } from '@conduit/jobs';
 import { FathomClient } from '@conduit/providers';
-import { createAccessTokens, endpointsOf, type AppContext } from './context.ts';
+import { createAccessTokens, endpointsOf, providerHttpOptions, type AppContext } from './context.ts';
 
 /** Time from taking a budget slot to the request reaching the provider, with room to spare. */
 const BUDGET_MARGIN_MS = 1_000;
 
 export function createFathomClient(config: Config): FathomClient {
-  const t = config.timings;
   return new FathomClient({
     apiBaseUrl: endpointsOf(config, 'fathom').apiBaseUrl,
-    timeouts: {
-      connectMs: t.httpConnectTimeoutMs,
-      headersMs: t.httpHeadersTimeoutMs,
-      bodyMs: t.httpBodyTimeoutMs,
-    },
-    rateLimitDefaultWaitMs: t.rateLimitDefaultWaitSeconds * 1000,
-    userAgent: config.providers.userAgent,
+    ...providerHttpOptions(config),
   });
 }
 
