@@ -2,9 +2,9 @@
 // the api inside one event loop):
 //   node --import tsx bench/webhooks-load.ts <url> <path> <seconds> <connections> <secret> <emails> <idPrefix> <acceptedFile>
 // <emails> is a comma-separated list of the recorders' emails. Every request is a signed Fathom
-// delivery with a unique webhook-id, the current timestamp and a
-// recording id of its own; signing is one HMAC-SHA256 over ~1 KB (microseconds). Prints one JSON
-// line with autocannon's figures and writes the webhook-ids answered 2xx to <acceptedFile>.
+// delivery with a unique webhook-id, the current timestamp and a recording id of its own;
+// signing is one HMAC-SHA256 over ~1 KB (microseconds). Prints one JSON line with autocannon's
+// figures and writes the webhook-ids answered 2xx to <acceptedFile>.
 import { writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { webhookHeaders } from '@conduit/core';

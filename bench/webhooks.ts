@@ -1,10 +1,12 @@
-// `npm run bench -- webhooks [--seconds S=10] [--connections C=50] [--accounts A=100] [--log-level info] [--profile]`
+// `npm run bench -- webhooks [--seconds S=10] [--connections C=50] [--accounts A=100]
+//                            [--log-level info] [--profile]`
 // Signed Fathom deliveries at the real api process (fresh database, A connected Fathom accounts,
-// the deliveries spread over them round robin, as many users' meetings are) from a load generator in a process of its own (autocannon). Each
-// delivery has its own webhook-id; every one answered 2xx must be in WebhookDelivery afterwards
-// (lost = accepted − stored). In the same run, with the same server, load generator and
-// connections: the baseline, a route that does one INSERT of the same row
-// (CONDUIT_BENCH_BASELINE_ROUTE=1), measured in two halves, before and after the webhook phase.
+// the deliveries spread over them round robin, as many users' meetings are) from a load
+// generator in a process of its own (autocannon). Each delivery has its own webhook-id; every one
+// answered 2xx must be in WebhookDelivery afterwards (lost = accepted − stored). In the same run,
+// with the same server, load generator and connections: the baseline, a route that does one
+// INSERT of the same row (CONDUIT_BENCH_BASELINE_ROUTE=1), measured in two halves, before and
+// after the webhook phase.
 // CPU seconds per process (api, every postgres process, every redis-server, the load generator)
 // are measured per phase, so the summary says where the time goes; --profile also runs the api
 // under --cpu-prof and breaks its webhook-phase CPU down by package.

@@ -177,10 +177,10 @@ export async function finalChecks(a: {
   const pct = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? null;
   const inbox = new Map(deliveries.map((d) => [d.deliveryId, d]));
   const unprocessed = a.acceptedIds.filter((id) => inbox.get(id)?.status !== 'processed');
-  const died = new Set(diedInFlight.connectionIds);
+  const tokenDied = new Set(diedInFlight.connectionIds);
   diedInFlight.lostWebhooks = unprocessed.filter((id) => {
     const connectionId = inbox.get(id)?.connectionId;
-    return connectionId != null && died.has(connectionId);
+    return connectionId != null && tokenDied.has(connectionId);
   }).length;
   const lostWebhookExamples = unprocessed.slice(0, 20).map((id) => {
     const d = inbox.get(id);

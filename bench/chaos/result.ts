@@ -67,8 +67,9 @@ export function violationsOf(r: RunRecord): string[] {
 /**
  * The violations left once the tokens that died in flight with a SIGKILLed worker (and what they
  * cause: the reuse that revokes the family, the connection's needs_reauth, its webhooks that can
- * no longer be processed, a convergence that cannot come) are set aside. Everything else still counts. `npm test`'s short run asserts this
- * list is empty; the full run reports both lists and fails on `violations`.
+ * no longer be processed, a convergence that cannot come) are set aside. Everything else still
+ * counts. `npm test`'s short run asserts this list is empty; the full run reports both lists and
+ * fails on `violations`.
  */
 export function violationsBeyondDiedInFlight(r: RunRecord): string[] {
   const d = r.checks.diedInFlight;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Convergence, StatusPicture } from './convergence.ts';
-import type { FinalChecks } from './invariants.ts';
+import type { DiedInFlight, FinalChecks } from './invariants.ts';
 import { parseOptions } from './options.ts';
 import { violationsBeyondDiedInFlight, violationsOf, type RunRecord } from './result.ts';
 
@@ -14,6 +14,15 @@ const picture = (over: Partial<StatusPicture> = {}): StatusPicture => ({
   webhooksByStatus: { processed: 10 },
   webhooksWaitingOnReauth: 0,
   ...over,
+});
+
+const diedInFlight = (d: Partial<DiedInFlight> = {}): DiedInFlight => ({
+  lostTokens: 0,
+  reusedTokens: 0,
+  falseNeedsReauth: 0,
+  lostWebhooks: 0,
+  connectionIds: [],
+  ...d,
 });
 
 function record(
@@ -31,13 +40,7 @@ function record(
   return {
     options: parseOptions(['--converge-timeout', '90']),
     checks: {
-      diedInFlight: {
-        lostTokens: 0,
-        reusedTokens: 0,
-        falseNeedsReauth: 0,
-        lostWebhooks: 0,
-        connectionIds: [],
-      },
+      diedInFlight: diedInFlight(),
       credentialErrors: 0,
       nonRevokedNotConnected: 0,
       finalStatuses: {},
@@ -112,13 +115,13 @@ describe('chaos verdict', () => {
       {
         invariants: { ...clean, lostTokens: 2, reusedTokens: 3, falseNeedsReauth: 2, lostWebhooks: 2 },
         nonRevokedNotConnected: 2,
-        diedInFlight: {
+        diedInFlight: diedInFlight({
           lostTokens: 2,
           reusedTokens: 3,
           falseNeedsReauth: 2,
           lostWebhooks: 2,
           connectionIds: ['a', 'b'],
-        },
+        }),
       },
       // of their deliveries, one failed and one waits for the user to reconnect
       stuckOnPermanent(2, 1, 1),
@@ -139,13 +142,13 @@ describe('chaos verdict', () => {
       {
         invariants: { ...clean, lostTokens: 1, reusedTokens: 1, falseNeedsReauth: 1, lostWebhooks: 2 },
         nonRevokedNotConnected: 1,
-        diedInFlight: {
+        diedInFlight: diedInFlight({
           lostTokens: 1,
           reusedTokens: 1,
           falseNeedsReauth: 1,
           lostWebhooks: 1,
           connectionIds: ['a'],
-        },
+        }),
       },
       stuckOnPermanent(1, 0, 2),
     );
@@ -160,13 +163,12 @@ describe('chaos verdict', () => {
       {
         invariants: { ...clean, lostTokens: 3, reusedTokens: 3, falseNeedsReauth: 3 },
         nonRevokedNotConnected: 3,
-        diedInFlight: {
+        diedInFlight: diedInFlight({
           lostTokens: 2,
           reusedTokens: 2,
           falseNeedsReauth: 2,
-          lostWebhooks: 0,
           connectionIds: ['a', 'b'],
-        },
+        }),
       },
       stuckOnPermanent(3),
     );
@@ -183,13 +185,7 @@ describe('chaos verdict', () => {
     const r = record(
       {
         invariants: { ...clean, lostTokens: 1, concurrentRefreshes: 1, stuckJobs: 2 },
-        diedInFlight: {
-          lostTokens: 1,
-          reusedTokens: 0,
-          falseNeedsReauth: 0,
-          lostWebhooks: 0,
-          connectionIds: ['a'],
-        },
+        diedInFlight: diedInFlight({ lostTokens: 1, connectionIds: ['a'] }),
       },
       { converged: false, seconds: 90, stopped: 'timeout', last: picture({ expiredAccessTokens: 4 }) },
     );
