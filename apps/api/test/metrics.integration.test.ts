@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenEndpointOutcome } from '@conduit/core';
-import { RefreshStats, lockName, refreshConnection, type TokenRefresher } from '@conduit/jobs';
+import { RefreshStats, refreshConnection, type TokenRefresher } from '@conduit/jobs';
 import { recordSyncItems, recordWebhookDelivery } from '@conduit/observability';
 import { createRefreshDeps } from '@conduit/runtime';
 import { VIEWER, basic, startTestApi, type TestApi } from './admin-harness.ts';
@@ -121,11 +121,12 @@ describe('/metrics', () => {
   it('counts lock contention when another process holds the connection', async () => {
     const id = await dueConnection('metrics-owner-2', 60_000);
     const deps = createRefreshDeps(api.ctx, tokens, api.app.metrics.refreshObserver);
-    const held = await deps.locks.acquire(lockName(id), 10_000);
+    const held = await deps.leases.take(id, 'another-process', 10_000);
+    expect(held.kind).toBe('taken');
     try {
       expect((await refreshConnection(deps, { connectionId: id, reason: 'sweep' })).kind).toBe('busy');
     } finally {
-      await deps.locks.release(held!);
+      await deps.leases.release(id, 'another-process');
     }
     const text = await scrape();
     expect(value(text, 'conduit_lock_contention_total', { provider: 'spotify' })).toBe(1);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeCause, type ConnectionStatus, type ProviderKey } from '@conduit/core';
-import { RedisLocks, lockName } from '@conduit/jobs';
+import { ConnectionLeases } from '@conduit/db';
 import { createCliHarness, type CliHarness } from './support/cli-harness.ts';
 
 let h: CliHarness;
@@ -183,18 +183,19 @@ describe('cli › deactivate-expired', () => {
     }
   });
 
-  it('leaves a connection alone while a refresh holds its lock, and says to run again', async () => {
-    const locks = new RedisLocks(h.ctx.redis, `${h.prefix}:lock`);
-    const lock = await locks.acquire(lockName(ids.get('rt-lapsed')!), 10_000);
+  it('leaves a connection alone while a refresh holds its lease, and says to run again', async () => {
+    const leases = new ConnectionLeases(h.db);
+    const id = ids.get('rt-lapsed')!;
+    expect((await leases.take(id, 'a-refresh', 10_000)).kind).toBe('taken');
     try {
       const r = await h.run(['deactivate-expired']);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`Skipped connection ${ids.get('rt-lapsed')}: a refresh holds its lock`);
+      expect(r.stderr).toContain(`Skipped connection ${ids.get('rt-lapsed')}: a refresh holds its lease`);
       expect((await h.db.connection.findUnique({ where: { id: ids.get('rt-lapsed')! } }))!.status).toBe(
         'connected',
       );
     } finally {
-      await locks.release(lock!);
+      await leases.release(id, 'a-refresh');
     }
     const rerun = await h.run(['deactivate-expired']);
     expect(rerun.code).toBe(0);

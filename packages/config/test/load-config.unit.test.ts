@@ -219,7 +219,7 @@ describe('loadConfig › bad values', () => {
     for (const line of lines) expect(line).not.toContain('hunter2');
   });
 
-  it('CONDUIT_LOCK_TTL_MS must exceed the three HTTP timeouts together, and the line names both sides', () => {
+  it('CONDUIT_LOCK_TTL_MS must exceed the three HTTP timeouts and the commit budget together, and the line names every side', () => {
     const line = problemFor('CONDUIT_LOCK_TTL_MS', {
       CONDUIT_LOCK_TTL_MS: '30000',
       CONDUIT_HTTP_CONNECT_TIMEOUT_MS: '5000',
@@ -227,12 +227,16 @@ describe('loadConfig › bad values', () => {
       CONDUIT_HTTP_BODY_TIMEOUT_MS: '15000',
     });
     expect(line).toContain(
-      'CONDUIT_HTTP_CONNECT_TIMEOUT_MS + CONDUIT_HTTP_HEADERS_TIMEOUT_MS + CONDUIT_HTTP_BODY_TIMEOUT_MS',
+      'CONDUIT_HTTP_CONNECT_TIMEOUT_MS + CONDUIT_HTTP_HEADERS_TIMEOUT_MS + CONDUIT_HTTP_BODY_TIMEOUT_MS + CONDUIT_REFRESH_COMMIT_BUDGET_MS',
     );
-    expect(line).toContain('35000');
-    expect(line).toContain('a lock must outlive the HTTP call it guards');
-    expect(problemsOf({ CONDUIT_LOCK_TTL_MS: '35000' })).toHaveLength(1);
-    expect(loadConfig({ CONDUIT_LOCK_TTL_MS: '35001' }, { isTTY: false }).timings.lockTtlMs).toBe(35_001);
+    expect(line).toContain('45000');
+    expect(line).toContain('a lease must outlive the HTTP call it guards and the write of its answer');
+    expect(problemsOf({ CONDUIT_LOCK_TTL_MS: '45000' })).toHaveLength(1);
+    expect(loadConfig({ CONDUIT_LOCK_TTL_MS: '45001' }, { isTTY: false }).timings.lockTtlMs).toBe(45_001);
+    expect(
+      loadConfig({ CONDUIT_LOCK_TTL_MS: '36001', CONDUIT_REFRESH_COMMIT_BUDGET_MS: '1000' }, { isTTY: false })
+        .timings.lockTtlMs,
+    ).toBe(36_001);
   });
 
   it('a lock rule is not reported on top of a timeout that is itself wrong', () => {

@@ -9,14 +9,34 @@ export interface DbOptions {
   poolSize?: number;
   /** how long a query may wait for a pooled connection, ms */
   connectionTimeoutMs?: number;
+  /** Postgres `statement_timeout` for every session of the pool, ms (0: none) */
+  statementTimeoutMs?: number;
+  /** Postgres `lock_timeout`: how long a statement may wait for a row or table lock, ms (0: none) */
+  lockTimeoutMs?: number;
 }
 
-/** The one way the apps build a Prisma client: the pg driver adapter, no native engine. */
+/** Past the server-side timeout, how much longer the client waits for a server that stopped answering. */
+const CLIENT_GRACE_MS = 5_000;
+
+/**
+ * The one way the apps build a Prisma client: the pg driver adapter, no native engine. Every
+ * statement is bounded: a lock wait ends after `lockTimeoutMs`, any statement after
+ * `statementTimeoutMs`, and a server that stalls (no answer at all) a little later on the client
+ * side, so one locked row or a paused Postgres delays a caller by a bound, never forever.
+ */
 export function createDb(options: DbOptions): PrismaClient {
+  const statementTimeout = options.statementTimeoutMs ?? 30_000;
+  const lockTimeout = options.lockTimeoutMs ?? 5_000;
   const adapter = new PrismaPg({
     connectionString: options.databaseUrl,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    ...(statementTimeout > 0 && {
+      statement_timeout: statementTimeout,
+      query_timeout: statementTimeout + CLIENT_GRACE_MS,
+    }),
+    ...(lockTimeout > 0 && { lock_timeout: lockTimeout }),
+    keepAlive: true,
   });
   return new PrismaClient({ adapter });
 }

@@ -2,6 +2,7 @@
 // a compare-and-set on `version` so a worker that lost its lock can never overwrite newer tokens.
 import type { ConnectionStatus, ProviderKey, TransitionCause } from '@conduit/core';
 import { Prisma, type Connection, type PrismaClient } from './generated/client.ts';
+import { ConnectionLeases } from './connection-leases.ts';
 import { changeStatus, StaleVersionError, type OutboxEntry } from './status-change.ts';
 
 export type ConnectionRow = Connection;
@@ -97,7 +98,14 @@ export class ConnectionRepository {
    * `connected` goes back to `connected` with its event and a `connection.recovered` notification.
    * Returns false when the compare-and-set lost (newer tokens are already stored).
    */
-  async storeRefreshedTokens(conn: ConnectionRow, tokens: RefreshedTokens, now: Date): Promise<boolean> {
+  async storeRefreshedTokens(
+    conn: ConnectionRow,
+    tokens: RefreshedTokens,
+    now: Date,
+    /** the refresh lease this write ends: cleared in the same statement when this owner holds it */
+    leaseOwner?: string,
+  ): Promise<boolean> {
+    const owner = leaseOwner ?? null;
     const data: Prisma.ConnectionUpdateManyMutationInput = {
       accessTokenEnc: tokens.accessTokenEnc,
       tokenExpiresAt: tokens.tokenExpiresAt,
@@ -129,15 +137,21 @@ export class ConnectionRepository {
           "failingSince" = NULL,
           "refreshNotBefore" = NULL,
           "refreshQueuedAt" = NULL,
+          "leaseOwner" = CASE WHEN "leaseOwner" = ${owner} THEN NULL ELSE "leaseOwner" END,
+          "leaseUntil" = CASE WHEN "leaseOwner" = ${owner} THEN NULL ELSE "leaseUntil" END,
           "version" = "version" + 1,
           "updatedAt" = ${now}
         WHERE id = ${conn.id}::uuid AND "version" = ${conn.version}`;
       return count === 1;
     }
-    return this.changeStatus(conn, 'connected', { kind: 'refreshed' }, now, {
+    // A recovery is a status change (event + notification); it runs rarely, so its lease is
+    // cleared by a statement of its own once the change has landed.
+    const changed = await this.changeStatus(conn, 'connected', { kind: 'refreshed' }, now, {
       data,
       notify: [{ type: 'connection.recovered', payload: notificationPayload(conn, { from: conn.status }) }],
     });
+    if (changed && owner !== null) await new ConnectionLeases(this.db).release(conn.id, owner);
+    return changed;
   }
 
   /** Records a transient failure (timeout, 5xx, network) and, if the token lapsed meanwhile, `token_expired`. */

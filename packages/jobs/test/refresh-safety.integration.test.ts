@@ -51,17 +51,16 @@ describe('refresh › compare-and-set', () => {
     expect(row.version).toBe(stale.version + 1);
   });
 
-  it('a worker whose lock lapsed while its token request hung cannot overwrite the tokens another stored meanwhile', async () => {
+  it('a worker whose lease lapsed while its token request hung cannot overwrite the tokens another stored meanwhile', async () => {
     const [c] = await h.seed('discord', 1, { expiresInMs: 60_000 });
-    // Worker A: a short lock, and a token endpoint it reaches only after the lock has lapsed
-    // and worker B has refreshed. A's late answer must lose the compare-and-set.
+    // Worker A: a token endpoint it reaches only after its lease has lapsed and worker B has
+    // refreshed. A's late answer must lose the compare-and-set.
     let releaseA!: () => void;
     const aMayAnswer = new Promise<void>((r) => (releaseA = r));
     let aStartedResolve!: () => void;
     const aStarted = new Promise<void>((r) => (aStartedResolve = r));
     const depsA = {
       ...h.deps,
-      settings: { ...h.deps.settings, lockTtlMs: 300 },
       tokens: {
         async refresh() {
           aStartedResolve();
@@ -78,7 +77,8 @@ describe('refresh › compare-and-set', () => {
     };
     const a = refreshConnection(depsA, { connectionId: c!.connectionId, reason: 'sweep' });
     await aStarted;
-    await new Promise((r) => setTimeout(r, 400)); // A's lock lapses
+    // A stalls past its lease: as far as Postgres can tell, the lease has lapsed.
+    await h.db.$executeRaw`UPDATE "Connection" SET "leaseUntil" = now() - interval '1 second' WHERE id = ${c!.connectionId}::uuid`;
     const b = await refreshConnection(h.deps, { connectionId: c!.connectionId, reason: 'sweep' });
     expect(b.kind).toBe('refreshed');
     releaseA();
@@ -113,6 +113,7 @@ describe('refresh › a worker killed mid-refresh', () => {
       CONDUIT_HTTP_HEADERS_TIMEOUT_MS: '1000',
       CONDUIT_HTTP_BODY_TIMEOUT_MS: '1000',
       CONDUIT_LOCK_TTL_MS: '3000',
+      CONDUIT_REFRESH_COMMIT_BUDGET_MS: '400',
       CONDUIT_LOCK_RETRY_DELAY_MS: '200',
       CONDUIT_JOB_LOCK_MS: '2000',
       CONDUIT_JOB_STALLED_INTERVAL_MS: '1000',

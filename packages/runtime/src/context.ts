@@ -10,12 +10,13 @@ import {
   type ProviderKey,
 } from '@conduit/core';
 import type { Config } from '@conduit/config';
-import { ConnectionRepository, createDb, type Db } from '@conduit/db';
+import { ConnectionLeases, ConnectionRepository, createDb, type Db } from '@conduit/db';
 import {
   AccessTokens,
   ProviderGate,
   Queues,
   RedisLocks,
+  RescueSlots,
   createRedis,
   type RefreshDeps,
   type RefreshObserver,
@@ -23,6 +24,9 @@ import {
 import { createLogger, createUserIdHasher, type Logger, type UserIdHasher } from '@conduit/observability';
 import { TokenClient } from '@conduit/providers';
 import type { Redis } from 'ioredis';
+
+/** How long a rescue-slot read or write may take before Redis counts as unavailable for it. */
+const RESCUE_TIMEOUT_MS = 2_000;
 
 export interface AppContext {
   config: Config;
@@ -45,7 +49,12 @@ export function createContext(config: Config, name: string): AppContext {
     name,
     userIdHasher: hashOwner,
   });
-  const db = createDb({ databaseUrl: config.database.url, poolSize: config.database.poolSize });
+  const db = createDb({
+    databaseUrl: config.database.url,
+    poolSize: config.database.poolSize,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    lockTimeoutMs: config.database.lockTimeoutMs,
+  });
   const redis = createRedis(config.redis.url, { connectionName: `conduit-${name}` });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const vault = new TokenVault(
@@ -130,6 +139,8 @@ export function createRefreshDeps(
     vault: ctx.vault,
     tokens,
     locks: new RedisLocks(ctx.redis, `${prefix}:lock`),
+    leases: new ConnectionLeases(ctx.db),
+    rescue: new RescueSlots(ctx.redis, `${prefix}:rescue`, t.refreshRescueTtlSeconds * 1000, RESCUE_TIMEOUT_MS),
     gate: new ProviderGate(ctx.redis, `${prefix}:gate`),
     redis: ctx.redis,
     keyPrefix: prefix,
@@ -144,6 +155,8 @@ export function createRefreshDeps(
     settings: {
       bufferMs: t.refreshBufferSeconds * 1000,
       lockTtlMs: t.lockTtlMs,
+      commitBudgetMs: t.refreshCommitBudgetMs,
+      commitRetryMaxMs: t.refreshCommitRetryMaxMs,
       invalidClientPauseThreshold: t.invalidClientPauseThreshold,
       invalidClientPauseMs: t.invalidClientPauseSeconds * 1000,
       refreshTokenWindowMs: t.refreshTokenWindowDays * 86_400_000,

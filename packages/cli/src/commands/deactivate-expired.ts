@@ -3,8 +3,8 @@
 // its event and a connection.needs_reauth notification, under the connection's refresh lock so
 // a refresh in flight is never cut off. --dry-run lists them and changes nothing.
 import { PROVIDER_KEYS, PROVIDERS, type ProviderKey } from '@conduit/core';
-import { MaintenanceRepository, notificationPayload, type LapsedCandidate } from '@conduit/db';
-import { RedisLocks, lockName } from '@conduit/jobs';
+import { ConnectionLeases, MaintenanceRepository, notificationPayload, type LapsedCandidate } from '@conduit/db';
+import { RefreshLease } from '@conduit/jobs';
 import type { AppContext } from '@conduit/runtime';
 import { EXIT } from '../errors.ts';
 import type { Output } from '../output.ts';
@@ -41,12 +41,12 @@ export function lapseOf(
 }
 
 export async function deactivateExpired(
-  ctx: Pick<AppContext, 'db' | 'connections' | 'redis' | 'config' | 'hashOwner'>,
+  ctx: Pick<AppContext, 'db' | 'connections' | 'redis' | 'config' | 'hashOwner' | 'logger'>,
   opts: { dryRun: boolean; now?: Date },
 ): Promise<DeactivateReport> {
   const now = opts.now ?? new Date();
   const repo = new MaintenanceRepository(ctx.db);
-  const locks = new RedisLocks(ctx.redis, `${ctx.config.redis.queuePrefix}:lock`);
+  const leases = new ConnectionLeases(ctx.db);
   const report: DeactivateReport = { dryRun: opts.dryRun, lapsed: [], skipped: [] };
   if (!opts.dryRun) await ensureRedis(ctx);
   let after: string | undefined;
@@ -59,14 +59,18 @@ export async function deactivateExpired(
         report.lapsed.push(listed);
         continue;
       }
-      const lock = await locks.acquire(lockName(c.id), ctx.config.timings.lockTtlMs);
-      if (!lock) {
-        report.skipped.push({ id: c.id, why: 'a refresh holds its lock right now' });
+      // The refresh lease, so no refresh runs while this decides; taking it re-reads the row,
+      // and a refresh that just finished may have renewed the connection.
+      const taken = await RefreshLease.take(leases, c.id, ctx.config.timings.lockTtlMs, ctx.logger);
+      if (taken.kind !== 'taken') {
+        report.skipped.push({
+          id: c.id,
+          why: taken.kind === 'held' ? 'a refresh holds its lease right now' : 'it was deleted meanwhile',
+        });
         continue;
       }
+      const { lease, row: conn } = taken;
       try {
-        // Re-read under the lock: a refresh that just finished may have renewed it.
-        const conn = await ctx.connections.findById(c.id);
         const still =
           conn && (conn.status === 'connected' || conn.status === 'token_expired')
             ? lapseOf({ ...conn, hasRefreshToken: conn.refreshTokenEnc !== null }, now)
@@ -94,7 +98,7 @@ export async function deactivateExpired(
         if (changed) report.lapsed.push({ ...listed, why: still });
         else report.skipped.push({ id: c.id, why: 'it changed since it was read (compare-and-set lost)' });
       } finally {
-        await locks.release(lock);
+        await lease.release();
       }
     }
     if (batch.length < BATCH) break;
@@ -104,7 +108,7 @@ export async function deactivateExpired(
 }
 
 export async function deactivateExpiredCommand(
-  ctx: Pick<AppContext, 'db' | 'connections' | 'redis' | 'config' | 'hashOwner'>,
+  ctx: Pick<AppContext, 'db' | 'connections' | 'redis' | 'config' | 'hashOwner' | 'logger'>,
   out: Output,
   opts: { dryRun?: boolean },
 ): Promise<number> {

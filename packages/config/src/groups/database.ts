@@ -22,13 +22,45 @@ export const DATABASE_POOL_SIZE = variable({
   production: '10',
 });
 
-export const databaseVariables = [DATABASE_URL, DATABASE_POOL_SIZE];
+export const DATABASE_STATEMENT_TIMEOUT_MS = variable({
+  name: 'DATABASE_STATEMENT_TIMEOUT_MS',
+  group: 'database',
+  description:
+    'Longest any statement may run (Postgres statement_timeout; the client gives up 5 s later if the server stops answering). 0 turns it off.',
+  schema: integer({ min: 0, max: 2_147_483_647, noun: 'a number of milliseconds', example: 30_000 }),
+  development: '30000',
+  production: '30000',
+});
+
+export const DATABASE_LOCK_TIMEOUT_MS = variable({
+  name: 'DATABASE_LOCK_TIMEOUT_MS',
+  group: 'database',
+  description:
+    'Longest a statement may wait for a row or table lock (Postgres lock_timeout), so one locked row delays only the work on it. 0 turns it off.',
+  schema: integer({ min: 0, max: 2_147_483_647, noun: 'a number of milliseconds', example: 5_000 }),
+  development: '5000',
+  production: '5000',
+});
+
+export const databaseVariables = [
+  DATABASE_URL,
+  DATABASE_POOL_SIZE,
+  DATABASE_STATEMENT_TIMEOUT_MS,
+  DATABASE_LOCK_TIMEOUT_MS,
+];
 
 export interface DatabaseConfig {
   readonly url: string;
   readonly poolSize: number;
+  readonly statementTimeoutMs: number;
+  readonly lockTimeoutMs: number;
 }
 
 export function readDatabase(r: EnvReader): DatabaseConfig {
-  return { url: r.read(DATABASE_URL), poolSize: r.read(DATABASE_POOL_SIZE) };
+  return {
+    url: r.read(DATABASE_URL),
+    poolSize: r.read(DATABASE_POOL_SIZE),
+    statementTimeoutMs: r.read(DATABASE_STATEMENT_TIMEOUT_MS),
+    lockTimeoutMs: r.read(DATABASE_LOCK_TIMEOUT_MS),
+  };
 }

@@ -89,7 +89,22 @@ export const TIMING_VARIABLES = {
   lockTtlMs: timing(
     'CONDUIT_LOCK_TTL_MS',
     60_000,
-    'Lifetime of a per-connection lock in Redis; must exceed the three HTTP timeouts together, so a lock outlives the call it guards.',
+    "Lifetime of a connection's refresh lease (kept in its Postgres row and renewed while the refresh runs); must exceed the three HTTP timeouts plus CONDUIT_REFRESH_COMMIT_BUDGET_MS, so a lease outlives the call it guards and the write of its answer.",
+  ),
+  refreshCommitBudgetMs: timing(
+    'CONDUIT_REFRESH_COMMIT_BUDGET_MS',
+    10_000,
+    'A refresh token is presented only while its lease has at least the token request plus this long left, for storing the answer before anyone else may take the lease.',
+  ),
+  refreshCommitRetryMaxMs: timing(
+    'CONDUIT_REFRESH_COMMIT_RETRY_MAX_MS',
+    5_000,
+    'Longest pause between attempts to store refreshed tokens while Postgres is unreachable or a row lock blocks the write; the write is retried until it lands.',
+  ),
+  refreshRescueTtlSeconds: timing(
+    'CONDUIT_REFRESH_RESCUE_TTL_SECONDS',
+    604_800,
+    "How long the encrypted rescue copy of a provider's answer stays in Redis if its holder died before storing it; the next lease holder stores it instead of presenting the rotated-out token.",
   ),
   lockRetryDelayMs: timing(
     'CONDUIT_LOCK_RETRY_DELAY_MS',
@@ -193,12 +208,13 @@ export function readTimings(r: EnvReader): TimingsConfig {
   ) as unknown as TimingsConfig;
   const v = TIMING_VARIABLES;
   const http = [v.httpConnectTimeoutMs, v.httpHeadersTimeoutMs, v.httpBodyTimeoutMs];
-  if (!r.failed(v.lockTtlMs, ...http)) {
+  if (!r.failed(v.lockTtlMs, v.refreshCommitBudgetMs, ...http)) {
     const httpTotal = t.httpConnectTimeoutMs + t.httpHeadersTimeoutMs + t.httpBodyTimeoutMs;
-    if (t.lockTtlMs <= httpTotal) {
+    const needed = httpTotal + t.refreshCommitBudgetMs;
+    if (t.lockTtlMs <= needed) {
       r.problem(
         v.lockTtlMs,
-        `${t.lockTtlMs} ms does not exceed ${http.map((h) => h.name).join(' + ')} (${httpTotal} ms); a lock must outlive the HTTP call it guards, so raise it above ${httpTotal} (e.g. ${Math.max(60_000, 2 * httpTotal)}) or lower the timeouts`,
+        `${t.lockTtlMs} ms does not exceed ${[...http, v.refreshCommitBudgetMs].map((h) => h.name).join(' + ')} (${needed} ms); a lease must outlive the HTTP call it guards and the write of its answer, so raise it above ${needed} (e.g. ${Math.max(60_000, 2 * needed)}) or lower the others`,
       );
     }
   }

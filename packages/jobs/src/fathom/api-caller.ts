@@ -7,7 +7,7 @@ import type { ApiOutcome, ProviderKey } from '@conduit/core';
 import { notificationPayload, type ConnectionRow } from '@conduit/db';
 import { AccessTokenError, type AccessTokens } from '../refresh/access-tokens.ts';
 import type { RefreshDeps } from '../refresh/deps.ts';
-import { lockName, refreshConnection } from '../refresh/refresh-connection.ts';
+import { refreshConnection } from '../refresh/refresh-connection.ts';
 import { accountBudgetKey, type AccountBudget } from './budget.ts';
 
 export type CallResult<T> =
@@ -96,12 +96,13 @@ export class ApiCaller {
       const result = await refreshConnection(deps, { connectionId, reason: 'manual' });
       switch (result.kind) {
         case 'refreshed':
+        case 'rescued':
         case 'fresh':
         case 'lost_race':
           return null;
         case 'busy':
-          // Another process is refreshing it: wait for its lock, then use what it stored.
-          while ((await deps.locks.isHeld(lockName(connectionId))) && Date.now() < deadline) {
+          // Another process is refreshing it: wait for its lease, then use what it stored.
+          while ((await deps.leases.isHeld(connectionId)) && Date.now() < deadline) {
             await sleep(this.deps.pollMs ?? 50);
           }
           if (Date.now() >= deadline)

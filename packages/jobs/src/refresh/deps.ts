@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { ProviderKey, RetryPolicy, TokenEndpointOutcome, TokenVault } from '@conduit/core';
-import type { ConnectionRepository } from '@conduit/db';
+import type { ConnectionLeases, ConnectionRepository } from '@conduit/db';
 import type { Redis } from 'ioredis';
 import type { RedisLocks } from '../lock.ts';
 import type { ProviderGate } from '../provider-gate.ts';
+import type { RescueSlots } from './rescue.ts';
 
 /** The token endpoint as the refresh path sees it (implemented by @conduit/providers' TokenClient). */
 export interface TokenRefresher {
@@ -17,8 +18,12 @@ export interface TokenRefresher {
 export interface RefreshSettings {
   /** refresh when the access token expires within this (default 5 min) */
   bufferMs: number;
-  /** how long a connection lock lives; must outlive the token request it guards */
+  /** how long a refresh lease lives unrenewed; must outlive the token request plus the commit budget */
   lockTtlMs: number;
+  /** lease that must be left after the token request ends, for storing its answer */
+  commitBudgetMs: number;
+  /** longest pause between attempts to store refreshed tokens */
+  commitRetryMaxMs: number;
   /** invalid_client answers within `invalidClientWindowMs` before the lane is paused */
   invalidClientPauseThreshold: number;
   /** how long the lane stays paused after repeated invalid_client */
@@ -29,6 +34,7 @@ export interface RefreshSettings {
 
 export type RefreshOutcomeLabel =
   | 'refreshed'
+  | 'rescued'
   | 'fresh'
   | 'busy'
   | 'gated'
@@ -52,7 +58,12 @@ export interface RefreshDeps {
   connections: ConnectionRepository;
   vault: TokenVault;
   tokens: TokenRefresher;
+  /** Redis locks, for the per-user sync lock (refreshes use `leases`) */
   locks: RedisLocks;
+  /** the refresh lease in each connection's row: who may present its refresh token */
+  leases: ConnectionLeases;
+  /** copies of provider answers not yet stored in Postgres */
+  rescue: RescueSlots;
   gate: ProviderGate;
   redis: Redis;
   /** key prefix for counters, e.g. `{conduit}` */

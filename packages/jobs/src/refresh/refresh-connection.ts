@@ -1,11 +1,14 @@
-// The path of one refresh, top to bottom: gate → lock → re-read → fresh? → token endpoint →
-// classify (core's decideRefresh) → write with compare-and-set → unlock. Both the queue worker
-// and getValidAccessToken run exactly this; what the worker does with the result (delay, rate
-// limit, done) lives in refresh-worker.ts.
+// The path of one refresh, top to bottom: gate → lease (takes it and re-reads the row) → an
+// answer a dead holder left in the rescue slot? → fresh? → lease still ours with time to spare →
+// token endpoint → classify (core's decideRefresh) → rescue copy + compare-and-set write, retried
+// until it lands → lease ends. The queue worker, getValidAccessToken, the CLI and the Fathom API
+// caller all run exactly this; what the worker does with the result lives in refresh-worker.ts.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { decideRefresh, PROVIDERS, refreshTokenExpiresAt, type ProviderKey } from '@conduit/core';
-import { notificationPayload, type ConnectionRow } from '@conduit/db';
+import { notificationPayload, type ConnectionRow, type RefreshedTokens } from '@conduit/db';
 import type { RefreshReason } from '../queues.ts';
 import type { RefreshDeps, RefreshOutcomeLabel } from './deps.ts';
+import { RefreshLease } from './lease.ts';
 
 export type RefreshResult =
   /** another process holds this connection's lock */
@@ -18,9 +21,11 @@ export type RefreshResult =
   | {
       kind: 'refreshed';
       accessTokenExpiresAt: Date | null;
-      /** from the provider's answer to the stored tokens: while this runs, a crash loses a rotated token */
+      /** from the provider's answer to the stored tokens (the rescue slot covers this window) */
       commitMs: number;
     }
+  /** a previous holder died between its answer and its commit; its answer was stored, nothing presented */
+  | { kind: 'rescued'; accessTokenExpiresAt: Date | null }
   /** the compare-and-set lost: newer tokens are already stored */
   | { kind: 'lost_race' }
   | { kind: 'rate_limited'; delayMs: number }
@@ -35,10 +40,6 @@ export interface RefreshRequest {
   reason: RefreshReason | 'inline';
   /** transient attempts already used */
   attempt?: number;
-}
-
-export function lockName(connectionId: string): string {
-  return `connection:${connectionId}`;
 }
 
 /** Whether the connection needs a refresh for this reason, judged on freshly read state. */
@@ -72,7 +73,7 @@ export async function refreshConnection(deps: RefreshDeps, req: RefreshRequest):
   if (!provider) return { kind: 'skipped', reason: 'not_found' };
 
   const seen: { ownerId?: string } = {};
-  const result = await refreshUnderLock(deps, provider, req, now, seen);
+  const result = await refreshUnderLease(deps, provider, req, now, seen);
   const outcome = outcomeLabel(result);
   const durationMs = Math.round(performance.now() - started);
   deps.observer?.onOutcome?.(provider, outcome, durationMs);
@@ -98,7 +99,7 @@ export async function refreshConnection(deps: RefreshDeps, req: RefreshRequest):
   return result;
 }
 
-async function refreshUnderLock(
+async function refreshUnderLease(
   deps: RefreshDeps,
   provider: ProviderKey,
   req: RefreshRequest,
@@ -108,25 +109,129 @@ async function refreshUnderLock(
   const closedForMs = await deps.gate.remainingMs(provider);
   if (closedForMs > 0) return { kind: 'gated', delayMs: closedForMs };
 
-  const lock = await deps.locks.acquire(lockName(req.connectionId), deps.settings.lockTtlMs);
-  if (!lock) return { kind: 'busy' };
+  const ttl = deps.settings.lockTtlMs;
+  let taken;
   try {
-    // Re-read under the lock: the previous holder may have refreshed it already.
-    const conn = await deps.connections.findById(req.connectionId);
-    if (!conn) return { kind: 'skipped', reason: 'not_found' };
+    taken = await RefreshLease.take(deps.leases, req.connectionId, ttl, deps.logger);
+  } catch (err) {
+    // Postgres unreachable, or the row locked past lock_timeout: nothing was presented, try later.
+    deps.logger.warn(
+      { provider, connectionId: req.connectionId, err: (err as Error).message },
+      'refresh: could not take the lease; nothing was presented',
+    );
+    return { kind: 'busy' };
+  }
+  if (taken.kind === 'not_found') return { kind: 'skipped', reason: 'not_found' };
+  if (taken.kind === 'held') return { kind: 'busy' };
+  const { lease, row: conn, previousOwner } = taken;
+  lease.keepAlive(Math.max(1, Math.floor(ttl / 3)));
+  try {
     seen.ownerId = conn.ownerId;
     const allowed =
       req.reason === 'manual' || req.reason === 'recovery' ? REFRESHABLE_ON_REQUEST : REFRESHABLE;
     if (!allowed.has(conn.status)) return { kind: 'skipped', reason: 'not_refreshable' };
+    // The last holder never ended its lease: it may have died holding an answer.
+    if (previousOwner !== null) {
+      const rescued = await storeRescued(deps, provider, conn, lease, now);
+      if (rescued) return rescued;
+    }
     if (!conn.refreshTokenEnc || PROVIDERS[provider].refresh.kind === 'none') {
       return { kind: 'skipped', reason: 'no_refresh_token' };
     }
     if (!isDue(conn, req.reason, now(), deps)) return { kind: 'fresh' };
-    return await callAndApply(deps, provider, conn, req, now);
+    return await callAndApply(deps, provider, conn, req, now, lease);
   } finally {
-    await deps.locks.release(lock);
+    await lease.release();
   }
 }
+
+/**
+ * Stores the answer a previous holder left in the rescue slot, if any. Null: there is none, go on.
+ * When Redis cannot say, nothing may be presented: the slot may hold the only live refresh token.
+ */
+async function storeRescued(
+  deps: RefreshDeps,
+  provider: ProviderKey,
+  conn: ConnectionRow,
+  lease: RefreshLease,
+  now: () => Date,
+): Promise<RefreshResult | null> {
+  let tokens: RefreshedTokens | null;
+  try {
+    tokens = await deps.rescue.get(conn.id, conn.version);
+  } catch (err) {
+    deps.logger.warn(
+      { provider, connectionId: conn.id, err: (err as Error).message },
+      'refresh: the previous lease holder ended uncleanly and its rescue slot cannot be read; nothing was presented',
+    );
+    return { kind: 'busy' };
+  }
+  if (tokens === null) return null;
+  const presented = conn.refreshTokenEnc === null ? null : deps.vault.decrypt(conn.refreshTokenEnc);
+  const stored = await storeUntilDurable(deps, provider, conn, tokens, now(), lease, presented);
+  deps.rescue.drop(conn.id, conn.version).catch(() => undefined);
+  deps.logger.warn(
+    { provider, connectionId: conn.id, owner: deps.hashOwner(conn.ownerId), stored },
+    'refresh: stored the answer a previous lease holder left in the rescue slot; nothing was presented',
+  );
+  return stored ? { kind: 'rescued', accessTokenExpiresAt: tokens.tokenExpiresAt } : { kind: 'lost_race' };
+}
+
+/**
+ * The compare-and-set write of refreshed tokens, retried until it lands: a Postgres restart, a
+ * lock wait or a full pool delays it, never drops it. When the compare-and-set loses only because
+ * something else touched the row (a status or key rotation write) while the refresh token we
+ * presented is still the stored one, it is tried again on the new version; when newer tokens are
+ * stored, it has lost for good.
+ */
+async function storeUntilDurable(
+  deps: RefreshDeps,
+  provider: ProviderKey,
+  read: ConnectionRow,
+  tokens: RefreshedTokens,
+  at: Date,
+  lease: RefreshLease,
+  presentedRefreshToken: string | null,
+): Promise<boolean> {
+  let conn = read;
+  let casMisses = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (await deps.connections.storeRefreshedTokens(conn, tokens, at, lease.owner)) {
+        lease.cleared = true;
+        if (attempt > 1) {
+          deps.logger.info(
+            { provider, connectionId: conn.id, attempts: attempt },
+            'refresh: the refreshed tokens are stored after retrying',
+          );
+        }
+        return true;
+      }
+      const current = await deps.connections.findById(conn.id);
+      const stillOurs =
+        current !== null &&
+        REFRESHABLE_ON_REQUEST.has(current.status) &&
+        (current.refreshTokenEnc === null
+          ? presentedRefreshToken === null
+          : deps.vault.decrypt(current.refreshTokenEnc) === presentedRefreshToken);
+      if (!stillOurs || ++casMisses > MAX_CAS_MISSES) return false;
+      conn = current;
+    } catch (err) {
+      const delayMs = Math.min(deps.settings.commitRetryMaxMs, 100 * 2 ** Math.min(attempt - 1, 10));
+      deps.logger.warn(
+        { provider, connectionId: conn.id, attempt, retryInMs: delayMs, err: (err as Error).message },
+        'refresh: storing the refreshed tokens failed; retrying (a rescue copy is kept meanwhile)',
+      );
+      await sleep(delayMs);
+    }
+  }
+}
+
+/** Share of the lease that must be left when the refresh token goes out; less, and it is renewed first. */
+const LEASE_LEFT_TO_SEND = 0.9;
+
+/** Compare-and-set misses on a row whose refresh token is still ours, before giving up on it. */
+const MAX_CAS_MISSES = 5;
 
 async function callAndApply(
   deps: RefreshDeps,
@@ -134,12 +239,22 @@ async function callAndApply(
   conn: ConnectionRow,
   req: RefreshRequest,
   now: () => Date,
+  lease: RefreshLease,
 ): Promise<RefreshResult> {
   const refreshToken = deps.vault.decrypt(conn.refreshTokenEnc!);
-  // The request must end before the lock can lapse, whatever the HTTP timeouts say.
-  const ttl = deps.settings.lockTtlMs;
-  const signal = AbortSignal.timeout(Math.max(ttl - 1_000, Math.floor(ttl * 0.8)));
-  const outcome = await deps.tokens.refresh(provider, refreshToken, { signal });
+  // Right before sending, the lease must be nearly whole (renewed if this process paused since
+  // taking it), and the request must end with the commit budget still left, so the answer can be
+  // stored before anyone else may take the lease.
+  const { lockTtlMs: ttl, commitBudgetMs } = deps.settings;
+  if (!(await lease.ensure(ttl * LEASE_LEFT_TO_SEND))) {
+    deps.logger.warn(
+      { provider, connectionId: conn.id },
+      'refresh: the lease lapsed before the refresh token went out (this process stalled); nothing was presented',
+    );
+    return { kind: 'busy' };
+  }
+  const requestMs = Math.max(1, Math.floor(lease.remainingMs() - commitBudgetMs));
+  const outcome = await deps.tokens.refresh(provider, refreshToken, { signal: AbortSignal.timeout(requestMs) });
   const answeredAt = performance.now();
   const at = now();
   const decision = decideRefresh(outcome, {
@@ -162,21 +277,31 @@ async function callAndApply(
           : spec.refresh.kind === 'refresh_token' && spec.refresh.refreshTokenLifetime.kind === 'inactivity'
             ? refreshTokenExpiresAt(spec, { consentedAt: conn.createdAt, lastUsedAt: at })
             : undefined;
-      const stored = await deps.connections.storeRefreshedTokens(
-        conn,
-        {
-          accessTokenEnc: deps.vault.encrypt(outcome.accessToken),
-          ...(decision.refreshTokenRotated && { refreshTokenEnc: deps.vault.encrypt(outcome.refreshToken!) }),
-          tokenExpiresAt: decision.accessTokenExpiresAt,
-          ...(rtExpiry !== undefined && { refreshTokenExpiresAt: rtExpiry }),
-          ...(outcome.scope !== undefined && { scopes: splitScopes(outcome.scope, spec.scopes.separator) }),
+      const tokens: RefreshedTokens = {
+        accessTokenEnc: deps.vault.encrypt(outcome.accessToken),
+        ...(decision.refreshTokenRotated && { refreshTokenEnc: deps.vault.encrypt(outcome.refreshToken!) }),
+        tokenExpiresAt: decision.accessTokenExpiresAt,
+        ...(rtExpiry !== undefined && { refreshTokenExpiresAt: rtExpiry }),
+        ...(outcome.scope !== undefined && { scopes: splitScopes(outcome.scope, spec.scopes.separator) }),
+      };
+      // The copy outside this process goes out at once, beside the write; whichever lands first
+      // ends the window in which a crash loses the rotated token.
+      const rescued = deps.rescue.put(conn.id, conn.version, tokens).then(
+        () => true,
+        (err: Error) => {
+          deps.logger.warn(
+            { provider, connectionId: conn.id, err: err.message },
+            'refresh: the rescue copy could not be written; the tokens live only in this process until stored',
+          );
+          return false;
         },
-        at,
       );
+      const stored = await storeUntilDurable(deps, provider, conn, tokens, at, lease, refreshToken);
+      void rescued.then((kept) => (kept ? deps.rescue.drop(conn.id, conn.version) : undefined)).catch(() => undefined);
       if (!stored) {
         deps.logger.error(
           { provider, connectionId: conn.id, owner: deps.hashOwner(conn.ownerId) },
-          'refresh: tokens were refreshed but a newer write won the compare-and-set; this lock had lapsed',
+          'refresh: tokens were refreshed but newer tokens were stored meanwhile; this lease had lapsed',
         );
         return { kind: 'lost_race' };
       }

@@ -40,6 +40,7 @@ export function createRefreshProcessor(
       case 'gave_up':
       case 'marked':
       case 'refreshed':
+      case 'rescued':
       case 'fresh':
       case 'skipped':
       case 'lost_race':

@@ -13,7 +13,7 @@ import {
   type ProviderKey,
   type RetryPolicy,
 } from '@conduit/core';
-import { createDb, ConnectionRepository, type Db } from '@conduit/db';
+import { createDb, ConnectionLeases, ConnectionRepository, type Db } from '@conduit/db';
 import { TokenClient } from '@conduit/providers';
 import { startSandbox, type Sandbox } from '@conduit/sandbox';
 import { createTestDatabase, testPrefix, TEST_REDIS_URL, type TestDatabase } from '@conduit/testing';
@@ -24,6 +24,7 @@ import {
   ProviderGate,
   Queues,
   RedisLocks,
+  RescueSlots,
   type RefreshDeps,
   type RefreshOutcomeLabel,
   type RefreshSettings,
@@ -68,6 +69,8 @@ export async function createHarness(options: HarnessOptions = {}) {
   const settings: RefreshSettings = {
     bufferMs: 5 * 60_000,
     lockTtlMs: 10_000,
+    commitBudgetMs: 2_000,
+    commitRetryMaxMs: 200,
     invalidClientPauseThreshold: 3,
     invalidClientPauseMs: 5 * 60_000,
     refreshTokenWindowMs: 7 * 86_400_000,
@@ -78,6 +81,8 @@ export async function createHarness(options: HarnessOptions = {}) {
     vault,
     tokens,
     locks: new RedisLocks(redis, `${prefix}:lock`),
+    leases: new ConnectionLeases(db),
+    rescue: new RescueSlots(redis, `${prefix}:rescue`, 3_600_000, 1_000),
     gate: new ProviderGate(redis, `${prefix}:gate`),
     redis,
     keyPrefix: prefix,
