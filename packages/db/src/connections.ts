@@ -220,6 +220,8 @@ export class ConnectionRepository {
   /**
    * Claims connections for a sweep to queue: marks them queued now, unless another sweep (another
    * scheduler process) queued them since `requeueBefore`. Returns the ones this caller claimed.
+   * A row locked by another transaction is skipped, not waited for: one stuck row must not hold
+   * back the whole batch while the others' tokens lapse (the next sweep looks at it again).
    */
   claimForRefresh(
     ids: readonly string[],
@@ -229,8 +231,12 @@ export class ConnectionRepository {
     if (ids.length === 0) return Promise.resolve([]);
     return this.db.$queryRaw`
       UPDATE "Connection" SET "refreshQueuedAt" = ${now}
-      WHERE id = ANY(${ids as string[]}::uuid[])
-        AND ("refreshQueuedAt" IS NULL OR "refreshQueuedAt" < ${requeueBefore})
+      WHERE id IN (
+        SELECT id FROM "Connection"
+        WHERE id = ANY(${ids as string[]}::uuid[])
+          AND ("refreshQueuedAt" IS NULL OR "refreshQueuedAt" < ${requeueBefore})
+        FOR UPDATE SKIP LOCKED
+      )
       RETURNING id, provider`;
   }
 

@@ -78,7 +78,8 @@ describe('refresh › compare-and-set', () => {
     const a = refreshConnection(depsA, { connectionId: c!.connectionId, reason: 'sweep' });
     await aStarted;
     // A stalls past its lease: as far as Postgres can tell, the lease has lapsed.
-    await h.db.$executeRaw`UPDATE "Connection" SET "leaseUntil" = now() - interval '1 second' WHERE id = ${c!.connectionId}::uuid`;
+    await h.db
+      .$executeRaw`UPDATE "Connection" SET "leaseUntil" = now() - interval '1 second' WHERE id = ${c!.connectionId}::uuid`;
     const b = await refreshConnection(h.deps, { connectionId: c!.connectionId, reason: 'sweep' });
     expect(b.kind).toBe('refreshed');
     releaseA();

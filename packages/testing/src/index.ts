@@ -2,3 +2,4 @@ export * from './env.ts';
 export * from './database.ts';
 export * from './redis.ts';
 export * from './wait.ts';
+export * from './private-postgres.ts';

@@ -3,7 +3,12 @@
 // its event and a connection.needs_reauth notification, under the connection's refresh lock so
 // a refresh in flight is never cut off. --dry-run lists them and changes nothing.
 import { PROVIDER_KEYS, PROVIDERS, type ProviderKey } from '@conduit/core';
-import { ConnectionLeases, MaintenanceRepository, notificationPayload, type LapsedCandidate } from '@conduit/db';
+import {
+  ConnectionLeases,
+  MaintenanceRepository,
+  notificationPayload,
+  type LapsedCandidate,
+} from '@conduit/db';
 import { RefreshLease } from '@conduit/jobs';
 import type { AppContext } from '@conduit/runtime';
 import { EXIT } from '../errors.ts';

@@ -254,7 +254,9 @@ async function callAndApply(
     return { kind: 'busy' };
   }
   const requestMs = Math.max(1, Math.floor(lease.remainingMs() - commitBudgetMs));
-  const outcome = await deps.tokens.refresh(provider, refreshToken, { signal: AbortSignal.timeout(requestMs) });
+  const outcome = await deps.tokens.refresh(provider, refreshToken, {
+    signal: AbortSignal.timeout(requestMs),
+  });
   const answeredAt = performance.now();
   const at = now();
   const decision = decideRefresh(outcome, {
@@ -297,7 +299,9 @@ async function callAndApply(
         },
       );
       const stored = await storeUntilDurable(deps, provider, conn, tokens, at, lease, refreshToken);
-      void rescued.then((kept) => (kept ? deps.rescue.drop(conn.id, conn.version) : undefined)).catch(() => undefined);
+      void rescued
+        .then((kept) => (kept ? deps.rescue.drop(conn.id, conn.version) : undefined))
+        .catch(() => undefined);
       if (!stored) {
         deps.logger.error(
           { provider, connectionId: conn.id, owner: deps.hashOwner(conn.ownerId) },

@@ -23,6 +23,8 @@ export interface SweepReport {
   coolingDown: number;
   /** skipped because a recent sweep already queued them */
   alreadyQueued: number;
+  /** skipped because their row was locked, or another scheduler claimed them meanwhile: the next sweep looks again */
+  notClaimed: number;
   batches: number;
 }
 
@@ -33,7 +35,14 @@ export async function runRefreshSweep(
 ): Promise<SweepReport> {
   const dueBefore = new Date(now.getTime() + settings.bufferMs + settings.intervalMs);
   const requeueBefore = new Date(now.getTime() - settings.requeueAfterMs);
-  const report: SweepReport = { selected: 0, enqueued: 0, coolingDown: 0, alreadyQueued: 0, batches: 0 };
+  const report: SweepReport = {
+    selected: 0,
+    enqueued: 0,
+    coolingDown: 0,
+    alreadyQueued: 0,
+    notClaimed: 0,
+    batches: 0,
+  };
   for (const status of ['connected', 'token_expired'] as const) {
     let after: DueCursor | undefined;
     for (;;) {
@@ -59,6 +68,7 @@ export async function runRefreshSweep(
         claimed.map((r) => ({ provider: r.provider, connectionId: r.id, reason: 'sweep' as const })),
       );
       report.enqueued += claimed.length;
+      report.notClaimed += unqueued.length - claimed.length;
       const last = rows[rows.length - 1]!;
       after = { tokenExpiresAt: last.tokenExpiresAt!, id: last.id };
       if (rows.length < settings.batchSize) break;

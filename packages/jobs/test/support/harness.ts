@@ -36,13 +36,17 @@ export interface HarnessOptions {
   settings?: Partial<RefreshSettings>;
   policy?: Partial<RetryPolicy>;
   timeouts?: { connectMs: number; headersMs: number; bodyMs: number };
+  /** a database elsewhere (a private cluster for fault tests) instead of a clone on the shared server */
+  database?: TestDatabase;
+  /** statement bounds of the pool */
+  db?: { statementTimeoutMs?: number; lockTimeoutMs?: number };
 }
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
 
 export async function createHarness(options: HarnessOptions = {}) {
-  const database: TestDatabase = await createTestDatabase();
-  const db: Db = createDb({ databaseUrl: database.url, poolSize: 8 });
+  const database: TestDatabase = options.database ?? (await createTestDatabase());
+  const db: Db = createDb({ databaseUrl: database.url, poolSize: 8, ...options.db });
   const prefix = `{${testPrefix('refresh')}}`;
   const redis = createRedis(TEST_REDIS_URL);
   const sandbox: Sandbox = await startSandbox({ port: 0, ...options.sandbox });
