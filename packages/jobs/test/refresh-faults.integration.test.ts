@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivatePostgres, type PrivatePostgres } from '@conduit/testing';
-import { refreshConnection, runRefreshSweep } from '../src/index.ts';
+import { RefreshLease, refreshConnection, runRefreshSweep } from '../src/index.ts';
 import { createHarness, waitFor, type Harness } from './support/harness.ts';
 
 const PG_PORT = 17010;
@@ -215,5 +215,35 @@ describe('sweeps › one locked row', () => {
     expect(await runRefreshSweep(deps, settings)).toMatchObject({ enqueued: 1, notClaimed: 0 });
     expect(await queued()).toContain(ids[0]);
     await h.queues.refresh('spotify').obliterate({ force: true });
+  }, 30_000);
+});
+
+describe('refresh › the lease as its holder sees it', () => {
+  it('a holder that paused renews before presenting, and cannot once another process took the lease', async () => {
+    const [c] = await h.seed('spotify', 1, { expiresInMs: 30_000 });
+    const taken = await RefreshLease.take(h.deps.leases, c!.connectionId, LEASE_MS, h.deps.logger);
+    if (taken.kind !== 'taken') throw new Error(`lease not taken: ${taken.kind}`);
+    const { lease, previousOwner } = taken;
+    expect(previousOwner).toBeNull();
+    expect(await RefreshLease.take(h.deps.leases, c!.connectionId, LEASE_MS, h.deps.logger)).toEqual({
+      kind: 'held',
+    });
+    // Paused for a third of the lease: less than 90 % is left, so it renews before it may send.
+    await sleep(LEASE_MS / 3);
+    expect(lease.remainingMs()).toBeLessThan(LEASE_MS * 0.9);
+    expect(await lease.ensure(LEASE_MS * 0.9)).toBe(true);
+    expect(lease.remainingMs()).toBeGreaterThan(LEASE_MS * 0.9);
+    // Paused past the lease, and another process took it meanwhile: it must not send.
+    await h.db
+      .$executeRaw`UPDATE "Connection" SET "leaseUntil" = now() - interval '1 second' WHERE id = ${c!.connectionId}::uuid`;
+    const other = await RefreshLease.take(h.deps.leases, c!.connectionId, LEASE_MS, h.deps.logger);
+    expect(other).toMatchObject({ kind: 'taken', previousOwner: lease.owner });
+    await sleep(LEASE_MS / 3);
+    expect(await lease.ensure(LEASE_MS * 0.9)).toBe(false);
+    // Only the owner ends it.
+    await lease.release();
+    expect(await h.deps.leases.isHeld(c!.connectionId)).toBe(true);
+    if (other.kind === 'taken') await other.lease.release();
+    expect(await h.deps.leases.isHeld(c!.connectionId)).toBe(false);
   }, 30_000);
 });
