@@ -148,6 +148,7 @@ function chaosTimings(o: ChaosOptions): Record<string, string> {
     // again before its token lapses
     CONDUIT_REFRESH_REQUEUE_AFTER_SECONDS: '4',
     CONDUIT_LOCK_TTL_MS: '15000',
+    CONDUIT_REFRESH_COMMIT_BUDGET_MS: '3000',
     CONDUIT_LOCK_RETRY_DELAY_MS: '500',
     CONDUIT_HTTP_CONNECT_TIMEOUT_MS: '1000',
     CONDUIT_HTTP_HEADERS_TIMEOUT_MS: '2000',

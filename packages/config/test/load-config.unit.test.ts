@@ -11,7 +11,12 @@ describe('loadConfig › defaults', () => {
       logLevel: 'info',
       logFormat: 'json',
     });
-    expect(config.database).toEqual({ url: 'postgresql://postgres@127.0.0.1:5432/conduit', poolSize: 10 });
+    expect(config.database).toEqual({
+      url: 'postgresql://postgres@127.0.0.1:5432/conduit',
+      poolSize: 10,
+      statementTimeoutMs: 30_000,
+      lockTimeoutMs: 5_000,
+    });
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', queuePrefix: '{conduit}' });
     expect(config.api).toEqual({
       host: '127.0.0.1',

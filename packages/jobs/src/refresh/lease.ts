@@ -19,6 +19,8 @@ export class RefreshLease {
   private stopped = false;
   /** the commit that stored the answer cleared the lease in the same statement */
   cleared = false;
+  /** the answer is being stored: a renewal that finds the lease gone raced that commit, and the commit's outcome says the rest */
+  committing = false;
 
   private constructor(
     private readonly leases: ConnectionLeases,
@@ -55,12 +57,14 @@ export class RefreshLease {
   }
 
   /**
-   * Whether this holder may start something that needs `neededMs` of lease: renews first when
-   * less is left. False means another process may own it now, so the refresh token must not go out.
+   * Whether this holder may start something that needs `neededMs` of lease. When less than
+   * `renewBelowMs` is left (the process paused since the lease was last pushed out), it renews
+   * first. False means another process may own it now, or too little is left even after renewing
+   * (a renewal that itself took long): the refresh token must not go out.
    */
-  async ensure(neededMs: number): Promise<boolean> {
-    if (this.remainingMs() >= neededMs) return true;
-    return (await this.renew()) && this.remainingMs() >= neededMs;
+  async ensure(neededMs: number, renewBelowMs = neededMs): Promise<boolean> {
+    if (this.remainingMs() < Math.max(neededMs, renewBelowMs) && !(await this.renew())) return false;
+    return this.remainingMs() >= neededMs;
   }
 
   /** Pushes the lease out by a ttl; false once another process has taken it. */
@@ -77,21 +81,24 @@ export class RefreshLease {
       this.timer = setTimeout(() => {
         this.renew().then(
           (ok) => {
+            if (this.stopped) return;
             if (!ok) {
+              if (this.cleared || this.committing) return;
               this.logger.warn(
                 { connectionId: this.connectionId },
                 'refresh: the lease was taken by another process while this refresh ran (this one stalled past it)',
               );
               return;
             }
-            if (!this.stopped) tick();
+            tick();
           },
           (err: Error) => {
+            if (this.stopped) return;
             this.logger.warn(
               { connectionId: this.connectionId, err: err.message },
               'refresh: renewing the lease failed; trying again',
             );
-            if (!this.stopped) tick();
+            tick();
           },
         );
       }, everyMs);

@@ -195,6 +195,7 @@ async function storeUntilDurable(
 ): Promise<boolean> {
   let conn = read;
   let casMisses = 0;
+  lease.committing = true;
   for (let attempt = 1; ; attempt++) {
     try {
       if (await deps.connections.storeRefreshedTokens(conn, tokens, at, lease.owner)) {
@@ -227,8 +228,8 @@ async function storeUntilDurable(
   }
 }
 
-/** Share of the lease that must be left when the refresh token goes out; less, and it is renewed first. */
-const LEASE_LEFT_TO_SEND = 0.9;
+/** Share of the lease below which it is renewed before the refresh token goes out. */
+const RENEW_BELOW_SHARE = 0.9;
 
 /** Compare-and-set misses on a row whose refresh token is still ours, before giving up on it. */
 const MAX_CAS_MISSES = 5;
@@ -242,14 +243,15 @@ async function callAndApply(
   lease: RefreshLease,
 ): Promise<RefreshResult> {
   const refreshToken = deps.vault.decrypt(conn.refreshTokenEnc!);
-  // Right before sending, the lease must be nearly whole (renewed if this process paused since
-  // taking it), and the request must end with the commit budget still left, so the answer can be
-  // stored before anyone else may take the lease.
+  // Right before sending: renewed first if this process paused since taking the lease, and at
+  // least the commit budget plus half the request window left; the request then ends with the
+  // commit budget still left, so the answer can be stored before anyone else may take the lease.
   const { lockTtlMs: ttl, commitBudgetMs } = deps.settings;
-  if (!(await lease.ensure(ttl * LEASE_LEFT_TO_SEND))) {
+  const minimumMs = commitBudgetMs + (ttl - commitBudgetMs) / 2;
+  if (!(await lease.ensure(minimumMs, ttl * RENEW_BELOW_SHARE))) {
     deps.logger.warn(
       { provider, connectionId: conn.id },
-      'refresh: the lease lapsed before the refresh token went out (this process stalled); nothing was presented',
+      'refresh: the lease was lost or too short before the refresh token went out (this process stalled); nothing was presented',
     );
     return { kind: 'busy' };
   }
