@@ -119,34 +119,50 @@ export function installProblemHandler(app: FastifyInstance): void {
     });
   });
   // Whatever answers an error without our handler (Bull Board's API and error handler, a plugin's
-  // own reply) is rewritten as problem details, keeping its message for 4xx only.
+  // own reply) is rewritten as problem details. A 4xx keeps its fields as extensions (Bull
+  // Board's UI reads its `error.key`); a 5xx keeps nothing, since it may carry internals.
   app.addHook('onSend', async (req, reply, payload) => {
     if (reply.statusCode < 400) return payload;
     const type = String(reply.getHeader('content-type') ?? '');
     if (type.startsWith(PROBLEM_CONTENT_TYPE)) return payload;
     const status = reply.statusCode;
-    const detail = status < 500 ? messageOf(payload) : undefined;
+    const original = status < 500 ? fieldsOf(payload) : {};
     if (status >= 500) req.log.error({ status, url: instanceOf(req.url) }, 'error answered outside the problem handler');
+    if (isStream(payload)) payload.destroy();
     reply.type(PROBLEM_CONTENT_TYPE);
     reply.removeHeader('content-length');
+    const { type: _t, title: _ti, status: _s, detail, instance: _i, ...rest } = original;
     return JSON.stringify({
+      ...rest,
       type: TYPE_BASE + (status >= 500 ? 'internal' : `http-${status}`),
       title: statusTitle(status),
       status,
-      ...(detail !== undefined && { detail }),
+      ...(status < 500 && { detail: describe(detail ?? original.message ?? original.error) ?? statusTitle(status) }),
       instance: instanceOf(req.url),
     } satisfies Problem);
   });
 }
 
-function messageOf(payload: unknown): string | undefined {
+function isStream(payload: unknown): payload is { destroy(): void } {
+  return typeof payload === 'object' && payload !== null && typeof (payload as { pipe?: unknown }).pipe === 'function';
+}
+
+function fieldsOf(payload: unknown): Record<string, unknown> {
   const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
-  if (text === '') return undefined;
+  if (text === '') return {};
   try {
-    const parsed = JSON.parse(text) as Record<string, unknown>;
-    const m = parsed.message ?? parsed.error ?? parsed.detail;
-    return typeof m === 'string' ? m.slice(0, 500) : undefined;
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch {
-    return text.slice(0, 200);
+    return { detail: text.slice(0, 200) };
   }
+}
+
+/** A message, or Bull Board's `{ key: 'ERRORS.QUEUE_NOT_FOUND' }`. */
+function describe(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.slice(0, 500);
+  if (typeof value === 'object' && value !== null && typeof (value as { key?: unknown }).key === 'string') {
+    return (value as { key: string }).key;
+  }
+  return undefined;
 }
