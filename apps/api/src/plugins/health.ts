@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '@conduit/runtime';
 import { within } from '../edge/datastore-errors.ts';
+import { sendProblem, TYPE_BASE } from '../problem.ts';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, '../../../../prisma/migrations');
 
@@ -51,7 +52,15 @@ export async function healthPlugin(app: FastifyInstance, opts: { ctx: AppContext
         (err: Error) => (checks.migrations = { ok: false, detail: err.message.split('\n')[0] }),
       ),
     ]);
-    const ok = Object.values(checks).every((c) => c.ok);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
+    const failing = Object.entries(checks).filter(([, c]) => !c.ok);
+    if (failing.length === 0) return reply.send({ status: 'ready', checks });
+    return sendProblem(reply.header('retry-after', '5'), {
+      type: TYPE_BASE + 'not-ready',
+      title: 'Not ready',
+      status: 503,
+      detail: failing.map(([name, c]) => `${name}: ${c.detail ?? 'failing'}`).join('; '),
+      instance: '/readyz',
+      checks,
+    });
   });
 }
