@@ -124,7 +124,8 @@ export function installProblemHandler(app: FastifyInstance): void {
   app.addHook('onSend', async (req, reply, payload) => {
     if (reply.statusCode < 400) return payload;
     const type = String(reply.getHeader('content-type') ?? '');
-    if (type.startsWith(PROBLEM_CONTENT_TYPE)) return payload;
+    // Problem details already, or a page written for a person (the OAuth popup's error page).
+    if (type.startsWith(PROBLEM_CONTENT_TYPE) || type.startsWith('text/html')) return payload;
     const status = reply.statusCode;
     const original = status < 500 ? fieldsOf(payload) : {};
     if (status >= 500) req.log.error({ status, url: instanceOf(req.url) }, 'error answered outside the problem handler');

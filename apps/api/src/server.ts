@@ -1,8 +1,11 @@
 // The HTTP surface, as Fastify plugins: each feature registers its own routes.
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '@conduit/runtime';
 import { problemClientError } from './edge/client-error.ts';
 import { refuseBadText } from './edge/input-text.ts';
+import { registerSecurityHeaders } from './edge/security-headers.ts';
+import { createSignInThrottle } from './edge/sign-in-throttle.ts';
 import { adminPlugin } from './plugins/admin/index.ts';
 import { benchBaselineEnabled, benchBaselinePlugin } from './plugins/bench-baseline.ts';
 import { connectPlugin } from './plugins/connect/index.ts';
@@ -33,10 +36,17 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   });
   installProblemHandler(app);
   app.addHook('preValidation', refuseBadText);
+  await registerSecurityHeaders(app, { production: ctx.config.runtime.isProduction });
+  // Not global: only failed sign-ins are counted (in this process's memory), nothing else.
+  await app.register(rateLimit, { global: false });
+  app.decorate('signInThrottle', createSignInThrottle(app, ctx.config.api.signIn));
   await app.register(healthPlugin, { ctx });
   const metrics = createApiMetrics(ctx);
   app.decorate('metrics', metrics);
-  await app.register(metricsPlugin, { metrics });
+  await app.register(metricsPlugin, {
+    metrics,
+    ...(ctx.config.security.metricsToken !== undefined && { token: ctx.config.security.metricsToken }),
+  });
   await app.register(adminPlugin, { ctx });
   await app.register(connectPlugin, { ctx });
   await app.register(webhooksPlugin, { ctx });
