@@ -80,7 +80,10 @@ export function handleError(err: FastifyError | HttpProblem, req: FastifyRequest
   }
   const unavailable = datastoreUnavailable(err);
   if (unavailable) {
-    req.log.warn({ err: err.message, datastore: unavailable.datastore }, 'request failed: datastore unavailable');
+    req.log.warn(
+      { err: err.message, datastore: unavailable.datastore },
+      'request failed: datastore unavailable',
+    );
     if (unavailable.status === 503) reply.header('retry-after', '5');
     return sendProblem(reply, problemFrom(unavailable.problem, req));
   }
@@ -128,7 +131,8 @@ export function installProblemHandler(app: FastifyInstance): void {
     if (type.startsWith(PROBLEM_CONTENT_TYPE) || type.startsWith('text/html')) return payload;
     const status = reply.statusCode;
     const original = status < 500 ? fieldsOf(payload) : {};
-    if (status >= 500) req.log.error({ status, url: instanceOf(req.url) }, 'error answered outside the problem handler');
+    if (status >= 500)
+      req.log.error({ status, url: instanceOf(req.url) }, 'error answered outside the problem handler');
     if (isStream(payload)) payload.destroy();
     reply.type(PROBLEM_CONTENT_TYPE);
     reply.removeHeader('content-length');
@@ -138,22 +142,31 @@ export function installProblemHandler(app: FastifyInstance): void {
       type: TYPE_BASE + (status >= 500 ? 'internal' : `http-${status}`),
       title: statusTitle(status),
       status,
-      ...(status < 500 && { detail: describe(detail ?? original.message ?? original.error) ?? statusTitle(status) }),
+      ...(status < 500 && {
+        detail: describe(detail ?? original.message ?? original.error) ?? statusTitle(status),
+      }),
       instance: instanceOf(req.url),
     } satisfies Problem);
   });
 }
 
 function isStream(payload: unknown): payload is { destroy(): void } {
-  return typeof payload === 'object' && payload !== null && typeof (payload as { pipe?: unknown }).pipe === 'function';
+  return (
+    typeof payload === 'object' &&
+    payload !== null &&
+    typeof (payload as { pipe?: unknown }).pipe === 'function'
+  );
 }
 
 function fieldsOf(payload: unknown): Record<string, unknown> {
-  const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
+  const text =
+    typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
   if (text === '') return {};
   try {
     const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
   } catch {
     return { detail: text.slice(0, 200) };
   }

@@ -29,7 +29,12 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
       sendProblem(
         reply,
         problemFrom(
-          new HttpProblem(400, 'malformed-url', 'The URL is not valid', `${err.message}; percent-encode the path as UTF-8`),
+          new HttpProblem(
+            400,
+            'malformed-url',
+            'The URL is not valid',
+            `${err.message}; percent-encode the path as UTF-8`,
+          ),
           req,
         ),
       ),

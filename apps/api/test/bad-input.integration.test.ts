@@ -58,7 +58,8 @@ async function deliveredMeeting(): Promise<{ text: string; recordingId: number }
   // Its own fetch done first, so ours is a fetch of its own rather than folded into that one.
   await until(
     async () =>
-      (await s.ctx.db.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).status === 'processed',
+      (await s.ctx.db.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).status ===
+      'processed',
     "the sandbox delivery's fetch",
   );
   return { text: JSON.stringify(delivery.payload), recordingId: id };
@@ -67,7 +68,10 @@ async function deliveredMeeting(): Promise<{ text: string; recordingId: number }
 function signed(body: string, id = `msg_${randomUUID()}`) {
   return fetch(`${s.publicUrl}/v1/webhooks/fathom`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...webhookHeaders(s.webhookSecret!, id, Math.floor(Date.now() / 1000), body) },
+    headers: {
+      'content-type': 'application/json',
+      ...webhookHeaders(s.webhookSecret!, id, Math.floor(Date.now() / 1000), body),
+    },
     body,
   });
 }
@@ -89,7 +93,8 @@ describe('bad input › webhook bodies Postgres jsonb cannot hold', () => {
       expect((stored.payload as { title: string }).title).toMatch(/^odd\ufffdtitle /);
       await until(
         async () =>
-          (await s.ctx.db.webhookDelivery.findUniqueOrThrow({ where: { id: stored.id } })).status === 'processed',
+          (await s.ctx.db.webhookDelivery.findUniqueOrThrow({ where: { id: stored.id } })).status ===
+          'processed',
         'the delivery processed',
       );
       // And sent again, it is a duplicate, not a 5xx.
@@ -160,17 +165,19 @@ describe('bad input › every error is problem+json', () => {
   });
 
   it('431 for oversized headers', async () => {
-    const res = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>(
-      (resolve, reject) => {
-        const req = request(`${s.publicUrl}/healthz`, { headers: { 'x-big': 'x'.repeat(20_000) } }, (r) => {
-          let text = '';
-          r.on('data', (c: Buffer) => (text += c.toString()));
-          r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers, text }));
-        });
-        req.on('error', reject);
-        req.end();
-      },
-    );
+    const res = await new Promise<{
+      status: number;
+      headers: Record<string, string | string[] | undefined>;
+      text: string;
+    }>((resolve, reject) => {
+      const req = request(`${s.publicUrl}/healthz`, { headers: { 'x-big': 'x'.repeat(20_000) } }, (r) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers, text }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
     expectProblem(res, 431);
   });
 
@@ -182,7 +189,9 @@ describe('bad input › every error is problem+json', () => {
   });
 
   it("Bull Board's own errors under /admin/queues", async () => {
-    const res = await fetch(`${s.publicUrl}/admin/queues/api/queues/no-such-queue/123`, { headers: operatorAuth });
+    const res = await fetch(`${s.publicUrl}/admin/queues/api/queues/no-such-queue/123`, {
+      headers: operatorAuth,
+    });
     const p = expectProblem(await answer(res), 404);
     expect(p.detail).toBe('ERRORS.QUEUE_NOT_FOUND');
   });

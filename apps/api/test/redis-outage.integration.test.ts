@@ -53,7 +53,9 @@ afterAll(async () => {
   }
 }, 60_000);
 
-const auth = { authorization: `Basic ${Buffer.from(`${OPERATOR.name}:${OPERATOR.password}`).toString('base64')}` };
+const auth = {
+  authorization: `Basic ${Buffer.from(`${OPERATOR.name}:${OPERATOR.password}`).toString('base64')}`,
+};
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = Date.now();
@@ -140,7 +142,12 @@ describe('a Redis outage is answered, not waited out', () => {
     expect(stored).toMatchObject({ status: 'received', connectionId });
 
     await redis.restart(); // empty: whatever was queued before is gone
-    await waitFor(async () => (await fetch(`${s.publicUrl}/readyz`)).status === 200, 15_000, 'ready again', 50);
+    await waitFor(
+      async () => (await fetch(`${s.publicUrl}/readyz`)).status === 200,
+      15_000,
+      'ready again',
+      50,
+    );
     const sweep = await runInboxSweep(
       { deliveries: new WebhookDeliveryRepository(s.ctx.db), queues: s.ctx.queues },
       { requeueAfterMs: 0, batchSize: 100 },
@@ -151,7 +158,8 @@ describe('a Redis outage is answered, not waited out', () => {
     s.startWorkers();
     await waitFor(
       async () =>
-        (await s.ctx.db.webhookDelivery.findUniqueOrThrow({ where: { id: stored.id } })).status === 'processed',
+        (await s.ctx.db.webhookDelivery.findUniqueOrThrow({ where: { id: stored.id } })).status ===
+        'processed',
       20_000,
       'the delivery processed',
       50,

@@ -81,7 +81,9 @@ describe('security › headers', () => {
     expect(csp).toContain("script-src 'self'");
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
 
-    const context = await browser.newContext({ httpCredentials: { username: ADMIN.name, password: ADMIN.password } });
+    const context = await browser.newContext({
+      httpCredentials: { username: ADMIN.name, password: ADMIN.password },
+    });
     try {
       const page = await context.newPage();
       const violations: string[] = [];
@@ -113,7 +115,9 @@ describe('security › /metrics', () => {
 
   it('with CONDUIT_METRICS_TOKEN set, needs it as a bearer token', async () => {
     expectProblem(await answer(await fetch(`${byClient.base}/metrics`)), 401);
-    const ok = await fetch(`${byClient.base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    const ok = await fetch(`${byClient.base}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('conduit_queue_waiting');
   });
@@ -143,7 +147,8 @@ describe('security › failed sign-ins', () => {
     const failures = logs.lines.filter((l) => l.msg === 'sign-in failed');
     // five answered 401, the sixth crossed the limit (429); locked-out attempts are not checked
     expect(failures).toHaveLength(6);
-    for (const f of failures) expect(f).toMatchObject({ level: 'warn', signIn: 'operator', name: ADMIN.name });
+    for (const f of failures)
+      expect(f).toMatchObject({ level: 'warn', signIn: 'operator', name: ADMIN.name });
     expect(logs.raw.join('\n')).not.toContain(WRONG_PASSWORD);
     expect(logs.raw.join('\n')).not.toContain(ADMIN.password);
   });
@@ -151,7 +156,9 @@ describe('security › failed sign-ins', () => {
   it('wrong API keys from one client: 401 up to the limit, then 429 for the client, operators included', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 30; i += 1) {
-      const res = await get(byClient, '/v1/connections?ownerId=o', { authorization: `Bearer wrong-key-${i}` });
+      const res = await get(byClient, '/v1/connections?ownerId=o', {
+        authorization: `Bearer wrong-key-${i}`,
+      });
       statuses.push(res.status);
     }
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));

@@ -19,7 +19,11 @@ const KNOWN: Record<string, { status: number; slug: string; detail: string }> = 
   },
 };
 
-export function problemClientError(this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
+export function problemClientError(
+  this: FastifyInstance,
+  err: Error & { code?: string },
+  socket: Socket,
+): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const known = (err.code !== undefined && KNOWN[err.code]) || {
     status: 400,

@@ -35,7 +35,12 @@ interface AdapterCause {
 }
 
 const UNREACHABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
-const UNREACHABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+const UNREACHABLE_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+]);
 /** character_not_in_repertoire (a NUL in text), untranslatable_character (\u0000 in jsonb) */
 const BAD_TEXT_CODES = new Set(['22021', '22P05']);
 

@@ -14,7 +14,12 @@ export interface SignInThrottle {
   /** a 429 (Retry-After set on the reply) when this client or name is locked out */
   lockedOut(req: FastifyRequest, reply: FastifyReply, name?: string): HttpProblem | null;
   /** counts a failure; a 429 (Retry-After set) when it crossed a limit, else null */
-  failed(req: FastifyRequest, reply: FastifyReply, kind: SignInKind, name?: string): Promise<HttpProblem | null>;
+  failed(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    kind: SignInKind,
+    name?: string,
+  ): Promise<HttpProblem | null>;
 }
 
 declare module 'fastify' {

@@ -59,7 +59,8 @@ export async function metricsPlugin(app: FastifyInstance, opts: { metrics: ApiMe
     if (locked) throw locked;
     const presented = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
     if (presented !== undefined && timingSafeEqual(digest(presented), expected)) return;
-    const over = presented !== undefined ? await app.signInThrottle.failed(req, reply, 'metrics-token') : null;
+    const over =
+      presented !== undefined ? await app.signInThrottle.failed(req, reply, 'metrics-token') : null;
     if (over) throw over;
     reply.header('www-authenticate', 'Bearer realm="conduit-metrics"');
     throw new HttpProblem(

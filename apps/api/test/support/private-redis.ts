@@ -43,10 +43,14 @@ export async function startPrivateRedis(port: number): Promise<PrivateRedis> {
   let stopped = false;
 
   async function start(): Promise<void> {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      detached: true,
-      stdio: 'ignore',
-    });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        detached: true,
+        stdio: 'ignore',
+      },
+    );
     await until(() => reachable(port), `port ${port} to accept connections`);
   }
 

@@ -214,7 +214,11 @@ export interface ApiConfig {
   readonly readyCheckTimeoutMs: number;
   readonly healthReadTimeoutMs: number;
   /** failed sign-ins per client IP, and per operator name, within one window */
-  readonly signIn: { readonly maxPerClient: number; readonly maxPerName: number; readonly windowSeconds: number };
+  readonly signIn: {
+    readonly maxPerClient: number;
+    readonly maxPerName: number;
+    readonly windowSeconds: number;
+  };
 }
 
 export function readApi(r: EnvReader): ApiConfig {

@@ -170,7 +170,10 @@ function datastoreBanner(s: HealthSnapshot): string {
   const down = (['postgres', 'redis'] as const).filter((d) => !s.datastores[d].ok);
   if (down.length === 0) return '';
   const items = down
-    .map((d) => `<li data-down="${d}"><b>${d === 'postgres' ? 'Postgres' : 'Redis'} is down</b>: ${esc(s.datastores[d].detail ?? '')}</li>`)
+    .map(
+      (d) =>
+        `<li data-down="${d}"><b>${d === 'postgres' ? 'Postgres' : 'Redis'} is down</b>: ${esc(s.datastores[d].detail ?? '')}</li>`,
+    )
     .join('');
   return `<section class="wide down" id="datastores"><h2>Datastores</h2><ul>${items}</ul><p>The sections it feeds are empty until it answers again.</p></section>`;
 }

@@ -155,7 +155,10 @@ type Settled<T> = { ok: true; value: T } | { ok: false; detail: string };
 function settle<T>(p: Promise<T>): Promise<Settled<T>> {
   return p.then(
     (value) => ({ ok: true as const, value }),
-    (err: unknown) => ({ ok: false as const, detail: (err instanceof Error ? err.message : String(err)).split('\n')[0]! }),
+    (err: unknown) => ({
+      ok: false as const,
+      detail: (err instanceof Error ? err.message : String(err)).split('\n')[0]!,
+    }),
   );
 }
 

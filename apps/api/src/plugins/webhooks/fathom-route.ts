@@ -19,7 +19,12 @@ export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): vo
   const { webhookToleranceSeconds, webhookStoreTimeoutMs, webhookEnqueueTimeoutMs } = ctx.config.api;
 
   /** False when the fetch could not be queued in time; the delivery waits for the inbox sweep. */
-  async function queueFetch(log: FastifyBaseLogger, connectionId: string, recordingId: number, deliveryId: string) {
+  async function queueFetch(
+    log: FastifyBaseLogger,
+    connectionId: string,
+    recordingId: number,
+    deliveryId: string,
+  ) {
     try {
       await within(
         enqueueTranscripts(ctx.queues, connectionId, [recordingId], deliveryId),
@@ -131,7 +136,8 @@ export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): vo
       return reply.code(200).send({ status: 'duplicate', deliveryId: delivery.id });
     }
     const connectionId = delivery.connectionId;
-    const queued = connectionId !== null && (await queueFetch(req.log, connectionId, recordingId, delivery.id));
+    const queued =
+      connectionId !== null && (await queueFetch(req.log, connectionId, recordingId, delivery.id));
     req.log.info(
       { deliveryId: delivery.id, recordingId, connectionId, queued },
       connectionId !== null
