@@ -47,7 +47,8 @@ afterAll(async () => {
       redis.resume();
       if (!redis.alive()) await redis.restart();
     }
-    await s?.close();
+    // Bounded, so a teardown that hangs still ends in stopping the private Redis.
+    await Promise.race([s?.close(), new Promise((r) => setTimeout(r, 30_000))]);
   } finally {
     await redis?.stop();
   }

@@ -42,6 +42,18 @@ export async function startPrivateRedis(port: number): Promise<PrivateRedis> {
   let child: ChildProcess | undefined;
   let stopped = false;
 
+  // Last resort, should a teardown never get to stop(): the group dies with the test process.
+  const onExit = () => {
+    if (child?.pid !== undefined && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', onExit);
+
   async function start(): Promise<void> {
     child = spawn(
       'redis-server',
@@ -94,6 +106,7 @@ export async function startPrivateRedis(port: number): Promise<PrivateRedis> {
     stop: async () => {
       if (stopped) signal('SIGCONT');
       await kill();
+      process.off('exit', onExit);
     },
   };
 }
