@@ -21,6 +21,8 @@ export interface TestApi {
 export interface TestApiOptions {
   /** extra configuration */
   env?: Record<string, string>;
+  /** the URL the api is given for its database (e.g. through a proxy) */
+  databaseUrl?: (url: string) => string;
   /** where the api's log lines go (JSON), to check what is logged */
   logs?: NonNullable<Parameters<typeof createLogger>[0]['destination']>;
 }
@@ -31,7 +33,7 @@ export async function startTestApi(label: string, options: TestApiOptions = {}):
     loadConfig({
       ...process.env,
       NODE_ENV: 'test',
-      DATABASE_URL: db.url,
+      DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url,
       REDIS_URL: TEST_REDIS_URL,
       CONDUIT_QUEUE_PREFIX: `{${testPrefix(label)}}`,
       CONDUIT_OPERATORS: `${ADMIN.name}:admin:${ADMIN.password},${VIEWER.name}:viewer:${VIEWER.password}`,
