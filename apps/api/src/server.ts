@@ -1,13 +1,18 @@
 // The HTTP surface, as Fastify plugins: each feature registers its own routes.
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '@conduit/runtime';
+import { problemClientError } from './edge/client-error.ts';
+import { refuseBadText } from './edge/input-text.ts';
+import { registerSecurityHeaders } from './edge/security-headers.ts';
+import { createSignInThrottle } from './edge/sign-in-throttle.ts';
 import { adminPlugin } from './plugins/admin/index.ts';
 import { benchBaselineEnabled, benchBaselinePlugin } from './plugins/bench-baseline.ts';
 import { connectPlugin } from './plugins/connect/index.ts';
 import { healthPlugin } from './plugins/health.ts';
 import { createApiMetrics, metricsPlugin } from './plugins/metrics.ts';
 import { webhooksPlugin } from './plugins/webhooks/index.ts';
-import { installProblemHandler } from './problem.ts';
+import { HttpProblem, installProblemHandler, problemFrom, sendProblem } from './problem.ts';
 
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -15,12 +20,38 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     loggerInstance: ctx.logger as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.api.webhookMaxBodyBytes,
     trustProxy: ctx.config.runtime.isProduction,
+    // Unknown properties are refused (400 naming them), never silently dropped, and every
+    // problem of a request is reported at once.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    clientErrorHandler: problemClientError,
+    // A path that is not valid percent-encoding (e.g. /v1/connections/%E0%A4%A).
+    frameworkErrors: (err, req, reply) =>
+      sendProblem(
+        reply,
+        problemFrom(
+          new HttpProblem(
+            400,
+            'malformed-url',
+            'The URL is not valid',
+            `${err.message}; percent-encode the path as UTF-8`,
+          ),
+          req,
+        ),
+      ),
   });
   installProblemHandler(app);
+  app.addHook('preValidation', refuseBadText);
+  await registerSecurityHeaders(app, { production: ctx.config.runtime.isProduction });
+  // Not global: only failed sign-ins are counted (in this process's memory), nothing else.
+  await app.register(rateLimit, { global: false });
+  app.decorate('signInThrottle', createSignInThrottle(app, ctx.config.api.signIn));
   await app.register(healthPlugin, { ctx });
   const metrics = createApiMetrics(ctx);
   app.decorate('metrics', metrics);
-  await app.register(metricsPlugin, { metrics });
+  await app.register(metricsPlugin, {
+    metrics,
+    ...(ctx.config.security.metricsToken !== undefined && { token: ctx.config.security.metricsToken }),
+  });
   await app.register(adminPlugin, { ctx });
   await app.register(connectPlugin, { ctx });
   await app.register(webhooksPlugin, { ctx });

@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '@conduit/config';
+import { createLogger } from '@conduit/observability';
 import { createContext, type AppContext } from '@conduit/runtime';
 import { createTestDatabase, testPrefix, TEST_REDIS_URL, type TestDatabase } from '@conduit/testing';
 import { buildServer } from '../src/server.ts';
@@ -17,19 +18,35 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(label: string): Promise<TestApi> {
+export interface TestApiOptions {
+  /** extra configuration */
+  env?: Record<string, string>;
+  /** the URL the api is given for its database (e.g. through a proxy) */
+  databaseUrl?: (url: string) => string;
+  /** where the api's log lines go (JSON), to check what is logged */
+  logs?: NonNullable<Parameters<typeof createLogger>[0]['destination']>;
+}
+
+export async function startTestApi(label: string, options: TestApiOptions = {}): Promise<TestApi> {
   const db: TestDatabase = await createTestDatabase();
-  const ctx = createContext(
+  const created = createContext(
     loadConfig({
       ...process.env,
       NODE_ENV: 'test',
-      DATABASE_URL: db.url,
+      DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url,
       REDIS_URL: TEST_REDIS_URL,
       CONDUIT_QUEUE_PREFIX: `{${testPrefix(label)}}`,
       CONDUIT_OPERATORS: `${ADMIN.name}:admin:${ADMIN.password},${VIEWER.name}:viewer:${VIEWER.password}`,
+      ...options.env,
     }),
     'test',
   );
+  const ctx: AppContext = options.logs
+    ? {
+        ...created,
+        logger: createLogger({ level: 'info', format: 'json', name: 'test', destination: options.logs }),
+      }
+    : created;
   const app = await buildServer(ctx);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -6,12 +6,13 @@ import {
   QUEUE_NAMES,
   runLapseSweep,
   runRecoverySweep,
+  runInboxSweep,
   runRefreshSweep,
   runSyncSweep,
   type SweepJobData,
   type SweepName,
 } from '@conduit/jobs';
-import { OAuthStateRepository } from '@conduit/db';
+import { OAuthStateRepository, WebhookDeliveryRepository } from '@conduit/db';
 import { runApp } from '@conduit/runtime';
 
 await runApp('scheduler', async (ctx) => {
@@ -50,6 +51,15 @@ await runApp('scheduler', async (ctx) => {
         runRecoverySweep(
           { connections, queues },
           { minAgeMs: t.errorRetryIntervalSeconds * 1000, batchSize },
+        ),
+    },
+    // Webhook deliveries stored while Redis was down, whose transcript fetch was never queued.
+    'inbox-sweep': {
+      everyMs: config.api.inboxSweepIntervalSeconds * 1000,
+      run: () =>
+        runInboxSweep(
+          { deliveries: new WebhookDeliveryRepository(db), queues },
+          { requeueAfterMs: config.api.inboxRequeueAfterSeconds * 1000, batchSize },
         ),
     },
     cleanup: {

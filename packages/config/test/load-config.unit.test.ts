@@ -27,6 +27,13 @@ describe('loadConfig › defaults', () => {
       webhookMaxBodyBytes: 1_048_576,
       workerMetricsPort: 9464,
       appOrigin: '*',
+      webhookStoreTimeoutMs: 5000,
+      webhookEnqueueTimeoutMs: 1000,
+      inboxSweepIntervalSeconds: 60,
+      inboxRequeueAfterSeconds: 60,
+      readyCheckTimeoutMs: 1500,
+      healthReadTimeoutMs: 2000,
+      signIn: { maxPerClient: 20, maxPerName: 10, windowSeconds: 300 },
     });
     expect(config.providers.sandboxUrl).toBe('http://127.0.0.1:4000');
     expect(config.providers.clients.spotify).toEqual({

@@ -7,6 +7,7 @@ export * from './connection-grants.ts';
 export * from './meetings.ts';
 export * from './sync.ts';
 export * from './webhook-deliveries.ts';
+export * from './jsonb-text.ts';
 export * from './notifications.ts';
 export * from './maintenance.ts';
 export type { Prisma } from './generated/client.ts';

@@ -2,13 +2,17 @@
 // sender's delivery id, so a redelivery is recognised and never processed twice.
 import type { ProviderKey } from '@conduit/core';
 import type { PrismaClient, WebhookDelivery } from './generated/client.ts';
+import { jsonbSafeText } from './jsonb-text.ts';
 
 export interface NewDelivery {
   provider: ProviderKey;
   deliveryId: string;
   sentAt: Date;
-  /** the payload as the sender's JSON text (stored as jsonb, never re-serialised) */
-  payloadJson: string;
+  /**
+   * the exact bytes the sender signed, valid JSON: kept as they are (`body`), and as jsonb
+   * (`payload`, re-serialised only where jsonb cannot hold a character: see jsonb-text.ts)
+   */
+  body: Buffer;
   /**
    * whose delivery it is: a known connection, or the account email the provider names (matched
    * in the same statement; connected ones first, then the most recently changed). No match, or
@@ -30,7 +34,7 @@ export class WebhookDeliveryRepository {
   /**
    * Stores the delivery, matched to its account, unless its id is known; either way returns the
    * stored row. One round trip on the webhook's hot path: the SQL function
-   * `conduit_record_webhook_delivery` (migration 20261121170000), whose statements keep their plans.
+   * `conduit_record_webhook_delivery` (migration 20261202010000), whose statements keep their plans.
    *
    * The function reads the existing row in a statement of its own, so a rival's insert that
    * committed while ours waited on it is seen. Should a rival roll back instead, nothing comes
@@ -41,11 +45,12 @@ export class WebhookDeliveryRepository {
       input.account !== null && 'connectionId' in input.account ? input.account.connectionId : null;
     const email =
       input.account !== null && 'email' in input.account ? input.account.email.trim().toLowerCase() : null;
+    const payloadJson = jsonbSafeText(input.body.toString('utf8'));
     for (let attempt = 1; ; attempt += 1) {
       const rows = await this.db.$queryRaw<Array<DeliveryRow & { stored: boolean }>>`
         SELECT * FROM conduit_record_webhook_delivery(
           ${input.provider}::"Provider", ${input.deliveryId}, ${input.sentAt}, ${now},
-          ${input.payloadJson}::jsonb, ${connectionId}::uuid, ${email})`;
+          ${input.body}::bytea, ${payloadJson}::jsonb, ${connectionId}::uuid, ${email})`;
       const row = rows[0];
       if (row) {
         const { stored, ...delivery } = row;
@@ -93,6 +98,24 @@ export class WebhookDeliveryRepository {
           WHERE m."connectionId" = d."connectionId"
             AND m."recordingId" = (d.payload->>'recording_id')::bigint
         )`;
+  }
+
+  /**
+   * Deliveries matched to a connection and still `received` since before `receivedBefore`, oldest
+   * first: the ones whose transcript fetch may never have reached a queue (Redis was down when
+   * they arrived). Served by the (status, receivedAt) index.
+   */
+  waitingSince(
+    receivedBefore: Date,
+    limit: number,
+  ): Promise<Array<{ id: string; connectionId: string; recordingId: number }>> {
+    return this.db.$queryRaw`
+      SELECT d.id, d."connectionId", (d.payload->>'recording_id')::float8 AS "recordingId"
+      FROM "WebhookDelivery" d
+      WHERE d.status = 'received' AND d."receivedAt" < ${receivedBefore}
+        AND d."connectionId" IS NOT NULL AND jsonb_typeof(d.payload->'recording_id') = 'number'
+      ORDER BY d."receivedAt"
+      LIMIT ${limit}`;
   }
 
   async markFailed(connectionId: string, recordingId: number, error: string): Promise<number> {

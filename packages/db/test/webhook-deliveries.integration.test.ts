@@ -24,7 +24,7 @@ const delivery = (deliveryId: string, account: NewDelivery['account'] = null): N
   provider: 'fathom',
   deliveryId,
   sentAt: new Date(),
-  payloadJson: JSON.stringify({ recording_id: 1, title: 'Weekly' }),
+  body: Buffer.from(JSON.stringify({ recording_id: 1, title: 'Weekly' })),
   account,
 });
 

@@ -39,7 +39,8 @@ export interface NotifyJobData {
   notificationId: string;
 }
 
-export type SweepName = 'refresh-sweep' | 'lapse-sweep' | 'sync-sweep' | 'recovery-sweep' | 'cleanup';
+export type SweepName =
+  'refresh-sweep' | 'lapse-sweep' | 'sync-sweep' | 'recovery-sweep' | 'inbox-sweep' | 'cleanup';
 
 export interface SweepJobData {
   sweep: SweepName;

@@ -25,11 +25,13 @@ export async function benchBaselinePlugin(app: FastifyInstance, opts: { ctx: App
     const header = req.headers['webhook-id'];
     const id = `baseline:${typeof header === 'string' && header !== '' ? header : randomUUID()}`;
     const now = new Date();
-    // Raw SQL, the cheapest path through the same client: the floor, not a straw man.
+    // Raw SQL, the cheapest path through the same client: the floor, not a straw man. It stores
+    // what the inbox stores: the body's bytes and the body as jsonb.
+    const json = JSON.stringify(req.body ?? {});
     await ctx.db.$executeRaw`
-      INSERT INTO "WebhookDelivery" (id, provider, "deliveryId", "sentAt", "receivedAt", payload, status)
+      INSERT INTO "WebhookDelivery" (id, provider, "deliveryId", "sentAt", "receivedAt", body, payload, status)
       VALUES (gen_random_uuid(), 'fathom'::"Provider", ${id}, ${now}, ${now},
-              ${JSON.stringify(req.body ?? {})}::jsonb, 'unmatched'::"WebhookStatus")
+              ${Buffer.from(json)}::bytea, ${json}::jsonb, 'unmatched'::"WebhookStatus")
       ON CONFLICT (provider, "deliveryId") DO NOTHING`;
     return reply.code(202).send({ status: 'stored' });
   });

@@ -1,8 +1,10 @@
 // GET /metrics for Prometheus: the api's own registry. Queue depths and tokens expiring soon are
 // read when scraped (one getJobCounts per queue, one grouped SQL query), so they are never stale;
 // counters cover what this process does itself (inline refreshes, webhooks). The worker's refresh
-// outcomes are on its own port (CONDUIT_WORKER_METRICS_PORT).
-import type { FastifyInstance } from 'fastify';
+// outcomes are on its own port (CONDUIT_WORKER_METRICS_PORT). With CONDUIT_METRICS_TOKEN set, a
+// scrape must present it as a bearer token (a wrong one counts as a failed sign-in).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge, type Registry } from 'prom-client';
 import { PROVIDER_KEYS } from '@conduit/core';
 import { HealthRepository } from '@conduit/db';
@@ -15,6 +17,8 @@ import {
   type MetricsRefreshObserver,
 } from '@conduit/observability';
 import type { AppContext } from '@conduit/runtime';
+import { within } from '../edge/datastore-errors.ts';
+import { HttpProblem } from '../problem.ts';
 
 const EXPIRING_WINDOW_MS = 3_600_000;
 
@@ -44,9 +48,29 @@ export function createApiMetrics(ctx: AppContext): ApiMetrics {
   return { conduit, refreshObserver };
 }
 
-export async function metricsPlugin(app: FastifyInstance, opts: { metrics: ApiMetrics }) {
+const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+export async function metricsPlugin(app: FastifyInstance, opts: { metrics: ApiMetrics; token?: string }) {
   const { registry } = opts.metrics.conduit;
-  app.get('/metrics', async (_req, reply) =>
+  const expected = opts.token === undefined ? undefined : digest(opts.token);
+  const onRequest = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (expected === undefined) return;
+    const locked = app.signInThrottle.lockedOut(req, reply);
+    if (locked) throw locked;
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (presented !== undefined && timingSafeEqual(digest(presented), expected)) return;
+    const over =
+      presented !== undefined ? await app.signInThrottle.failed(req, reply, 'metrics-token') : null;
+    if (over) throw over;
+    reply.header('www-authenticate', 'Bearer realm="conduit-metrics"');
+    throw new HttpProblem(
+      401,
+      'metrics-token-required',
+      'Metrics need a token',
+      'send CONDUIT_METRICS_TOKEN as "Authorization: Bearer <token>" (Prometheus: authorization.credentials)',
+    );
+  };
+  app.get('/metrics', { onRequest }, async (_req, reply) =>
     reply
       .header('cache-control', 'no-store')
       .type(registry.contentType)
@@ -55,7 +79,10 @@ export async function metricsPlugin(app: FastifyInstance, opts: { metrics: ApiMe
 }
 
 function registerQueueGauges(registry: Registry, ctx: AppContext): void {
-  const snapshot = sharedWhileLoading(() => queueDepths(ctx.queues.all()));
+  // Bounded, so a scrape during a Redis outage answers (without queue gauges) instead of hanging.
+  const snapshot = sharedWhileLoading(() =>
+    within(queueDepths(ctx.queues.all()), ctx.config.api.healthReadTimeoutMs, 'redis', 'the queue depths'),
+  );
   const gauge = (name: string, help: string, pick: (d: QueueDepth) => number) => {
     const g: Gauge<'queue'> = new Gauge({
       name,

@@ -86,6 +86,95 @@ export const CONDUIT_APP_ORIGIN = variable({
     'set it to the origin of the app that opens the connect popup, e.g. https://app.example.com (scheme, host and port only)',
 });
 
+export const CONDUIT_WEBHOOK_STORE_TIMEOUT_MS = variable({
+  name: 'CONDUIT_WEBHOOK_STORE_TIMEOUT_MS',
+  group: 'api',
+  description:
+    'Longest a webhook waits for its delivery to be stored in Postgres; not stored by then: 503, and the sender sends it again.',
+  schema: integer({ min: 50, max: 60_000, noun: 'a number of milliseconds', example: 5000 }),
+  development: '5000',
+  production: '5000',
+});
+
+export const CONDUIT_WEBHOOK_ENQUEUE_TIMEOUT_MS = variable({
+  name: 'CONDUIT_WEBHOOK_ENQUEUE_TIMEOUT_MS',
+  group: 'api',
+  description:
+    'Longest a stored webhook delivery waits for its job to reach Redis before it is acknowledged anyway (202); the inbox sweep queues it later.',
+  schema: integer({ min: 50, max: 60_000, noun: 'a number of milliseconds', example: 1000 }),
+  development: '1000',
+  production: '1000',
+});
+
+export const CONDUIT_INBOX_SWEEP_INTERVAL_SECONDS = variable({
+  name: 'CONDUIT_INBOX_SWEEP_INTERVAL_SECONDS',
+  group: 'api',
+  description:
+    'How often the scheduler queues the work of webhook deliveries that were stored but never reached a queue (Redis was down).',
+  schema: integer({ min: 1, max: 86_400, noun: 'a number of seconds', example: 60 }),
+  development: '60',
+  production: '60',
+});
+
+export const CONDUIT_INBOX_REQUEUE_AFTER_SECONDS = variable({
+  name: 'CONDUIT_INBOX_REQUEUE_AFTER_SECONDS',
+  group: 'api',
+  description:
+    'Age after which a webhook delivery still waiting is queued again by the inbox sweep (its job is deduplicated, so one still queued is left alone).',
+  schema: integer({ min: 0, max: 86_400, noun: 'a number of seconds', example: 60 }),
+  development: '60',
+  production: '60',
+});
+
+export const CONDUIT_READY_CHECK_TIMEOUT_MS = variable({
+  name: 'CONDUIT_READY_CHECK_TIMEOUT_MS',
+  group: 'api',
+  description:
+    'Longest /readyz waits for Postgres and Redis; a datastore that has not answered by then is reported down (503).',
+  schema: integer({ min: 50, max: 30_000, noun: 'a number of milliseconds', example: 1500 }),
+  development: '1500',
+  production: '1500',
+});
+
+export const CONDUIT_HEALTH_READ_TIMEOUT_MS = variable({
+  name: 'CONDUIT_HEALTH_READ_TIMEOUT_MS',
+  group: 'api',
+  description:
+    'Longest the health page (/admin/health, /admin/health.json) waits for each datastore; one that has not answered is shown as down.',
+  schema: integer({ min: 50, max: 60_000, noun: 'a number of milliseconds', example: 2000 }),
+  development: '2000',
+  production: '2000',
+});
+
+export const CONDUIT_SIGNIN_MAX_FAILURES_PER_CLIENT = variable({
+  name: 'CONDUIT_SIGNIN_MAX_FAILURES_PER_CLIENT',
+  group: 'api',
+  description:
+    'Failed sign-ins (operator passwords, API keys, the metrics token) one client IP may make per window; then every sign-in from it is refused with 429 until the window ends.',
+  schema: integer({ min: 1, max: 1_000_000, noun: 'a number of failures', example: 20 }),
+  development: '20',
+  production: '20',
+});
+
+export const CONDUIT_SIGNIN_MAX_FAILURES_PER_NAME = variable({
+  name: 'CONDUIT_SIGNIN_MAX_FAILURES_PER_NAME',
+  group: 'api',
+  description:
+    'Failed sign-ins one operator name may have per window, from anywhere; then that name is refused with 429 until the window ends.',
+  schema: integer({ min: 1, max: 1_000_000, noun: 'a number of failures', example: 10 }),
+  development: '10',
+  production: '10',
+});
+
+export const CONDUIT_SIGNIN_FAILURE_WINDOW_SECONDS = variable({
+  name: 'CONDUIT_SIGNIN_FAILURE_WINDOW_SECONDS',
+  group: 'api',
+  description: 'The window failed sign-ins are counted in, and so the longest a lockout lasts.',
+  schema: integer({ min: 1, max: 86_400, noun: 'a number of seconds', example: 300 }),
+  development: '300',
+  production: '300',
+});
+
 export const apiVariables = [
   CONDUIT_API_HOST,
   CONDUIT_API_PORT,
@@ -95,6 +184,15 @@ export const apiVariables = [
   CONDUIT_WEBHOOK_MAX_BODY_BYTES,
   CONDUIT_WORKER_METRICS_PORT,
   CONDUIT_APP_ORIGIN,
+  CONDUIT_WEBHOOK_STORE_TIMEOUT_MS,
+  CONDUIT_WEBHOOK_ENQUEUE_TIMEOUT_MS,
+  CONDUIT_INBOX_SWEEP_INTERVAL_SECONDS,
+  CONDUIT_INBOX_REQUEUE_AFTER_SECONDS,
+  CONDUIT_READY_CHECK_TIMEOUT_MS,
+  CONDUIT_HEALTH_READ_TIMEOUT_MS,
+  CONDUIT_SIGNIN_MAX_FAILURES_PER_CLIENT,
+  CONDUIT_SIGNIN_MAX_FAILURES_PER_NAME,
+  CONDUIT_SIGNIN_FAILURE_WINDOW_SECONDS,
 ];
 
 export interface ApiConfig {
@@ -109,6 +207,18 @@ export interface ApiConfig {
   readonly workerMetricsPort: number;
   /** An origin such as https://app.example.com, or '*' (development only). */
   readonly appOrigin: string;
+  readonly webhookStoreTimeoutMs: number;
+  readonly webhookEnqueueTimeoutMs: number;
+  readonly inboxSweepIntervalSeconds: number;
+  readonly inboxRequeueAfterSeconds: number;
+  readonly readyCheckTimeoutMs: number;
+  readonly healthReadTimeoutMs: number;
+  /** failed sign-ins per client IP, and per operator name, within one window */
+  readonly signIn: {
+    readonly maxPerClient: number;
+    readonly maxPerName: number;
+    readonly windowSeconds: number;
+  };
 }
 
 export function readApi(r: EnvReader): ApiConfig {
@@ -121,6 +231,17 @@ export function readApi(r: EnvReader): ApiConfig {
     webhookMaxBodyBytes: r.read(CONDUIT_WEBHOOK_MAX_BODY_BYTES),
     workerMetricsPort: r.read(CONDUIT_WORKER_METRICS_PORT),
     appOrigin: readAppOrigin(r),
+    webhookStoreTimeoutMs: r.read(CONDUIT_WEBHOOK_STORE_TIMEOUT_MS),
+    webhookEnqueueTimeoutMs: r.read(CONDUIT_WEBHOOK_ENQUEUE_TIMEOUT_MS),
+    inboxSweepIntervalSeconds: r.read(CONDUIT_INBOX_SWEEP_INTERVAL_SECONDS),
+    inboxRequeueAfterSeconds: r.read(CONDUIT_INBOX_REQUEUE_AFTER_SECONDS),
+    readyCheckTimeoutMs: r.read(CONDUIT_READY_CHECK_TIMEOUT_MS),
+    healthReadTimeoutMs: r.read(CONDUIT_HEALTH_READ_TIMEOUT_MS),
+    signIn: {
+      maxPerClient: r.read(CONDUIT_SIGNIN_MAX_FAILURES_PER_CLIENT),
+      maxPerName: r.read(CONDUIT_SIGNIN_MAX_FAILURES_PER_NAME),
+      windowSeconds: r.read(CONDUIT_SIGNIN_FAILURE_WINDOW_SECONDS),
+    },
   };
 }
 

@@ -93,6 +93,16 @@ export const CONDUIT_NOTIFY_SECRET = optionalVariable({
   secret: true,
 });
 
+export const CONDUIT_METRICS_TOKEN = optionalVariable({
+  name: 'CONDUIT_METRICS_TOKEN',
+  group: 'security',
+  description:
+    "Bearer token Prometheus must present to scrape the api's /metrics (Authorization: Bearer <token>). Unset: /metrics is open, as suits development.",
+  schema: secretText(16, 'set it to a random string of at least 16 characters (openssl rand -hex 32)'),
+  howToSet: 'set it to a random string of at least 16 characters (openssl rand -hex 32)',
+  secret: true,
+});
+
 export const securityVariables = [
   CONDUIT_ENCRYPTION_KEYS,
   CONDUIT_LOG_HASH_KEY,
@@ -101,6 +111,7 @@ export const securityVariables = [
   CONDUIT_FATHOM_WEBHOOK_SECRET,
   CONDUIT_NOTIFY_URL,
   CONDUIT_NOTIFY_SECRET,
+  CONDUIT_METRICS_TOKEN,
 ];
 
 export interface SecurityConfig {
@@ -113,6 +124,8 @@ export interface SecurityConfig {
   readonly fathomWebhookSecret: string | undefined;
   /** Where and how to send notifications; undefined when CONDUIT_NOTIFY_URL is unset. */
   readonly notify: { readonly url: string; readonly secret: string } | undefined;
+  /** required of /metrics scrapes when set */
+  readonly metricsToken: string | undefined;
 }
 
 export function readSecurity(r: EnvReader, { fathomEnabled }: { fathomEnabled: boolean }): SecurityConfig {
@@ -133,5 +146,6 @@ export function readSecurity(r: EnvReader, { fathomEnabled }: { fathomEnabled: b
     notifyUrl !== undefined && notifySecret !== undefined
       ? { url: notifyUrl, secret: notifySecret }
       : undefined;
-  return { encryptionKeys, logHashKey, apiKeys, operators, fathomWebhookSecret, notify };
+  const metricsToken = r.read(CONDUIT_METRICS_TOKEN);
+  return { encryptionKeys, logHashKey, apiKeys, operators, fathomWebhookSecret, notify, metricsToken };
 }

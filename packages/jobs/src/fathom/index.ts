@@ -6,3 +6,4 @@ export * from './sync-cursor.ts';
 export * from './sync-processor.ts';
 export * from './transcript-processor.ts';
 export * from './workers.ts';
+export * from './inbox-sweep.ts';

@@ -1,9 +1,11 @@
 // Operators sign in with HTTP Basic against CONDUIT_OPERATORS. Names and passwords are compared
 // as SHA-256 digests with timingSafeEqual, against every entry, so neither the response time nor
 // an early exit tells which part was wrong. Viewers may look; only admins change anything.
+// Failed sign-ins are counted and, past a limit, refused with 429 (edge/sign-in-throttle.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Operator, OperatorRole } from '@conduit/config';
+import type { SignInThrottle } from '../../edge/sign-in-throttle.ts';
 import { HttpProblem } from '../../problem.ts';
 
 export const REALM = 'conduit-operators';
@@ -68,12 +70,16 @@ export type RefuseWith = (problem: HttpProblem, req: FastifyRequest, reply: Fast
  * write. The refusal is sent through `refuse` (the API's problem handler) rather than thrown,
  * because Bull Board's routes install an error handler of their own.
  */
-export function operatorAuth(operators: readonly Operator[], refuse: RefuseWith) {
+export function operatorAuth(operators: readonly Operator[], refuse: RefuseWith, throttle: SignInThrottle) {
   const match = operatorMatcher(operators);
   return async function requireOperator(req: FastifyRequest, reply: FastifyReply) {
     const credentials = parseBasic(req.headers.authorization);
+    const locked = throttle.lockedOut(req, reply, credentials?.name);
+    if (locked) return refuse(locked, req, reply);
     const operator = credentials && match(credentials.name, credentials.password);
     if (!operator) {
+      const over = credentials ? await throttle.failed(req, reply, 'operator', credentials.name) : null;
+      if (over) return refuse(over, req, reply);
       reply.header('www-authenticate', `Basic realm="${REALM}"`);
       return refuse(
         new HttpProblem(

@@ -166,6 +166,18 @@ function transitionsTable(s: HealthSnapshot, now: Date): string {
   return `<table><tr><th>when</th><th>provider</th><th>owner (hashed)</th><th>change</th><th>reason</th></tr>${rows}</table>`;
 }
 
+function datastoreBanner(s: HealthSnapshot): string {
+  const down = (['postgres', 'redis'] as const).filter((d) => !s.datastores[d].ok);
+  if (down.length === 0) return '';
+  const items = down
+    .map(
+      (d) =>
+        `<li data-down="${d}"><b>${d === 'postgres' ? 'Postgres' : 'Redis'} is down</b>: ${esc(s.datastores[d].detail ?? '')}</li>`,
+    )
+    .join('');
+  return `<section class="wide down" id="datastores"><h2>Datastores</h2><ul>${items}</ul><p>The sections it feeds are empty until it answers again.</p></section>`;
+}
+
 export function renderHealthPage(s: HealthSnapshot, operator: SignedInOperator | undefined): string {
   const now = s.generatedAt;
   const c = s.connections.byStatus;
@@ -176,7 +188,7 @@ export function renderHealthPage(s: HealthSnapshot, operator: SignedInOperator |
 <span class="meta">as of ${esc(utc(now))} · refreshes every minute</span>
 <span class="meta">${operator ? `signed in as ${esc(operator.name)} (${esc(operator.role)})` : ''}</span>
 <span class="meta"><a href="/admin/queues">Bull Board</a> · <a href="/admin/health.json">JSON</a></span></header>
-<main>${tiles(s)}
+<main>${datastoreBanner(s)}${tiles(s)}
 <section class="wide" id="connections"><h2>Connections by provider and status <span class="count">(${s.connections.total})</span></h2>${connectionsTable(s)}</section>
 <section id="needs-reauth"><h2>needs_reauth <span class="count">(${c.needs_reauth})</span></h2>${attentionTable(s.needsReauth, c.needs_reauth, now, 'needs_reauth')}</section>
 <section id="errors"><h2>error <span class="count">(${c.error})</span></h2>${attentionTable(s.errors, c.error, now, 'error')}</section>

@@ -1,6 +1,8 @@
 // Everything the health page shows, gathered in one round of parallel reads: Postgres (through
 // the db package's HealthRepository), queue counts and provider gates from Redis, and the
 // fleet's refresh outcomes of the last hour. The HTML page and /admin/health.json render this.
+// Each datastore's reads are bounded (CONDUIT_HEALTH_READ_TIMEOUT_MS): one that is down or hangs
+// is reported as down in `datastores` and its sections are empty, so the page still answers.
 import { CONNECTION_STATUSES, PROVIDER_KEYS, type ConnectionStatus, type ProviderKey } from '@conduit/core';
 import {
   HealthRepository,
@@ -21,13 +23,22 @@ import {
   type RefreshWindow,
 } from '@conduit/jobs';
 import type { AppContext } from '@conduit/runtime';
+import { within } from '../../edge/datastore-errors.ts';
 
 const ATTENTION_LIMIT = 100;
 const TRANSITIONS_LIMIT = 50;
 const DEAD_NOTIFICATIONS_LIMIT = 50;
 
+export interface DatastoreState {
+  ok: boolean;
+  /** why it is reported down */
+  detail?: string;
+}
+
 export interface HealthSnapshot {
   generatedAt: Date;
+  /** whether each datastore answered; the sections it feeds are empty when it did not */
+  datastores: { postgres: DatastoreState; redis: DatastoreState };
   connections: {
     providers: ProviderKey[];
     statuses: readonly ConnectionStatus[];
@@ -58,20 +69,49 @@ export function healthSource(ctx: AppContext) {
   const stats = new RefreshStats(ctx.redis, prefix);
   const gate = new ProviderGate(ctx.redis, `${prefix}:gate`);
 
+  const bound = ctx.config.api.healthReadTimeoutMs;
+
+  async function fromPostgres(now: Date) {
+    const [statusRows, expiry, needsReauth, errors, transitions, backlog, dead] = await Promise.all([
+      repo.statusCounts(),
+      repo.tokenExpiry(now),
+      repo.inStatus('needs_reauth', ATTENTION_LIMIT),
+      repo.inStatus('error', ATTENTION_LIMIT),
+      repo.recentTransitions(TRANSITIONS_LIMIT),
+      repo.notificationBacklog(),
+      repo.deadNotifications(DEAD_NOTIFICATIONS_LIMIT),
+    ]);
+    return { statusRows, expiry, needsReauth, errors, transitions, backlog, dead };
+  }
+
+  async function fromRedis(now: Date) {
+    const [refresh, depths, lanes] = await Promise.all([
+      stats.lastHour(now),
+      queueDepths(ctx.queues.all()),
+      laneStates(gate, REFRESH_PROVIDERS),
+    ]);
+    return { refresh, depths, lanes };
+  }
+
   return async function snapshot(now: Date = new Date()): Promise<HealthSnapshot> {
-    const [statusRows, expiry, refresh, needsReauth, errors, transitions, backlog, dead, depths, lanes] =
-      await Promise.all([
-        repo.statusCounts(),
-        repo.tokenExpiry(now),
-        stats.lastHour(now),
-        repo.inStatus('needs_reauth', ATTENTION_LIMIT),
-        repo.inStatus('error', ATTENTION_LIMIT),
-        repo.recentTransitions(TRANSITIONS_LIMIT),
-        repo.notificationBacklog(),
-        repo.deadNotifications(DEAD_NOTIFICATIONS_LIMIT),
-        queueDepths(ctx.queues.all()),
-        laneStates(gate, REFRESH_PROVIDERS),
-      ]);
+    const [pg, redis] = await Promise.all([
+      settle(within(fromPostgres(now), bound, 'postgres', 'the health queries')),
+      settle(within(fromRedis(now), bound, 'redis', 'the queue and refresh reads')),
+    ]);
+    const { statusRows, expiry, needsReauth, errors, transitions, backlog, dead } = pg.ok
+      ? pg.value
+      : {
+          statusRows: [],
+          expiry: new Map<string, ExpiryCounts>(),
+          needsReauth: [],
+          errors: [],
+          transitions: [],
+          backlog: { pending: 0, dead: 0 },
+          dead: [],
+        };
+    const { refresh, depths, lanes } = redis.ok
+      ? redis.value
+      : { refresh: emptyWindow(now), depths: [], lanes: [] };
 
     const zeroStatuses = () =>
       Object.fromEntries(CONNECTION_STATUSES.map((s) => [s, 0])) as Record<ConnectionStatus, number>;
@@ -96,6 +136,7 @@ export function healthSource(ctx: AppContext) {
 
     return {
       generatedAt: now,
+      datastores: { postgres: stateOf(pg), redis: stateOf(redis) },
       connections: { providers, statuses: CONNECTION_STATUSES, byProvider, byStatus, total },
       tokenExpiry: { byProvider: expiryByProvider, total: expiryTotal },
       refresh,
@@ -106,5 +147,35 @@ export function healthSource(ctx: AppContext) {
       lanes,
       notifications: { pending: backlog.pending, dead: backlog.dead, undeliverable: dead },
     };
+  };
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; detail: string };
+
+function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (err: unknown) => ({
+      ok: false as const,
+      detail: (err instanceof Error ? err.message : String(err)).split('\n')[0]!,
+    }),
+  );
+}
+
+function stateOf(s: Settled<unknown>): DatastoreState {
+  return s.ok ? { ok: true } : { ok: false, detail: s.detail };
+}
+
+function emptyWindow(now: Date): RefreshWindow {
+  return {
+    from: new Date(now.getTime() - 3_600_000),
+    to: now,
+    total: 0,
+    attempts: 0,
+    succeeded: 0,
+    successRate: null,
+    byOutcome: {},
+    byProvider: {},
+    perMinute: [],
   };
 }

@@ -20,6 +20,7 @@ h2 .count { color:var(--muted); font-weight:normal; }
 .tile { background:var(--panel); border:1px solid var(--line); border-left:6px solid var(--green); border-radius:8px; padding:.6rem .9rem; }
 .tile .n { font-size:2rem; font-weight:700; font-variant-numeric:tabular-nums; line-height:1.1; }
 .tile .l { color:var(--muted); font-size:.9rem; }
+section.down { border-left:4px solid var(--red); } section.down b { color:var(--red); }
 .tile.bad { border-left-color:var(--red); } .tile.bad .n { color:var(--red); }
 .tile.warn { border-left-color:var(--amber); } .tile.warn .n { color:var(--amber); }
 .tile.idle { border-left-color:var(--line); }

@@ -14,7 +14,7 @@ export async function adminPlugin(app: FastifyInstance, opts: { ctx: AppContext 
   const refuse: RefuseWith = (problem, req, reply) =>
     problemHandler.call(app, problem as unknown as FastifyError, req, reply);
 
-  app.addHook('onRequest', operatorAuth(ctx.config.security.operators, refuse));
+  app.addHook('onRequest', operatorAuth(ctx.config.security.operators, refuse, app.signInThrottle));
   app.addHook('onRequest', async (req, reply) => {
     if (req.operator?.role !== 'viewer' || req.method !== 'GET') return;
     const [path = '', query] = req.url.split('?');

@@ -37,7 +37,13 @@ export function registerCallbackRoute(app: FastifyInstance, deps: ConnectDeps): 
   const { ctx } = deps;
   app.get<{ Params: { provider: string }; Querystring: CallbackQuery }>(
     '/v1/connect/:provider/callback',
-    { logLevel: 'warn', schema: { querystring: querySchema } },
+    {
+      logLevel: 'warn',
+      schema: { querystring: querySchema },
+      // The popup posts its result to the app that opened it, on another origin: it must keep
+      // its opener (helmet's default same-origin COOP would cut it).
+      helmet: { crossOriginOpenerPolicy: { policy: 'unsafe-none' } },
+    },
     async (req, reply) => {
       const result = await callback(req.params.provider, req.query);
       return sendConnectResult(req, reply, result, ctx.config.api.appOrigin);

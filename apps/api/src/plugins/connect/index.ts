@@ -39,7 +39,7 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
 
   registerCallbackRoute(app, deps);
   await app.register(async (authenticated) => {
-    authenticated.addHook('onRequest', apiKeyGuard(ctx.config.security.apiKeys));
+    authenticated.addHook('onRequest', apiKeyGuard(ctx.config.security.apiKeys, app.signInThrottle));
     registerStartRoute(authenticated, deps);
     registerConnectionsRoutes(authenticated, deps);
   });

@@ -2,18 +2,45 @@
 // on the raw body), validated as a Meeting, matched to its account by `recorded_by.email` and
 // stored in the inbox (one database call) BEFORE it is acknowledged; then a transcript fetch is
 // queued. A webhook-id seen before is acknowledged with 200 and not processed again.
-import type { FastifyInstance } from 'fastify';
+// Each datastore call is bounded: nothing stored in time is a 503 (the sender retries); stored
+// but not queued (Redis down or slow) is still a 202, and the inbox sweep queues it later.
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { parseFathomMeeting, verifyWebhook, WebhookVerificationError } from '@conduit/core';
 import { WebhookDeliveryRepository } from '@conduit/db';
 import { recordWebhookDelivery } from '@conduit/observability';
 import { enqueueTranscripts } from '@conduit/jobs';
 import type { AppContext } from '@conduit/runtime';
+import { DatastoreTimeout, within } from '../../edge/datastore-errors.ts';
 import { HttpProblem } from '../../problem.ts';
 import { rawBodyOf } from './raw-body.ts';
 
 export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): void {
   const deliveries = new WebhookDeliveryRepository(ctx.db);
-  const { webhookToleranceSeconds } = ctx.config.api;
+  const { webhookToleranceSeconds, webhookStoreTimeoutMs, webhookEnqueueTimeoutMs } = ctx.config.api;
+
+  /** False when the fetch could not be queued in time; the delivery waits for the inbox sweep. */
+  async function queueFetch(
+    log: FastifyBaseLogger,
+    connectionId: string,
+    recordingId: number,
+    deliveryId: string,
+  ) {
+    try {
+      await within(
+        enqueueTranscripts(ctx.queues, connectionId, [recordingId], deliveryId),
+        webhookEnqueueTimeoutMs,
+        'redis',
+        'the transcript enqueue',
+      );
+      return true;
+    } catch (err) {
+      log.warn(
+        { deliveryId, recordingId, connectionId, err: (err as Error).message },
+        'webhook: delivery stored but its transcript fetch not queued; the inbox sweep will queue it',
+      );
+      return false;
+    }
+  }
 
   app.post('/v1/webhooks/fathom', async (req, reply) => {
     const secret = ctx.config.security.fathomWebhookSecret;
@@ -69,30 +96,50 @@ export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): vo
     }
     const recordingId = meeting.value.recording_id;
     const email = meeting.value.recorded_by?.email;
-    const recorded = await deliveries.record(
-      {
-        provider: 'fathom',
-        deliveryId: verified.id,
-        sentAt: verified.timestamp,
-        payloadJson: raw.toString('utf8'),
-        account: email ? { email } : null,
-      },
-      new Date(),
-    );
+    let recorded: Awaited<ReturnType<typeof deliveries.record>>;
+    try {
+      recorded = await within(
+        deliveries.record(
+          {
+            provider: 'fathom',
+            deliveryId: verified.id,
+            sentAt: verified.timestamp,
+            body: raw,
+            account: email ? { email } : null,
+          },
+          new Date(),
+        ),
+        webhookStoreTimeoutMs,
+        'postgres',
+        'the delivery insert',
+      );
+    } catch (err) {
+      req.log.warn({ webhookId: verified.id, err: (err as Error).message }, 'webhook: delivery not stored');
+      reply.header('retry-after', '10');
+      throw new HttpProblem(
+        503,
+        'webhook-not-stored',
+        'The delivery could not be stored',
+        err instanceof DatastoreTimeout
+          ? `${err.message}; nothing was acknowledged, send it again later`
+          : 'the inbox (Postgres) is unavailable; nothing was acknowledged, send it again later',
+      );
+    }
     const { delivery } = recorded;
     if (!recorded.stored) {
       // A redelivery. Were the first copy stored but its fetch never queued (a crash in between),
       // queue it now: the job is deduplicated and finds a stored transcript if there is one.
       if (delivery.status === 'received' && delivery.connectionId !== null) {
-        await enqueueTranscripts(ctx.queues, delivery.connectionId, [recordingId], delivery.id);
+        await queueFetch(req.log, delivery.connectionId, recordingId, delivery.id);
       }
       recordWebhookDelivery(app.metrics.conduit, 'fathom', 'duplicate');
       return reply.code(200).send({ status: 'duplicate', deliveryId: delivery.id });
     }
     const connectionId = delivery.connectionId;
-    if (connectionId !== null) await enqueueTranscripts(ctx.queues, connectionId, [recordingId], delivery.id);
+    const queued =
+      connectionId !== null && (await queueFetch(req.log, connectionId, recordingId, delivery.id));
     req.log.info(
-      { deliveryId: delivery.id, recordingId, connectionId },
+      { deliveryId: delivery.id, recordingId, connectionId, queued },
       connectionId !== null
         ? 'webhook: fathom delivery accepted'
         : 'webhook: fathom delivery for an unknown account kept as unmatched',
