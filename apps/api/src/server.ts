@@ -8,6 +8,9 @@ import { healthPlugin } from './plugins/health.ts';
 import { createApiMetrics, metricsPlugin } from './plugins/metrics.ts';
 import { webhooksPlugin } from './plugins/webhooks/index.ts';
 import { installProblemHandler } from './problem.ts';
+import { registerOpenApi } from './plugins/openapi/index.ts';
+import { createTokens } from './plugins/tokens/create.ts';
+import { tokensPlugin } from './plugins/tokens/index.ts';
 
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -17,6 +20,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     trustProxy: ctx.config.runtime.isProduction,
   });
   installProblemHandler(app);
+  await registerOpenApi(app);
   await app.register(healthPlugin, { ctx });
   const metrics = createApiMetrics(ctx);
   app.decorate('metrics', metrics);
@@ -24,6 +28,9 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(adminPlugin, { ctx });
   await app.register(connectPlugin, { ctx });
   await app.register(webhooksPlugin, { ctx });
+  const tokens = createTokens(ctx, metrics);
+  app.addHook('onClose', () => tokens.close());
+  await app.register(tokensPlugin, { ctx, tokens });
   if (benchBaselineEnabled()) await app.register(benchBaselinePlugin, { ctx });
   return app;
 }
