@@ -65,7 +65,7 @@ export function useApiKeys(app: FastifyInstance, keys: readonly ApiKey[]): void 
 
 function presentedKey(req: FastifyRequest): string | undefined {
   const authorization = req.headers.authorization;
-  if (authorization !== undefined) {
+  if (authorization !== undefined && authorization !== '') {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     return match?.[1];
   }
