@@ -11,6 +11,7 @@ import { installProblemHandler } from './problem.ts';
 import { registerOpenApi } from './plugins/openapi/index.ts';
 import { createTokens } from './plugins/tokens/create.ts';
 import { tokensPlugin } from './plugins/tokens/index.ts';
+import { meetingsPlugin } from './plugins/meetings/index.ts';
 
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -31,6 +32,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const tokens = createTokens(ctx, metrics);
   app.addHook('onClose', () => tokens.close());
   await app.register(tokensPlugin, { ctx, tokens });
+  await app.register(meetingsPlugin, { ctx });
   if (benchBaselineEnabled()) await app.register(benchBaselinePlugin, { ctx });
   return app;
 }
