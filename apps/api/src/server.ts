@@ -12,6 +12,7 @@ import { registerOpenApi } from './plugins/openapi/index.ts';
 import { createTokens } from './plugins/tokens/create.ts';
 import { tokensPlugin } from './plugins/tokens/index.ts';
 import { meetingsPlugin } from './plugins/meetings/index.ts';
+import { proxyPlugin } from './plugins/proxy/index.ts';
 
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -33,6 +34,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   app.addHook('onClose', () => tokens.close());
   await app.register(tokensPlugin, { ctx, tokens });
   await app.register(meetingsPlugin, { ctx });
+  await app.register(proxyPlugin, { ctx, tokens });
   if (benchBaselineEnabled()) await app.register(benchBaselinePlugin, { ctx });
   return app;
 }
