@@ -7,7 +7,26 @@ import type { FastifyInstance } from 'fastify';
 
 export const DOCS_PREFIX = '/docs';
 
+export interface ApiRoute {
+  method: string;
+  url: string;
+}
+
+const v1Routes = new WeakMap<FastifyInstance, ApiRoute[]>();
+
+/** The /v1 routes this server registered (each one is in the document). */
+export function apiRoutesOf(app: FastifyInstance): readonly ApiRoute[] {
+  return v1Routes.get(app) ?? [];
+}
+
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  const routes: ApiRoute[] = [];
+  v1Routes.set(app, routes);
+  // What the document must cover, seen the way @fastify/swagger sees it: every route added later.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1/')) return;
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
