@@ -37,7 +37,13 @@ async function connected(provider: 'spotify' | 'github' = 'spotify', teamId?: st
   const connectionId = attempt.message.connectionId!;
   const { grants } = await s.sandboxGet<{ grants: GrantState[] }>(`/_sandbox/grants?provider=${provider}`);
   const grantId = grants.filter((g) => g.email === email).at(-1)!.grantId;
-  return { ownerId, email, connectionId, grantId, grant: () => s.sandboxGet<GrantState>(`/_sandbox/grants/${grantId}`) };
+  return {
+    ownerId,
+    email,
+    connectionId,
+    grantId,
+    grant: () => s.sandboxGet<GrantState>(`/_sandbox/grants/${grantId}`),
+  };
 }
 
 const tokenPath = (id: string, force = false) =>
@@ -114,7 +120,11 @@ describe('token API › GET /v1/connections/:id/access-token', () => {
     expect(res.body).toMatchObject({
       code: 'needs_reauth',
       reconnectUrl: `${s.publicUrl}/v1/connect/spotify/start`,
-      reconnect: { method: 'POST', url: `${s.publicUrl}/v1/connect/spotify/start`, body: { ownerId: c.ownerId } },
+      reconnect: {
+        method: 'POST',
+        url: `${s.publicUrl}/v1/connect/spotify/start`,
+        body: { ownerId: c.ownerId },
+      },
     });
     // Following it works: start answers with a consent URL.
     const reconnect = res.body!.reconnect as { url: string; body: unknown };
@@ -192,7 +202,7 @@ describe('token API › forceRefresh', () => {
     for (const a of answers) expect(a.body!.accessToken).toBe(grant.accessToken);
   });
 
-  it('the window holds across api processes: a second api shares the first one\'s forced refresh', async () => {
+  it("the window holds across api processes: a second api shares the first one's forced refresh", async () => {
     const other: AppContext = createContext(s.config, 'test-other');
     const app: FastifyInstance = await buildServer(other);
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -217,16 +227,22 @@ describe('token API › forceRefresh', () => {
 describe('token API › by owner and provider', () => {
   it('GET /v1/owners/:ownerId/connections/:provider/access-token finds the connection the way the seeds ask', async () => {
     const c = await connected();
-    const res = await s.api('GET', `/v1/owners/${encodeURIComponent(c.ownerId)}/connections/spotify/access-token`);
+    const res = await s.api(
+      'GET',
+      `/v1/owners/${encodeURIComponent(c.ownerId)}/connections/spotify/access-token`,
+    );
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ connectionId: c.connectionId, accessToken: (await c.grant()).accessToken });
+    expect(res.body).toMatchObject({
+      connectionId: c.connectionId,
+      accessToken: (await c.grant()).accessToken,
+    });
     const none = await s.api('GET', `/v1/owners/nobody-${randomUUID()}/connections/spotify/access-token`);
     expect(none.status).toBe(404);
     expect(none.body).toMatchObject({ code: 'not_found' });
     expect((await s.api('GET', `/v1/owners/x/connections/myspace/access-token`)).status).toBe(400);
   });
 
-  it('GET /v1/connections?teamId= lists the team\'s connections, safe fields only', async () => {
+  it("GET /v1/connections?teamId= lists the team's connections, safe fields only", async () => {
     const teamId = `team-${randomUUID()}`;
     const a = await connected('spotify', teamId);
     const b = await connected('github', teamId);
@@ -240,7 +256,9 @@ describe('token API › by owner and provider', () => {
       expect(Object.keys(item).some((k) => /token(Enc)?$/i.test(k) && k !== 'tokenExpiresAt')).toBe(false);
       expect(JSON.stringify(item)).not.toContain((await a.grant()).accessToken);
     }
-    expect((await s.api('GET', `/v1/connections?teamId=${teamId}&provider=github`)).body!.items).toHaveLength(1);
+    expect((await s.api('GET', `/v1/connections?teamId=${teamId}&provider=github`)).body!.items).toHaveLength(
+      1,
+    );
     expect((await s.api('GET', '/v1/connections')).status).toBe(400);
   });
 });
@@ -255,7 +273,11 @@ describe('token API › observability', () => {
     const reads = s.logs.filter((l) => l.includes('"token: read"') && l.includes(c.connectionId));
     expect(reads).toHaveLength(2);
     for (const line of reads) {
-      expect(JSON.parse(line)).toMatchObject({ owner: s.ctx.hashOwner(c.ownerId), keyName: 'test', result: 'ok' });
+      expect(JSON.parse(line)).toMatchObject({
+        owner: s.ctx.hashOwner(c.ownerId),
+        keyName: 'test',
+        result: 'ok',
+      });
     }
     const all = s.logs.join('\n');
     expect(all).not.toContain(token);

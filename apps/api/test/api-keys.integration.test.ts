@@ -42,8 +42,15 @@ const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
 describe('API keys › scopes', () => {
   it('a key configured without scopes may read connections and nothing else', async () => {
-    expect((await s.api('GET', `/v1/connections/${connectionId}`, undefined, as(KEYS.reader))).status).toBe(200);
-    const token = await s.api('GET', `/v1/connections/${connectionId}/access-token`, undefined, as(KEYS.reader));
+    expect((await s.api('GET', `/v1/connections/${connectionId}`, undefined, as(KEYS.reader))).status).toBe(
+      200,
+    );
+    const token = await s.api(
+      'GET',
+      `/v1/connections/${connectionId}/access-token`,
+      undefined,
+      as(KEYS.reader),
+    );
     expect(token.status).toBe(403);
     expect(token.headers.get('content-type')).toContain('application/problem+json');
     expect(token.body).toMatchObject({ code: 'insufficient_scope', requiredScope: 'tokens:read' });
@@ -56,15 +63,21 @@ describe('API keys › scopes', () => {
     expect(
       (await s.api('GET', `/v1/connections/${connectionId}/access-token`, undefined, as(KEYS.tokens))).status,
     ).toBe(200);
-    expect((await s.api('GET', `/v1/connections/${connectionId}`, undefined, as(KEYS.tokens))).status).toBe(403);
-    expect((await s.api('DELETE', `/v1/connections/${connectionId}`, undefined, as(KEYS.tokens))).status).toBe(403);
+    expect((await s.api('GET', `/v1/connections/${connectionId}`, undefined, as(KEYS.tokens))).status).toBe(
+      403,
+    );
+    expect(
+      (await s.api('DELETE', `/v1/connections/${connectionId}`, undefined, as(KEYS.tokens))).status,
+    ).toBe(403);
     expect(
       (await s.api('POST', `/v1/connections/${connectionId}/sync`, { mode: 'full' }, as(KEYS.tokens))).status,
     ).toBe(403);
   });
 
   it('connections:write starts connect flows but reads no token', async () => {
-    expect((await s.api('POST', '/v1/connect/spotify/start', { ownerId: 'o' }, as(KEYS.writer))).status).toBe(200);
+    expect((await s.api('POST', '/v1/connect/spotify/start', { ownerId: 'o' }, as(KEYS.writer))).status).toBe(
+      200,
+    );
     expect(
       (await s.api('GET', `/v1/connections/${connectionId}/access-token`, undefined, as(KEYS.writer))).status,
     ).toBe(403);
@@ -84,8 +97,12 @@ describe('API keys › scopes', () => {
 
   it('x-api-key works as well as Authorization: Bearer', async () => {
     expect(
-      (await s.api('GET', `/v1/connections/${connectionId}`, undefined, { authorization: '', 'x-api-key': KEYS.reader }))
-        .status,
+      (
+        await s.api('GET', `/v1/connections/${connectionId}`, undefined, {
+          authorization: '',
+          'x-api-key': KEYS.reader,
+        })
+      ).status,
     ).toBe(200);
   });
 });

@@ -32,7 +32,10 @@ beforeAll(async () => {
   });
   connectionId = conn.id;
   const repo = new MeetingRepository(s.ctx.db);
-  await repo.upsert(connectionId, Array.from({ length: 7 }, (_, i) => meeting(i)));
+  await repo.upsert(
+    connectionId,
+    Array.from({ length: 7 }, (_, i) => meeting(i)),
+  );
   const latest = await repo.find(connectionId, 1006);
   await repo.storeTranscript(
     latest!.id,
@@ -112,7 +115,10 @@ describe('meetings API › GET /v1/meetings/:id', () => {
   });
 
   it('404 not_found for an unknown meeting, 400 for a malformed id', async () => {
-    expect((await s.api('GET', `/v1/meetings/${randomUUID()}`)).body).toMatchObject({ status: 404, code: 'not_found' });
+    expect((await s.api('GET', `/v1/meetings/${randomUUID()}`)).body).toMatchObject({
+      status: 404,
+      code: 'not_found',
+    });
     expect((await s.api('GET', '/v1/meetings/42')).status).toBe(400);
   });
 });

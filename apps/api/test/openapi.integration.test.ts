@@ -58,7 +58,12 @@ describe('OpenAPI › /docs', () => {
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(assets.length).toBeGreaterThan(0);
     for (const asset of assets) expect(asset, asset).not.toMatch(/^(https?:)?\/\//);
-    const bundle = await fetch(new URL(assets.find((a) => a.includes('swagger-ui-bundle'))!, page.url));
+    const bundle = await fetch(
+      new URL(
+        assets.find((a) => a.includes('swagger-ui-bundle'))!,
+        page.url,
+      ),
+    );
     expect(bundle.status).toBe(200);
     await bundle.arrayBuffer();
     const root = await fetch(`${s.publicUrl}/docs`, { redirect: 'manual' });

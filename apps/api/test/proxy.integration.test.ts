@@ -87,27 +87,33 @@ afterAll(async () => {
 
 /** A request line exactly as written: fetch() would normalise `..` and encodings away. */
 function raw(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: IncomingMessage['headers']; body: string }>((resolve, reject) => {
-    const url = new URL(s.publicUrl);
-    const req = httpRequest(
-      {
-        host: url.hostname,
-        port: url.port,
-        method,
-        path,
-        headers: { authorization: `Bearer ${API_KEY}`, ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return new Promise<{ status: number; headers: IncomingMessage['headers']; body: string }>(
+    (resolve, reject) => {
+      const url = new URL(s.publicUrl);
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          method,
+          path,
+          headers: { authorization: `Bearer ${API_KEY}`, ...headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    },
+  );
 }
 
 async function spotifyUser() {
@@ -117,7 +123,11 @@ async function spotifyUser() {
   const { grants } = await s.sandboxGet<{ grants: Array<{ grantId: string; email: string }> }>(
     '/_sandbox/grants?provider=spotify',
   );
-  return { connectionId: attempt.message!.connectionId!, grantId: grants.find((g) => g.email === email)!.grantId, email };
+  return {
+    connectionId: attempt.message!.connectionId!,
+    grantId: grants.find((g) => g.email === email)!.grantId,
+    email,
+  };
 }
 
 describe('proxy › forwarding', () => {
@@ -140,7 +150,12 @@ describe('proxy › forwarding', () => {
 
   it("passes the provider's status, body and rate-limit headers back (a 429 with its Retry-After)", async () => {
     const u = await spotifyUser();
-    await s.sandboxPost('/_sandbox/faults', { provider: 'spotify', endpoint: 'api', rate429: 1, retryAfterSeconds: 7 });
+    await s.sandboxPost('/_sandbox/faults', {
+      provider: 'spotify',
+      endpoint: 'api',
+      rate429: 1,
+      retryAfterSeconds: 7,
+    });
     try {
       const res = await s.api('GET', `/v1/proxy/${u.connectionId}/me`);
       expect(res.status).toBe(429);
@@ -150,7 +165,7 @@ describe('proxy › forwarding', () => {
     }
   });
 
-  it('forwards method, query and body; injects the token; drops the caller\'s credentials and cookies', async () => {
+  it("forwards method, query and body; injects the token; drops the caller's credentials and cookies", async () => {
     seen.length = 0;
     const res = await raw('POST', `/v1/proxy/${discordId}/created?a=1&b=%20x`, '{"hello":"world"}', {
       'content-type': 'application/json',
@@ -159,7 +174,11 @@ describe('proxy › forwarding', () => {
       'conduit-provider-x-audit-log-reason': 'because',
     });
     expect(res.status).toBe(201);
-    expect(JSON.parse(res.body)).toEqual({ method: 'POST', url: '/api/created?a=1&b=%20x', body: '{"hello":"world"}' });
+    expect(JSON.parse(res.body)).toEqual({
+      method: 'POST',
+      url: '/api/created?a=1&b=%20x',
+      body: '{"hello":"world"}',
+    });
     expect(res.headers['x-ratelimit-remaining']).toBe('41');
     expect(res.headers['x-ratelimit-reset-after']).toBe('1.5');
     expect(res.headers.link).toContain('rel="next"');
@@ -187,7 +206,9 @@ describe('proxy › forwarding', () => {
 describe('proxy › limits', () => {
   it('a request body over CONDUIT_PROXY_MAX_BODY_BYTES is refused with 413 and never sent', async () => {
     seen.length = 0;
-    const res = await raw('POST', `/v1/proxy/${discordId}/created`, 'x'.repeat(4096), { 'content-type': 'text/plain' });
+    const res = await raw('POST', `/v1/proxy/${discordId}/created`, 'x'.repeat(4096), {
+      'content-type': 'text/plain',
+    });
     expect(res.status).toBe(413);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(seen).toHaveLength(0);
@@ -242,11 +263,16 @@ describe('proxy › never any host or path outside the provider API base (SSRF)'
 
 describe('proxy › errors', () => {
   it('404 not_found for an unknown connection, 409 needs_reauth when the grant is gone', async () => {
-    expect(JSON.parse((await raw('GET', `/v1/proxy/${randomUUID()}/me`)).body)).toMatchObject({ code: 'not_found' });
+    expect(JSON.parse((await raw('GET', `/v1/proxy/${randomUUID()}/me`)).body)).toMatchObject({
+      code: 'not_found',
+    });
     const u = await spotifyUser();
     await s.sandboxPost(`/_sandbox/grants/${u.grantId}/revoke`);
     const res = await s.api('GET', `/v1/proxy/${u.connectionId}/me`);
     expect(res.status).toBe(409);
-    expect(res.body).toMatchObject({ code: 'needs_reauth', reconnectUrl: `${s.publicUrl}/v1/connect/spotify/start` });
+    expect(res.body).toMatchObject({
+      code: 'needs_reauth',
+      reconnectUrl: `${s.publicUrl}/v1/connect/spotify/start`,
+    });
   });
 });

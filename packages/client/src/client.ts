@@ -54,13 +54,15 @@ export class ConduitClient {
   readonly #tokens: TokenCache<AccessToken>;
 
   constructor(options: ConduitClientOptions) {
-    if (!options.baseUrl) throw new TypeError('ConduitClient: baseUrl is required, e.g. http://127.0.0.1:3000');
+    if (!options.baseUrl)
+      throw new TypeError('ConduitClient: baseUrl is required, e.g. http://127.0.0.1:3000');
     if (!options.apiKey) throw new TypeError('ConduitClient: apiKey is required (one of CONDUIT_API_KEYS)');
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#apiKey = options.apiKey;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#fetch = options.fetch ?? globalThis.fetch;
-    if (typeof this.#fetch !== 'function') throw new TypeError('ConduitClient: no fetch; use Node 20+ or pass options.fetch');
+    if (typeof this.#fetch !== 'function')
+      throw new TypeError('ConduitClient: no fetch; use Node 20+ or pass options.fetch');
     this.#tokens = new TokenCache(
       (options.refreshMarginSeconds ?? 60) * 1000,
       (options.neverExpiringMaxAgeSeconds ?? 300) * 1000,
@@ -78,7 +80,10 @@ export class ConduitClient {
     return this.#tokens.getOrLoad(
       key,
       async () => {
-        const raw = await this.#json<Omit<AccessToken, 'expiresAt'> & { expiresAt: string | null }>('GET', path + query);
+        const raw = await this.#json<Omit<AccessToken, 'expiresAt'> & { expiresAt: string | null }>(
+          'GET',
+          path + query,
+        );
         return { ...raw, expiresAt: raw.expiresAt === null ? null : new Date(raw.expiresAt) };
       },
       options.forceRefresh === true,
@@ -114,7 +119,10 @@ export class ConduitClient {
   }
 
   /** Ask for a data sync now (Fathom: meetings). */
-  sync(connectionId: string, options: { mode?: 'incremental' | 'full'; limit?: number } = {}): Promise<SyncQueued> {
+  sync(
+    connectionId: string,
+    options: { mode?: 'incremental' | 'full'; limit?: number } = {},
+  ): Promise<SyncQueued> {
     return this.#json('POST', `/v1/connections/${encodeURIComponent(connectionId)}/sync`, {
       mode: options.mode ?? 'incremental',
       ...(options.limit !== undefined && { limit: options.limit }),
@@ -134,7 +142,10 @@ export class ConduitClient {
   }
 
   /** Every meeting, page after page. */
-  async *meetings(connectionId: string, options: { since?: Date | string; pageSize?: number } = {}): AsyncGenerator<ListedMeeting> {
+  async *meetings(
+    connectionId: string,
+    options: { since?: Date | string; pageSize?: number } = {},
+  ): AsyncGenerator<ListedMeeting> {
     let cursor: string | undefined;
     do {
       const page = await this.listMeetings(connectionId, {
@@ -161,17 +172,24 @@ export class ConduitClient {
   async proxy(
     connectionId: string,
     path: string,
-    init: { method?: string; body?: string | Uint8Array; headers?: Record<string, string>; providerHeaders?: Record<string, string> } = {},
+    init: {
+      method?: string;
+      body?: string | Uint8Array;
+      headers?: Record<string, string>;
+      providerHeaders?: Record<string, string>;
+    } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { ...init.headers };
-    for (const [name, value] of Object.entries(init.providerHeaders ?? {})) headers[`conduit-provider-${name}`] = value;
+    for (const [name, value] of Object.entries(init.providerHeaders ?? {}))
+      headers[`conduit-provider-${name}`] = value;
     const res = await this.#send(
       init.method ?? 'GET',
       `/v1/proxy/${encodeURIComponent(connectionId)}/${path.replace(/^\/+/, '')}`,
       init.body,
       headers,
     );
-    if ((res.headers.get('content-type') ?? '').includes('application/problem+json')) throw await problemError(res);
+    if ((res.headers.get('content-type') ?? '').includes('application/problem+json'))
+      throw await problemError(res);
     return res;
   }
 
@@ -186,7 +204,12 @@ export class ConduitClient {
     return (await res.json()) as T;
   }
 
-  async #send(method: string, path: string, body: string | Uint8Array | undefined, headers: Record<string, string>): Promise<Response> {
+  async #send(
+    method: string,
+    path: string,
+    body: string | Uint8Array | undefined,
+    headers: Record<string, string>,
+  ): Promise<Response> {
     try {
       return await this.#fetch(`${this.#baseUrl}${path}`, {
         method,
@@ -196,8 +219,19 @@ export class ConduitClient {
       });
     } catch (err) {
       // Never the request itself in the message: it carries the API key.
-      const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : 'unreachable';
-      throw errorFor({ status: 503, code: 'unavailable', title: 'Conduit is unreachable', detail: `${method} ${this.#baseUrl}: ${reason}` }, null);
+      const reason =
+        err instanceof Error && err.name === 'TimeoutError'
+          ? `no answer within ${this.#timeoutMs} ms`
+          : 'unreachable';
+      throw errorFor(
+        {
+          status: 503,
+          code: 'unavailable',
+          title: 'Conduit is unreachable',
+          detail: `${method} ${this.#baseUrl}: ${reason}`,
+        },
+        null,
+      );
     }
   }
 }
@@ -219,4 +253,3 @@ function toQuery(params: Record<string, string | number | undefined>): string {
   const text = q.toString();
   return text === '' ? '' : `?${text}`;
 }
-

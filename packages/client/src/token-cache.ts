@@ -38,13 +38,16 @@ export class TokenCache<T extends { expiresAt: Date | null }> {
     let p = this.#inflight.get(flightKey);
     if (p === undefined) {
       p = load()
-        .then((value) => {
-          this.set(key, value);
-          return value;
-        }, (err: unknown) => {
-          this.#entries.delete(key);
-          throw err;
-        })
+        .then(
+          (value) => {
+            this.set(key, value);
+            return value;
+          },
+          (err: unknown) => {
+            this.#entries.delete(key);
+            throw err;
+          },
+        )
         .finally(() => this.#inflight.delete(flightKey));
       this.#inflight.set(flightKey, p);
     }
@@ -54,9 +57,7 @@ export class TokenCache<T extends { expiresAt: Date | null }> {
   set(key: string, value: T): void {
     const now = this.now();
     const staleAtMs =
-      value.expiresAt === null
-        ? now + this.maxAgeMs
-        : value.expiresAt.getTime() - this.marginMs;
+      value.expiresAt === null ? now + this.maxAgeMs : value.expiresAt.getTime() - this.marginMs;
     if (staleAtMs > now) this.#entries.set(key, { value, staleAtMs });
     else this.#entries.delete(key);
   }

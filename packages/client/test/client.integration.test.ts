@@ -41,7 +41,12 @@ async function user(provider: 'spotify' | 'github' = 'spotify') {
   const { grants } = await s.sandboxGet<{ grants: Array<{ grantId: string; email: string }> }>(
     `/_sandbox/grants?provider=${provider}`,
   );
-  return { ownerId, email, connectionId: attempt.message!.connectionId!, grantId: grants.find((g) => g.email === email)!.grantId };
+  return {
+    ownerId,
+    email,
+    connectionId: attempt.message!.connectionId!,
+    grantId: grants.find((g) => g.email === email)!.grantId,
+  };
 }
 
 describe('client › getAccessToken', () => {
@@ -76,7 +81,12 @@ describe('client › getAccessToken', () => {
 
   it('a token that lapses within the margin is fetched again', async () => {
     const u = await user();
-    const short = new ConduitClient({ baseUrl: s.publicUrl, apiKey: API_KEY, fetch: countingFetch, refreshMarginSeconds: 7200 });
+    const short = new ConduitClient({
+      baseUrl: s.publicUrl,
+      apiKey: API_KEY,
+      fetch: countingFetch,
+      refreshMarginSeconds: 7200,
+    });
     calls = [];
     await short.getAccessToken(u.connectionId);
     await short.getAccessToken(u.connectionId);
@@ -85,11 +95,16 @@ describe('client › getAccessToken', () => {
 
   it('typed errors: NotFoundError, NeedsReauthError with the reconnect, ForbiddenError, UnauthorizedError, UnavailableError', async () => {
     await expect(client.getAccessToken(randomUUID())).rejects.toBeInstanceOf(NotFoundError);
-    await expect(client.getAccessToken({ ownerId: 'nobody', provider: 'github' })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(client.getAccessToken({ ownerId: 'nobody', provider: 'github' })).rejects.toMatchObject({
+      code: 'not_found',
+    });
 
     const u = await user();
     await s.sandboxPost(`/_sandbox/grants/${u.grantId}/revoke`);
-    await s.ctx.db.connection.update({ where: { id: u.connectionId }, data: { tokenExpiresAt: new Date(Date.now() + 5_000) } });
+    await s.ctx.db.connection.update({
+      where: { id: u.connectionId },
+      data: { tokenExpiresAt: new Date(Date.now() + 5_000) },
+    });
     const err = await client.getAccessToken(u.connectionId).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NeedsReauthError);
     const reconnect = (err as NeedsReauthError).reconnect!;
@@ -101,9 +116,9 @@ describe('client › getAccessToken', () => {
     const forbidden = await reader.getAccessToken(u.connectionId).catch((e: unknown) => e);
     expect(forbidden).toBeInstanceOf(ForbiddenError);
     expect((forbidden as ForbiddenError).requiredScope).toBe('tokens:read');
-    await expect(new ConduitClient({ baseUrl: s.publicUrl, apiKey: 'wrong' }).listConnections({ ownerId: 'x' })).rejects.toBeInstanceOf(
-      UnauthorizedError,
-    );
+    await expect(
+      new ConduitClient({ baseUrl: s.publicUrl, apiKey: 'wrong' }).listConnections({ ownerId: 'x' }),
+    ).rejects.toBeInstanceOf(UnauthorizedError);
     const down = new ConduitClient({ baseUrl: 'http://127.0.0.1:17599', apiKey: API_KEY });
     const unreachable = await down.getAccessToken(u.connectionId).catch((e: unknown) => e);
     expect(unreachable).toBeInstanceOf(UnavailableError);
@@ -125,7 +140,10 @@ describe('client › connections, sync and proxy', () => {
 
   it('sync of a provider without data sync names its problem', async () => {
     const u = await user();
-    await expect(client.sync(u.connectionId)).rejects.toMatchObject({ status: 409, code: 'sync_not_supported' });
+    await expect(client.sync(u.connectionId)).rejects.toMatchObject({
+      status: 409,
+      code: 'sync_not_supported',
+    });
   });
 
   it("proxy hands back the provider's Response; Conduit's own refusals throw", async () => {
@@ -133,6 +151,9 @@ describe('client › connections, sync and proxy', () => {
     const res = await client.proxy(u.connectionId, '/me');
     expect(res.status).toBe(200);
     expect(((await res.json()) as { email: string }).email).toBe(u.email);
-    await expect(client.proxy(u.connectionId, 'me%2f..%2f..%2fadmin')).rejects.toMatchObject({ status: 400, code: 'invalid_path' });
+    await expect(client.proxy(u.connectionId, 'me%2f..%2f..%2fadmin')).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid_path',
+    });
   });
 });

@@ -31,21 +31,31 @@ describe('client › packed and installed outside the repository', () => {
       cwd: CLIENT_DIR,
       timeout: 120_000,
     });
-    const [{ filename, files }] = JSON.parse(packed.slice(packed.indexOf('['))) as Array<{
+    const [pack] = JSON.parse(packed.slice(packed.indexOf('['))) as Array<{
       filename: string;
       files: Array<{ path: string }>;
     }>;
-    expect(files.map((f) => f.path)).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'README.md']));
+    const { filename, files } = pack!;
+    expect(files.map((f) => f.path)).toEqual(
+      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'README.md']),
+    );
     expect(files.some((f) => f.path.startsWith('src/') || f.path.startsWith('test/'))).toBe(false);
 
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'an-app', private: true, type: 'module' }));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'an-app', private: true, type: 'module' }),
+    );
     await run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(project, filename)], {
       cwd: project,
       timeout: 120_000,
     });
     // Nothing but the client came along: it depends on nothing.
-    expect(readdirSync(join(project, 'node_modules')).filter((n) => !n.startsWith('.'))).toEqual(['@conduit']);
-    const installed = JSON.parse(readFileSync(join(project, 'node_modules/@conduit/client/package.json'), 'utf8'));
+    expect(readdirSync(join(project, 'node_modules')).filter((n) => !n.startsWith('.'))).toEqual([
+      '@conduit',
+    ]);
+    const installed = JSON.parse(
+      readFileSync(join(project, 'node_modules/@conduit/client/package.json'), 'utf8'),
+    );
     expect(installed.dependencies ?? {}).toEqual({});
     copyFileSync(join(import.meta.dirname, 'packed-app/app.mjs'), join(project, 'app.mjs'));
 
@@ -56,7 +66,13 @@ describe('client › packed and installed outside the repository', () => {
     const { stdout } = await run('node', ['app.mjs'], {
       cwd: project,
       timeout: 60_000,
-      env: { PATH: process.env.PATH, CONDUIT_URL: s.publicUrl, CONDUIT_API_KEY: API_KEY, OWNER_ID: ownerId, USER_EMAIL: email },
+      env: {
+        PATH: process.env.PATH,
+        CONDUIT_URL: s.publicUrl,
+        CONDUIT_API_KEY: API_KEY,
+        OWNER_ID: ownerId,
+        USER_EMAIL: email,
+      },
     });
     const seen = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
 

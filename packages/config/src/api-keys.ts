@@ -60,7 +60,9 @@ export function apiKeyEntries() {
       const last = entry.lastIndexOf(':');
       if (first === -1) {
         // Never echo it: a bare entry is most likely a key pasted in clear.
-        problem(`${which} is not name:scopes:sha256hex (keys are stored hashed, never in clear); ${API_KEYS_HOW_TO_SET}`);
+        problem(
+          `${which} is not name:scopes:sha256hex (keys are stored hashed, never in clear); ${API_KEYS_HOW_TO_SET}`,
+        );
         return;
       }
       const name = entry.slice(0, first);

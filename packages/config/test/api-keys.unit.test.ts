@@ -17,7 +17,10 @@ describe('CONDUIT_API_KEYS', () => {
       },
       { isTTY: false },
     );
-    expect(security.apiKeys.map((k) => k.scopes)).toEqual([['tokens:read'], ['tokens:read', 'connections:write']]);
+    expect(security.apiKeys.map((k) => k.scopes)).toEqual([
+      ['tokens:read'],
+      ['tokens:read', 'connections:write'],
+    ]);
   });
 
   it('a key pasted in clear is refused without being repeated', () => {

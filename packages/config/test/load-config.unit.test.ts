@@ -303,7 +303,8 @@ describe('loadConfig › production', () => {
       CONDUIT_API_KEYS: `mine:tokens:read:${sha256Hex('dev-api-key')}`,
     });
     expect(problems).toHaveLength(2);
-    for (const line of problems) expect(line).toMatch(/development (default|key "dev-api-key"), which is public/);
+    for (const line of problems)
+      expect(line).toMatch(/development (default|key "dev-api-key"), which is public/);
   });
 
   it('a provider is enabled in production only when its client id and secret are set', () => {

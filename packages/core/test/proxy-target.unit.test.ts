@@ -62,7 +62,9 @@ describe('proxy target › never another host or a path outside the base (SSRF)'
   });
 
   it('a query cannot carry the request elsewhere', () => {
-    expect(ok('me?next=https://evil.example/')).toBe('https://api.spotify.com/v1/me?next=https://evil.example/');
+    expect(ok('me?next=https://evil.example/')).toBe(
+      'https://api.spotify.com/v1/me?next=https://evil.example/',
+    );
   });
 
   it('an over-long path is refused', () => {

@@ -2,6 +2,7 @@
 // connects a user (the consent page is answered the way a browser would), gets a fresh token,
 // calls Fathom through the proxy, syncs and reads the user's meetings. Prints what it saw as JSON
 // (a hash of the token, never the token).
+/* global process, fetch, URL */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConduitClient, NotFoundError } from '@conduit/client';
@@ -41,8 +42,8 @@ try {
   notFound = err instanceof NotFoundError ? err.code : String(err);
 }
 
-console.log(
-  JSON.stringify({
+process.stdout.write(
+  `${JSON.stringify({
     connectionId: connection.id,
     status: connection.status,
     tokenSha256: createHash('sha256').update(token.accessToken).digest('hex'),
@@ -52,5 +53,5 @@ console.log(
     meetings: page.items.length,
     meetingTitle: meeting?.title ?? null,
     notFound,
-  }),
+  })}\n`,
 );

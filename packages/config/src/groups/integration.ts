@@ -17,7 +17,7 @@ export const CONDUIT_PROXY_TIMEOUT_MS = variable({
   name: 'CONDUIT_PROXY_TIMEOUT_MS',
   group: 'api',
   description:
-    "Longest a proxied provider request may take, answer body included; past it the proxy answers 504.",
+    'Longest a proxied provider request may take, answer body included; past it the proxy answers 504.',
   schema: integer({ min: 100, max: 600_000, noun: 'a number of milliseconds', example: 30_000 }),
   development: '30000',
   production: '30000',
@@ -35,7 +35,7 @@ export const CONDUIT_PROXY_MAX_BODY_BYTES = variable({
 export const CONDUIT_PROXY_MAX_RESPONSE_BYTES = variable({
   name: 'CONDUIT_PROXY_MAX_RESPONSE_BYTES',
   group: 'api',
-  description: "Largest provider answer the proxy passes back; a larger one is cut off with 502.",
+  description: 'Largest provider answer the proxy passes back; a larger one is cut off with 502.',
   schema: integer({ min: 1024, max: 1_073_741_824, noun: 'a number of bytes', example: 10_485_760 }),
   development: '10485760',
   production: '10485760',

@@ -63,9 +63,18 @@ export class ProxyClient {
         }
         chunks.push(chunk);
       }
-      return { kind: 'answer', status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) };
+      return {
+        kind: 'answer',
+        status: response.statusCode,
+        headers: response.headers,
+        body: Buffer.concat(chunks),
+      };
     } catch (error) {
-      if (signal.aborted) return { kind: 'timeout', detail: `${where}: no complete answer within ${this.options.timeoutMs} ms` };
+      if (signal.aborted)
+        return {
+          kind: 'timeout',
+          detail: `${where}: no complete answer within ${this.options.timeoutMs} ms`,
+        };
       const outcome = classifyTransportError(error, where);
       return outcome.cause === 'timeout'
         ? { kind: 'timeout', detail: outcome.detail ?? where }

@@ -27,7 +27,9 @@ export function useApiKeys(app: FastifyInstance, keys: readonly ApiKey[]): void 
   app.addHook('onRoute', (route) => {
     const scope = (route.config as { scope?: ApiScope } | undefined)?.scope;
     if (scope === undefined && route.method !== 'HEAD') {
-      throw new Error(`${String(route.method)} ${route.url}: an API-key route must name its scope in config.scope`);
+      throw new Error(
+        `${String(route.method)} ${route.url}: an API-key route must name its scope in config.scope`,
+      );
     }
   });
   app.addHook('onRequest', async (req, reply) => {
@@ -51,7 +53,10 @@ export function useApiKeys(app: FastifyInstance, keys: readonly ApiKey[]): void 
     req.apiKey = { name: match.name, scopes: match.scopes };
     const needed = req.routeOptions.config.scope;
     if (needed === undefined || !match.scopes.includes(needed)) {
-      reply.header('www-authenticate', `Bearer realm="conduit", error="insufficient_scope", scope="${needed ?? ''}"`);
+      reply.header(
+        'www-authenticate',
+        `Bearer realm="conduit", error="insufficient_scope", scope="${needed ?? ''}"`,
+      );
       throw new HttpProblem(
         403,
         'insufficient-scope',

@@ -28,7 +28,8 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
       logLevel: 'warn',
       config: { scope: 'connections:read' },
       schema: {
-        description: "One owner's connections (?ownerId=), or a team's (?teamId=, the team integrations); safe fields only.",
+        description:
+          "One owner's connections (?ownerId=), or a team's (?teamId=, the team integrations); safe fields only.",
         querystring: {
           type: 'object',
           anyOf: [{ required: ['ownerId'] }, { required: ['teamId'] }],

@@ -10,7 +10,9 @@ export interface MeetingCursor {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function encodeCursor(c: MeetingCursor): string {
-  return Buffer.from(JSON.stringify({ t: c.providerCreatedAt.toISOString(), id: c.id })).toString('base64url');
+  return Buffer.from(JSON.stringify({ t: c.providerCreatedAt.toISOString(), id: c.id })).toString(
+    'base64url',
+  );
 }
 
 export function decodeCursor(text: string): MeetingCursor {

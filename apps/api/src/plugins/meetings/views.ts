@@ -61,7 +61,11 @@ export const meetingSchema = {
     title: { type: 'string' },
     url: nullableString,
     shareUrl: nullableString,
-    createdAt: { type: 'string', format: 'date-time', description: 'when the provider created the recording' },
+    createdAt: {
+      type: 'string',
+      format: 'date-time',
+      description: 'when the provider created the recording',
+    },
     scheduledStartAt: nullableDate,
     scheduledEndAt: nullableDate,
     recordingStartAt: nullableDate,
@@ -95,4 +99,3 @@ export const fullMeetingSchema = {
     },
   },
 } as const;
-

@@ -40,7 +40,11 @@ export function outgoingHeaders(incoming: IncomingHttpHeaders): Record<string, s
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined) continue;
-    const target = name.startsWith(PREFIX) ? name.slice(PREFIX.length) : FORWARDED.has(name) ? name : undefined;
+    const target = name.startsWith(PREFIX)
+      ? name.slice(PREFIX.length)
+      : FORWARDED.has(name)
+        ? name
+        : undefined;
     if (target === undefined || target === '' || NEVER.has(target)) continue;
     out[target] = Array.isArray(value) ? value.join(', ') : value;
   }

@@ -43,8 +43,10 @@ export async function proxyPlugin(app: FastifyInstance, { ctx, tokens }: ProxyPl
 
   // The body goes on untouched, whatever it is: no JSON parsing here.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.proxyMaxBodyBytes }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: limits.proxyMaxBodyBytes },
+    (_req, body, done) => done(null, body),
   );
 
   app.route<{ Params: { connectionId: string; '*': string } }>({
@@ -70,11 +72,20 @@ export async function proxyPlugin(app: FastifyInstance, { ctx, tokens }: ProxyPl
       const { connectionId } = req.params;
       const view = await tokens.service.view(connectionId);
       if (view === null) {
-        throw new HttpProblem(404, 'connection-not-found', 'No such connection', `there is no connection ${connectionId}`, {
-          code: 'not_found',
-        });
+        throw new HttpProblem(
+          404,
+          'connection-not-found',
+          'No such connection',
+          `there is no connection ${connectionId}`,
+          {
+            code: 'not_found',
+          },
+        );
       }
-      const target = proxyTarget(endpointsOf(ctx.config, view.provider).apiBaseUrl, rawPathOf(req, connectionId));
+      const target = proxyTarget(
+        endpointsOf(ctx.config, view.provider).apiBaseUrl,
+        rawPathOf(req, connectionId),
+      );
       if (!target.ok) {
         throw new HttpProblem(400, 'invalid-proxy-path', 'The proxy path is not allowed', target.reason, {
           code: 'invalid_path',
@@ -127,9 +138,15 @@ function rawPathOf(req: FastifyRequest, connectionId: string): string {
   const raw = req.raw.url ?? '';
   const prefix = `/v1/proxy/${connectionId}/`;
   if (!raw.startsWith(prefix)) {
-    throw new HttpProblem(400, 'invalid-proxy-path', 'The proxy path is not allowed', 'write the connection id plainly, not percent-encoded', {
-      code: 'invalid_path',
-    });
+    throw new HttpProblem(
+      400,
+      'invalid-proxy-path',
+      'The proxy path is not allowed',
+      'write the connection id plainly, not percent-encoded',
+      {
+        code: 'invalid_path',
+      },
+    );
   }
   return raw.slice(prefix.length);
 }

@@ -6,8 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 
 export type ForcedRefreshClaim =
-  | { claimed: true; /** the refresh is over: waiters may read */ done(): Promise<void> }
-  | { claimed: false };
+  { claimed: true; /** the refresh is over: waiters may read */ done(): Promise<void> } | { claimed: false };
 
 export interface ForcedRefreshWindowOptions {
   redis: Redis;

@@ -35,9 +35,7 @@ export function tokenProblem(
       return new HttpProblem(
         409,
         err.code === 'needs_reauth' ? 'needs-reauth' : 'not-connected',
-        err.code === 'needs_reauth'
-          ? 'The user must reconnect'
-          : 'The connection holds no usable token',
+        err.code === 'needs_reauth' ? 'The user must reconnect' : 'The connection holds no usable token',
         err.message,
         {
           code: err.code,
