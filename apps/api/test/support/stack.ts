@@ -172,12 +172,13 @@ export async function startStack(options: StackOptions) {
   async function connect(
     provider: ProviderKey,
     ownerId: string,
-    opts: { email?: string; deny?: boolean; returnTo?: string; teamId?: string } = {},
+    opts: { email?: string; deny?: boolean; returnTo?: string; teamId?: string; products?: string[] } = {},
   ): Promise<ConnectAttempt> {
     const started = await api('POST', `/v1/connect/${provider}/start`, {
       ownerId,
       ...(opts.teamId !== undefined && { teamId: opts.teamId }),
       ...(opts.returnTo !== undefined && { returnTo: opts.returnTo }),
+      ...(opts.products !== undefined && { products: opts.products }),
     });
     if (started.status !== 200) throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
     const authUrl = new URL(started.body!.authUrl as string);
