@@ -13,6 +13,16 @@ export const CONDUIT_FORCE_REFRESH_WINDOW_SECONDS = variable({
   production: '30',
 });
 
+export const CONDUIT_TOKEN_READ_TIMEOUT_MS = variable({
+  name: 'CONDUIT_TOKEN_READ_TIMEOUT_MS',
+  group: 'api',
+  description:
+    'Longest a token read (the token API, or the proxy before it calls the provider) may take, inline refresh and waiting on Redis included; past it the answer is 503 unavailable with Retry-After, so an application never hangs on an outage.',
+  schema: integer({ min: 100, max: 600_000, noun: 'a number of milliseconds', example: 15_000 }),
+  development: '15000',
+  production: '15000',
+});
+
 export const CONDUIT_PROXY_TIMEOUT_MS = variable({
   name: 'CONDUIT_PROXY_TIMEOUT_MS',
   group: 'api',
@@ -43,6 +53,7 @@ export const CONDUIT_PROXY_MAX_RESPONSE_BYTES = variable({
 
 export const integrationVariables = [
   CONDUIT_FORCE_REFRESH_WINDOW_SECONDS,
+  CONDUIT_TOKEN_READ_TIMEOUT_MS,
   CONDUIT_PROXY_TIMEOUT_MS,
   CONDUIT_PROXY_MAX_BODY_BYTES,
   CONDUIT_PROXY_MAX_RESPONSE_BYTES,
@@ -50,6 +61,7 @@ export const integrationVariables = [
 
 export interface IntegrationConfig {
   readonly forceRefreshWindowSeconds: number;
+  readonly tokenReadTimeoutMs: number;
   readonly proxyTimeoutMs: number;
   readonly proxyMaxBodyBytes: number;
   readonly proxyMaxResponseBytes: number;
@@ -58,6 +70,7 @@ export interface IntegrationConfig {
 export function readIntegration(r: EnvReader): IntegrationConfig {
   return {
     forceRefreshWindowSeconds: r.read(CONDUIT_FORCE_REFRESH_WINDOW_SECONDS),
+    tokenReadTimeoutMs: r.read(CONDUIT_TOKEN_READ_TIMEOUT_MS),
     proxyTimeoutMs: r.read(CONDUIT_PROXY_TIMEOUT_MS),
     proxyMaxBodyBytes: r.read(CONDUIT_PROXY_MAX_BODY_BYTES),
     proxyMaxResponseBytes: r.read(CONDUIT_PROXY_MAX_RESPONSE_BYTES),

@@ -19,7 +19,10 @@ export async function readToken(
   // Not req.log: routes naming an owner in their path log at warn, and every read must be logged.
   const log = ctx.logger.child({ reqId: req.id });
   try {
-    const answer = await tokens.service.read(connectionId, { forceRefresh: opts.forceRefresh === true });
+    const answer = await withDeadline(
+      tokens.service.read(connectionId, { forceRefresh: opts.forceRefresh === true }),
+      ctx.config.integration.tokenReadTimeoutMs,
+    );
     const result: TokenReadResult =
       answer.forced === 'performed' ? 'forced' : answer.forced === 'shared' ? 'forced_shared' : 'ok';
     tokens.reads.inc({ provider: answer.provider, result, via: opts.via });
@@ -56,4 +59,21 @@ export async function readToken(
     log.error({ ...fields, result: 'unavailable', err: (err as Error).message }, 'token: read failed');
     throw unavailable(reply, 'Conduit cannot read or refresh tokens right now; try again shortly');
   }
+}
+
+class DeadlineExceeded extends Error {
+  constructor(ms: number) {
+    super(`no token within ${ms} ms (CONDUIT_TOKEN_READ_TIMEOUT_MS); Postgres or Redis may be unreachable`);
+    this.name = 'DeadlineExceeded';
+  }
+}
+
+/** The read goes on in the background (a refresh under way must be allowed to commit); the caller stops waiting. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExceeded(ms)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
