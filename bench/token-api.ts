@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<void> {
         url: `${s.publicUrl}${path}`,
         connections,
         duration: seconds,
-        headers: { authorization: `Bearer ${API_KEY}` },
+        requests: [{ method: 'GET', headers: { authorization: `Bearer ${API_KEY}` } }],
       });
       return {
         perSecond: Math.round(r.requests.average),
