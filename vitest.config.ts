@@ -1,6 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // In the repository the client is used from its source; applications get the built package.
+    alias: { '@conduit/client': fileURLToPath(new URL('./packages/client/src/index.ts', import.meta.url)) },
+  },
   test: {
     include: [
       'apps/*/src/**/*.test.ts',
@@ -8,6 +13,7 @@ export default defineConfig({
       'packages/*/src/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
       'bench/**/*.unit.test.ts',
+      'examples/**/*.test.ts',
     ],
     globalSetup: ['packages/testing/src/global-setup.ts'],
     pool: 'forks',

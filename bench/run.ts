@@ -4,6 +4,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   sweep: () => import('./sweep.ts'),
   refresh: () => import('./refresh.ts'),
   webhooks: () => import('./webhooks.ts'),
+  'token-api': () => import('./token-api.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

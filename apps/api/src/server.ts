@@ -13,6 +13,11 @@ import { healthPlugin } from './plugins/health.ts';
 import { createApiMetrics, metricsPlugin } from './plugins/metrics.ts';
 import { webhooksPlugin } from './plugins/webhooks/index.ts';
 import { HttpProblem, installProblemHandler, problemFrom, sendProblem } from './problem.ts';
+import { registerOpenApi } from './plugins/openapi/index.ts';
+import { createTokens } from './plugins/tokens/create.ts';
+import { tokensPlugin } from './plugins/tokens/index.ts';
+import { meetingsPlugin } from './plugins/meetings/index.ts';
+import { proxyPlugin } from './plugins/proxy/index.ts';
 
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -45,6 +50,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   // Not global: only failed sign-ins are counted (in this process's memory), nothing else.
   await app.register(rateLimit, { global: false });
   app.decorate('signInThrottle', createSignInThrottle(app, ctx.config.api.signIn));
+  await registerOpenApi(app);
   await app.register(healthPlugin, { ctx });
   const metrics = createApiMetrics(ctx);
   app.decorate('metrics', metrics);
@@ -55,6 +61,11 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(adminPlugin, { ctx });
   await app.register(connectPlugin, { ctx });
   await app.register(webhooksPlugin, { ctx });
+  const tokens = createTokens(ctx, metrics);
+  app.addHook('onClose', () => tokens.close());
+  await app.register(tokensPlugin, { ctx, tokens });
+  await app.register(meetingsPlugin, { ctx });
+  await app.register(proxyPlugin, { ctx, tokens });
   if (benchBaselineEnabled()) await app.register(benchBaselinePlugin, { ctx });
   return app;
 }

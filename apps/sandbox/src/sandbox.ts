@@ -3,6 +3,7 @@
 import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
 import { registerIdentityRoutes } from './api/identity.ts';
+import { registerYouTubeRoutes } from './api/youtube.ts';
 import { controlPlugin } from './control/index.ts';
 import { registerFathomApi } from './fathom/api.ts';
 import { registerAuthorizeRoutes } from './oauth/authorize.ts';
@@ -34,6 +35,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   registerTokenRoutes(app, sb);
   registerFathomApi(app, sb);
   registerIdentityRoutes(app, sb);
+  registerYouTubeRoutes(app, sb);
   await app.register(controlPlugin, { prefix: '/_sandbox', sb });
 
   await app.listen({ host: resolved.host, port: resolved.port });

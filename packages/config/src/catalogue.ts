@@ -1,6 +1,7 @@
 // The list of variables, in documentation order, described for people and doc generators.
 import { apiVariables } from './groups/api.ts';
 import { databaseVariables } from './groups/database.ts';
+import { integrationVariables } from './groups/integration.ts';
 import { providerVariables } from './groups/providers.ts';
 import { redisVariables } from './groups/redis.ts';
 import { runtimeVariables } from './groups/runtime.ts';
@@ -16,6 +17,7 @@ export const VARIABLES: readonly Variable<unknown>[] = [
   ...redisVariables,
   ...securityVariables,
   ...apiVariables,
+  ...integrationVariables,
   ...providerVariables,
   ...timingVariables,
   ...sandboxVariables,

@@ -1,5 +1,6 @@
 import type { ApiConfig } from './groups/api.ts';
 import type { DatabaseConfig } from './groups/database.ts';
+import type { IntegrationConfig } from './groups/integration.ts';
 import type { ProvidersConfig } from './groups/providers.ts';
 import type { RedisConfig } from './groups/redis.ts';
 import type { RuntimeConfig } from './groups/runtime.ts';
@@ -14,6 +15,8 @@ export interface Config {
   readonly redis: RedisConfig;
   readonly security: SecurityConfig;
   readonly api: ApiConfig;
+  /** the token API's forced refreshes and the provider proxy */
+  readonly integration: IntegrationConfig;
   readonly providers: ProvidersConfig;
   readonly timings: TimingsConfig;
   readonly sandbox: SandboxConfig;

@@ -164,24 +164,6 @@ export function secretText(minLength: number, howToSet: string) {
     });
 }
 
-/** Comma-separated API keys; blank entries are ignored. */
-export function apiKeys(howToSet: string) {
-  return z.string().transform((raw, ctx) => {
-    const keys = entries(raw);
-    if (keys.length === 0)
-      ctx.issues.push({ code: 'custom', message: `has no keys; ${howToSet}`, input: raw });
-    keys.forEach((key, i) => {
-      if (/\s/.test(key))
-        ctx.issues.push({
-          code: 'custom',
-          message: `key ${i + 1} contains whitespace; ${howToSet}`,
-          input: raw,
-        });
-    });
-    return keys;
-  });
-}
-
 export const OPERATOR_ROLES = ['admin', 'viewer'] as const;
 export type OperatorRole = (typeof OPERATOR_ROLES)[number];
 

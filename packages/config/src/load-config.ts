@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { ConfigError } from './config-error.ts';
 import { readApi } from './groups/api.ts';
 import { readDatabase } from './groups/database.ts';
+import { readIntegration } from './groups/integration.ts';
 import { readProviders } from './groups/providers.ts';
 import { readRedis } from './groups/redis.ts';
 import { NODE_ENV, readRuntime } from './groups/runtime.ts';
@@ -32,11 +33,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const providers = readProviders(r);
   const security = readSecurity(r, { fathomEnabled: providers.clients.fathom.enabled });
   const api = readApi(r);
+  const integration = readIntegration(r);
   const timings = readTimings(r);
   const sandbox = readSandbox(r);
 
   if (r.problems.length > 0) throw new ConfigError(inCatalogueOrder(r.problems));
-  return deepFreeze({ runtime, database, redis, security, api, providers, timings, sandbox });
+  return deepFreeze({ runtime, database, redis, security, api, integration, providers, timings, sandbox });
 }
 
 export interface ExitOptions extends LoadConfigOptions {

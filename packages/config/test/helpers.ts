@@ -5,7 +5,8 @@ export const PRODUCTION_ENV = {
   NODE_ENV: 'production',
   CONDUIT_ENCRYPTION_KEYS: 'k1:3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q2+4=',
   CONDUIT_LOG_HASH_KEY: 'a-long-random-log-hash-key',
-  CONDUIT_API_KEYS: 'prod-api-key-0123456789',
+  // sha256 of "prod-api-key-0123456789"
+  CONDUIT_API_KEYS: 'prod:connections:read:62be5523f012718c53cf840fb9abcc108542a6efab12b676c93a814a043368eb',
   CONDUIT_OPERATORS: 'alice:admin:correct-horse-battery',
   CONDUIT_PUBLIC_URL: 'https://conduit.example.com',
   CONDUIT_APP_ORIGIN: 'https://app.example.com',

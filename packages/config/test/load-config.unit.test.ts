@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/index.ts';
+import { API_SCOPES, ConfigError, loadConfig, sha256Hex } from '../src/index.ts';
 import { PRODUCTION_ENV, problemFor, problemsOf } from './helpers.ts';
 
 describe('loadConfig › defaults', () => {
@@ -62,7 +62,9 @@ describe('loadConfig › defaults', () => {
     expect(security.encryptionKeys[0]?.id).toBe('dev');
     expect(Buffer.from(security.encryptionKeys[0]?.key ?? '', 'base64')).toHaveLength(32);
     expect(security.logHashKey).toContain('dev-only');
-    expect(security.apiKeys).toEqual(['dev-api-key']);
+    expect(security.apiKeys).toEqual([
+      { name: 'dev', scopes: [...API_SCOPES], sha256: sha256Hex('dev-api-key') },
+    ]);
     expect(security.operators).toEqual([
       { name: 'admin', role: 'admin', password: 'admin' },
       { name: 'viewer', role: 'viewer', password: 'viewer' },
@@ -75,7 +77,7 @@ describe('loadConfig › defaults', () => {
     const config = loadConfig({ NODE_ENV: 'test' }, { isTTY: false });
     expect(config.runtime.nodeEnv).toBe('test');
     expect(config.providers.sandboxUrl).toBe('http://127.0.0.1:4000');
-    expect(config.security.apiKeys).toEqual(['dev-api-key']);
+    expect(config.security.apiKeys.map((k) => k.name)).toEqual(['dev']);
   });
 
   it('production defaults are right for production: real providers, no sandbox, no demo users', () => {
@@ -110,7 +112,7 @@ describe('loadConfig › defaults', () => {
         CONDUIT_API_PORT: ' 8080 ',
         CONDUIT_PUBLIC_URL: 'https://conduit.example.com/',
         CONDUIT_SANDBOX_FAULTS: '{"spotify":{"rate":0.5}}',
-        CONDUIT_API_KEYS: 'key-one, key-two,',
+        CONDUIT_API_KEYS: `one:${sha256Hex('key-one')}, two:tokens:read+meetings:read:${sha256Hex('key-two').toUpperCase()},`,
         CONDUIT_ENCRYPTION_KEYS: 'k2:bmV3,k1:b2xk',
       },
       { isTTY: false },
@@ -118,7 +120,10 @@ describe('loadConfig › defaults', () => {
     expect(config.api.port).toBe(8080);
     expect(config.api.publicUrl).toBe('https://conduit.example.com');
     expect(config.sandbox.faults).toEqual({ spotify: { rate: 0.5 } });
-    expect(config.security.apiKeys).toEqual(['key-one', 'key-two']);
+    expect(config.security.apiKeys).toEqual([
+      { name: 'one', scopes: ['connections:read'], sha256: sha256Hex('key-one') },
+      { name: 'two', scopes: ['tokens:read', 'meetings:read'], sha256: sha256Hex('key-two') },
+    ]);
     expect(config.security.encryptionKeys).toEqual([
       { id: 'k2', key: 'bmV3' },
       { id: 'k1', key: 'b2xk' },
@@ -311,10 +316,11 @@ describe('loadConfig › production', () => {
     const problems = problemsOf({
       ...PRODUCTION_ENV,
       CONDUIT_ENCRYPTION_KEYS: `${dev.encryptionKeys[0]?.id}:${dev.encryptionKeys[0]?.key}`,
-      CONDUIT_API_KEYS: 'dev-api-key',
+      CONDUIT_API_KEYS: `mine:tokens:read:${sha256Hex('dev-api-key')}`,
     });
     expect(problems).toHaveLength(2);
-    for (const line of problems) expect(line).toContain('is the development default, which is public');
+    for (const line of problems)
+      expect(line).toMatch(/development (default|key "dev-api-key"), which is public/);
   });
 
   it('a provider is enabled in production only when its client id and secret are set', () => {

@@ -5,3 +5,4 @@ export * from './vault/index.ts';
 export * from './webhooks/index.ts';
 export * from './provider-api/index.ts';
 export * from './fathom/index.ts';
+export * from './proxy/index.ts';

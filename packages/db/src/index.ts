@@ -13,3 +13,5 @@ export * from './maintenance.ts';
 export type { Prisma } from './generated/client.ts';
 export type * from './generated/client.ts';
 export * from './health.ts';
+export * from './connection-lookup.ts';
+export * from './meeting-reads.ts';

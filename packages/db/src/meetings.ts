@@ -1,7 +1,15 @@
 // Meetings and their transcripts. A meeting is stored once per (connection, recording id), by
 // one INSERT … ON CONFLICT for a whole page, so a page seen twice (a resumed or overlapping sync,
-// a webhook racing a sync) changes nothing the second time.
+// a webhook racing a sync) changes nothing the second time. With `notify`, each new meeting and
+// each stored transcript also writes its outbox row (meeting.synced, transcript.stored) in the
+// same statement or transaction, deduplicated by the meeting's id, so the embedding app hears of
+// it once without polling.
 import { Prisma, type PrismaClient } from './generated/client.ts';
+
+export interface MeetingNotifyOptions {
+  /** write meeting.synced / transcript.stored to the outbox (when a receiver is configured) */
+  notify?: boolean;
+}
 
 export interface MeetingInput {
   recordingId: number;
@@ -34,6 +42,7 @@ export async function upsertMeetings(
   db: Client,
   connectionId: string,
   meetings: readonly MeetingInput[],
+  options: MeetingNotifyOptions = {},
 ): Promise<number> {
   if (meetings.length === 0) return 0;
   const rows = meetings.map(
@@ -42,7 +51,7 @@ export async function upsertMeetings(
       ${m.recordingStartAt}, ${m.recordingEndAt}, ${m.transcriptLanguage}, ${m.recordedByEmail},
       ${JSON.stringify(m.invitees ?? [])}::jsonb, ${JSON.stringify(m.raw)}::jsonb, now(), now())`,
   );
-  const result = await db.$queryRaw<Array<{ inserted: boolean }>>`
+  const upsert = Prisma.sql`
     INSERT INTO "Meeting" (id, "connectionId", "recordingId", title, url, "shareUrl", "providerCreatedAt",
       "scheduledStartAt", "scheduledEndAt", "recordingStartAt", "recordingEndAt", "transcriptLanguage",
       "recordedByEmail", invitees, raw, "createdAt", "updatedAt")
@@ -55,15 +64,35 @@ export async function upsertMeetings(
       "transcriptLanguage" = EXCLUDED."transcriptLanguage", "recordedByEmail" = EXCLUDED."recordedByEmail",
       invitees = EXCLUDED.invitees, raw = EXCLUDED.raw, "updatedAt" = now()
     WHERE "Meeting".raw IS DISTINCT FROM EXCLUDED.raw
-    RETURNING (xmax = 0) AS inserted`;
+    RETURNING id, "recordingId", title, "providerCreatedAt", (xmax = 0) AS inserted`;
+  if (!options.notify) {
+    const result = await db.$queryRaw<Array<{ inserted: boolean }>>(upsert);
+    return result.filter((r) => r.inserted).length;
+  }
+  const result = await db.$queryRaw<Array<{ inserted: boolean }>>`
+    WITH up AS (${upsert}),
+    outbox AS (
+      INSERT INTO "Notification" (id, type, "connectionId", provider, "dedupeKey", payload)
+      SELECT gen_random_uuid(), 'meeting.synced', c.id, c.provider, 'meeting.synced:' || up.id,
+        jsonb_build_object('connectionId', c.id, 'ownerId', c."ownerId", 'teamId', c."teamId",
+          'provider', c.provider, 'meetingId', up.id, 'recordingId', up."recordingId",
+          'title', up.title, 'createdAt', up."providerCreatedAt")
+      FROM up JOIN "Connection" c ON c.id = ${connectionId}::uuid
+      WHERE up.inserted
+      ON CONFLICT ("dedupeKey") DO NOTHING
+    )
+    SELECT inserted FROM up`;
   return result.filter((r) => r.inserted).length;
 }
 
 export class MeetingRepository {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly options: MeetingNotifyOptions = {},
+  ) {}
 
   upsert(connectionId: string, meetings: readonly MeetingInput[]): Promise<number> {
-    return upsertMeetings(this.db, connectionId, meetings);
+    return upsertMeetings(this.db, connectionId, meetings, this.options);
   }
 
   find(connectionId: string, recordingId: number) {
@@ -94,19 +123,49 @@ export class MeetingRepository {
 
   /** Stores the transcript once; false when the meeting already had one. */
   async storeTranscript(meetingId: string, input: TranscriptInput, now: Date): Promise<boolean> {
-    const { count } = await this.db.transcript.createMany({
-      data: [
-        {
-          meetingId,
-          language: input.language,
-          segments: input.segments as Prisma.InputJsonValue,
-          summaryTemplate: input.summaryTemplate,
-          summaryMarkdown: input.summaryMarkdown,
-          fetchedAt: now,
+    const row = {
+      meetingId,
+      language: input.language,
+      segments: input.segments as Prisma.InputJsonValue,
+      summaryTemplate: input.summaryTemplate,
+      summaryMarkdown: input.summaryMarkdown,
+      fetchedAt: now,
+    };
+    if (!this.options.notify) {
+      const { count } = await this.db.transcript.createMany({ data: [row], skipDuplicates: true });
+      return count === 1;
+    }
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.transcript.createMany({ data: [row], skipDuplicates: true });
+      if (count !== 1) return false;
+      const m = await tx.meeting.findUniqueOrThrow({
+        where: { id: meetingId },
+        select: {
+          recordingId: true,
+          connection: { select: { id: true, ownerId: true, teamId: true, provider: true } },
         },
-      ],
-      skipDuplicates: true,
+      });
+      await tx.notification.createMany({
+        data: [
+          {
+            type: 'transcript.stored',
+            connectionId: m.connection.id,
+            provider: m.connection.provider,
+            dedupeKey: `transcript.stored:${meetingId}`,
+            payload: {
+              connectionId: m.connection.id,
+              ownerId: m.connection.ownerId,
+              teamId: m.connection.teamId,
+              provider: m.connection.provider,
+              meetingId,
+              recordingId: Number(m.recordingId),
+              hasSummary: input.summaryMarkdown !== null,
+            },
+          },
+        ],
+        skipDuplicates: true,
+      });
+      return true;
     });
-    return count === 1;
   }
 }

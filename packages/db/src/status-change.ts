@@ -16,7 +16,10 @@ export type NotificationType =
   | 'connection.recovered'
   | 'connection.refresh_expiring'
   | 'connection.error'
-  | 'provider.credentials_invalid';
+  | 'provider.credentials_invalid'
+  /** data events, written by the meeting repositories when CONDUIT_NOTIFY_URL is set */
+  | 'meeting.synced'
+  | 'transcript.stored';
 
 export class StaleVersionError extends Error {
   constructor(

@@ -4,7 +4,7 @@
 // (upserts, no duplicates).
 import type { ProviderKey } from '@conduit/core';
 import type { PrismaClient, SyncMode, SyncOutcome, SyncRun } from './generated/client.ts';
-import { upsertMeetings, type MeetingInput } from './meetings.ts';
+import { upsertMeetings, type MeetingInput, type MeetingNotifyOptions } from './meetings.ts';
 
 export interface StoredPage {
   connectionId: string;
@@ -16,7 +16,10 @@ export interface StoredPage {
 }
 
 export class SyncRepository {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly options: MeetingNotifyOptions = {},
+  ) {}
 
   async readCursor(connectionId: string, resource: string): Promise<string | null> {
     const row = await this.db.syncState.findUnique({
@@ -57,7 +60,7 @@ export class SyncRepository {
   /** The page's meetings, the next cursor and the run's counters, together. Returns how many meetings were new. */
   async storeMeetingsPage(page: StoredPage, now: Date): Promise<number> {
     return this.db.$transaction(async (tx) => {
-      const inserted = await upsertMeetings(tx, page.connectionId, page.meetings);
+      const inserted = await upsertMeetings(tx, page.connectionId, page.meetings, this.options);
       await tx.syncState.upsert({
         where: { connectionId_resource: { connectionId: page.connectionId, resource: page.resource } },
         create: {

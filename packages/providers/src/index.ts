@@ -27,3 +27,5 @@ export type { IdentityAnswer, IdentityClientOptions } from './identity/identity-
 export { IDENTITY_STRATEGIES } from './identity/strategies.ts';
 export type { IdentityStrategy } from './identity/strategies.ts';
 export type { HttpHeaders } from './http-headers.ts';
+export { ProxyClient } from './proxy/proxy-client.ts';
+export type { ProxyAnswer, ProxyClientOptions, ProxyRequest } from './proxy/proxy-client.ts';

@@ -69,14 +69,16 @@ export function createFathomJobs(
     budgets: createAccountBudgets(ctx),
     tokenRetryMs: t.retryMaxMs,
   });
-  const meetings = new MeetingRepository(ctx.db);
+  // Data events go to the outbox only when someone receives them.
+  const notify = { notify: ctx.config.security.notify !== undefined };
+  const meetings = new MeetingRepository(ctx.db, notify);
   const deliveries = new WebhookDeliveryRepository(ctx.db);
   const common = { api: client, caller, connections: ctx.connections, meetings, logger: ctx.logger };
   return {
     deps: {
       sync: {
         ...common,
-        sync: new SyncRepository(ctx.db),
+        sync: new SyncRepository(ctx.db, notify),
         deliveries,
         locks: refresh.locks,
         queues: ctx.queues,

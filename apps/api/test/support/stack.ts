@@ -2,6 +2,7 @@
 // Redis prefix of the file's own, the provider sandbox over HTTP, the api on a port chosen up
 // front (its public URL must be known before the configuration is loaded), and on request the
 // Fathom workers. Helpers drive the connect flow the way a browser does.
+import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
@@ -16,6 +17,7 @@ import {
   type AppContext,
   type FathomJobs,
 } from '@conduit/runtime';
+import { createLogger } from '@conduit/observability';
 import { startSandbox, type Sandbox, type SandboxOptions } from '@conduit/sandbox';
 import { createTestDatabase, testPrefix, TEST_REDIS_URL, type TestDatabase } from '@conduit/testing';
 import { buildServer } from '../../src/server.ts';
@@ -23,6 +25,9 @@ import type { SeededGrant } from '@conduit/sandbox';
 export type { SeededGrant };
 
 export const API_KEY = 'test-api-key-0123456789';
+const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
+/** The stack's API key has every scope; tests of scopes configure their own keys. */
+export const API_KEYS_ENTRY = `test:connections:read+tokens:read+connections:write+meetings:read:${sha256(API_KEY)}`;
 
 export interface StackOptions {
   label: string;
@@ -31,6 +36,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** register a Fathom webhook for this account (email) and configure its signing secret */
   webhookEmail?: string;
+  /** keep the api's log lines (JSON, info and up) in `logs`, to check what they hold */
+  captureLogs?: boolean;
 }
 
 export interface ConnectAttempt {
@@ -98,12 +105,22 @@ export async function startStack(options: StackOptions) {
     CONDUIT_QUEUE_PREFIX: `{${testPrefix(options.label)}}`,
     CONDUIT_SANDBOX_URL: sandbox.url,
     CONDUIT_PUBLIC_URL: publicUrl,
-    CONDUIT_API_KEYS: API_KEY,
+    CONDUIT_API_KEYS: API_KEYS_ENTRY,
     CONDUIT_LOCK_RETRY_DELAY_MS: '50',
     ...(webhookSecret !== undefined && { CONDUIT_FATHOM_WEBHOOK_SECRET: webhookSecret }),
     ...options.env,
   });
   const ctx: AppContext = createContext(config, 'test');
+  const logs: string[] = [];
+  if (options.captureLogs) {
+    ctx.logger = createLogger({
+      level: 'info',
+      format: 'json',
+      name: 'test',
+      destination: { write: (line: string) => void logs.push(line) },
+      userIdHasher: ctx.hashOwner,
+    });
+  }
   const app: FastifyInstance = await buildServer(ctx);
   await app.listen({ port, host: '127.0.0.1' });
 
@@ -155,12 +172,13 @@ export async function startStack(options: StackOptions) {
   async function connect(
     provider: ProviderKey,
     ownerId: string,
-    opts: { email?: string; deny?: boolean; returnTo?: string; teamId?: string } = {},
+    opts: { email?: string; deny?: boolean; returnTo?: string; teamId?: string; products?: string[] } = {},
   ): Promise<ConnectAttempt> {
     const started = await api('POST', `/v1/connect/${provider}/start`, {
       ownerId,
       ...(opts.teamId !== undefined && { teamId: opts.teamId }),
       ...(opts.returnTo !== undefined && { returnTo: opts.returnTo }),
+      ...(opts.products !== undefined && { products: opts.products }),
     });
     if (started.status !== 200) throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
     const authUrl = new URL(started.body!.authUrl as string);
@@ -213,6 +231,7 @@ export async function startStack(options: StackOptions) {
     config,
     ctx,
     app,
+    logs,
     sandbox,
     publicUrl,
     webhookSecret,

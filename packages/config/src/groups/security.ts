@@ -1,4 +1,12 @@
-import { apiKeys, encryptionKeys, operators, secretText, url, webhookSecret } from '../kinds.ts';
+import {
+  API_KEYS_HOW_TO_SET,
+  apiKeyEntries,
+  DEVELOPMENT_API_KEY,
+  DEVELOPMENT_API_KEYS,
+  sha256Hex,
+  type ApiKey,
+} from '../api-keys.ts';
+import { encryptionKeys, operators, secretText, url, webhookSecret } from '../kinds.ts';
 import type { EncryptionKey, Operator } from '../kinds.ts';
 import { optionalVariable, variable } from '../variable.ts';
 import type { EnvReader } from '../variable.ts';
@@ -35,11 +43,11 @@ export const CONDUIT_API_KEYS = variable({
   name: 'CONDUIT_API_KEYS',
   group: 'security',
   description:
-    'API keys the embedding app presents (x-api-key) to call /v1, comma-separated; list two while rotating.',
-  schema: apiKeys('set it to one or more random keys separated by commas (openssl rand -hex 32)'),
-  development: 'dev-api-key',
+    'API keys the embedding app presents (Authorization: Bearer <key>) to call /v1, as name:scope+scope:sha256hex entries, comma-separated: only the SHA-256 of each key is stored. Scopes: connections:read, tokens:read, connections:write, meetings:read; an entry without scopes (name:sha256hex) may only read connections. List the old and the new key while rotating. The development default is the key dev-api-key with every scope.',
+  schema: apiKeyEntries(),
+  development: DEVELOPMENT_API_KEYS,
   requiredWhen: PRODUCTION,
-  howToSet: 'set it to one or more random keys separated by commas (openssl rand -hex 32)',
+  howToSet: API_KEYS_HOW_TO_SET,
   secret: true,
 });
 
@@ -118,7 +126,8 @@ export interface SecurityConfig {
   /** The first key is the active one. */
   readonly encryptionKeys: readonly EncryptionKey[];
   readonly logHashKey: string;
-  readonly apiKeys: readonly string[];
+  /** every key that may call /v1, each with its scopes */
+  readonly apiKeys: readonly ApiKey[];
   readonly operators: readonly Operator[];
   /** Set whenever Fathom is enabled. */
   readonly fathomWebhookSecret: string | undefined;
@@ -132,6 +141,12 @@ export function readSecurity(r: EnvReader, { fathomEnabled }: { fathomEnabled: b
   const encryptionKeys = r.read(CONDUIT_ENCRYPTION_KEYS);
   const logHashKey = r.read(CONDUIT_LOG_HASH_KEY);
   const apiKeys = r.read(CONDUIT_API_KEYS);
+  if (r.nodeEnv === 'production' && apiKeys?.some((k) => k.sha256 === sha256Hex(DEVELOPMENT_API_KEY))) {
+    r.problem(
+      CONDUIT_API_KEYS,
+      `holds the hash of the development key "${DEVELOPMENT_API_KEY}", which is public; in production ${API_KEYS_HOW_TO_SET}`,
+    );
+  }
   const operators = r.read(CONDUIT_OPERATORS);
   const fathomWebhookSecret = r.read(CONDUIT_FATHOM_WEBHOOK_SECRET);
   const notifyUrl = r.read(CONDUIT_NOTIFY_URL);

@@ -28,6 +28,14 @@ export interface AccessTokenOptions {
   pollMs?: number;
 }
 
+export interface GetAccessTokenOptions {
+  /**
+   * Refresh now even though the stored token looks valid (a provider answered 401 to it).
+   * Shared by concurrent forced callers in this process; callers limit it across processes.
+   */
+  forceRefresh?: boolean;
+}
+
 export class AccessTokens {
   private readonly inflight = new Map<string, Promise<RefreshResult>>();
   private readonly pollMs: number;
@@ -39,18 +47,25 @@ export class AccessTokens {
     this.pollMs = options.pollMs ?? 50;
   }
 
-  async getValidAccessToken(connectionId: string): Promise<string> {
+  async getValidAccessToken(connectionId: string, options: GetAccessTokenOptions = {}): Promise<string> {
+    const forced = options.forceRefresh === true;
     const now = this.deps.now?.() ?? new Date();
     const conn = await this.deps.connections.findById(connectionId);
     const usable = this.usable(conn, connectionId, now);
-    if (usable !== null && !this.withinBuffer(usable, now))
+    if (usable !== null && !forced && !this.withinBuffer(usable, now))
       return this.deps.vault.decrypt(usable.accessTokenEnc!);
 
-    const result = await this.refreshShared(connectionId);
+    const result = await this.refreshShared(connectionId, forced ? 'manual' : 'inline');
     const after = await this.deps.connections.findById(connectionId);
     const fresh = this.usable(after, connectionId, this.deps.now?.() ?? new Date());
-    // A token inside the buffer but not yet lapsed is still good when the refresh had to wait.
-    if (fresh !== null && (fresh.tokenExpiresAt === null || fresh.tokenExpiresAt.getTime() > Date.now())) {
+    // A token inside the buffer but not yet lapsed is still good when the refresh had to wait;
+    // a forced caller was refused that token, so it only takes one stored by a refresh.
+    const storedAnew = !forced || ['refreshed', 'lost_race', 'skipped'].includes(result.kind);
+    if (
+      fresh !== null &&
+      storedAnew &&
+      (fresh.tokenExpiresAt === null || fresh.tokenExpiresAt.getTime() > Date.now())
+    ) {
       return this.deps.vault.decrypt(fresh.accessTokenEnc!);
     }
     const retryAfterMs =
@@ -109,20 +124,21 @@ export class AccessTokens {
     );
   }
 
-  private refreshShared(connectionId: string): Promise<RefreshResult> {
-    let p = this.inflight.get(connectionId);
+  private refreshShared(connectionId: string, reason: 'inline' | 'manual'): Promise<RefreshResult> {
+    const key = `${reason}:${connectionId}`;
+    let p = this.inflight.get(key);
     if (!p) {
-      p = this.refreshOrWait(connectionId).finally(() => this.inflight.delete(connectionId));
-      this.inflight.set(connectionId, p);
+      p = this.refreshOrWait(connectionId, reason).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
     }
     return p;
   }
 
   /** Refreshes, or — while another process holds the lock — waits for it and looks again. */
-  private async refreshOrWait(connectionId: string): Promise<RefreshResult> {
+  private async refreshOrWait(connectionId: string, reason: 'inline' | 'manual'): Promise<RefreshResult> {
     const deadline = Date.now() + this.deps.settings.lockTtlMs;
     for (;;) {
-      const result = await refreshConnection(this.deps, { connectionId, reason: 'inline' });
+      const result = await refreshConnection(this.deps, { connectionId, reason });
       if (result.kind !== 'busy' || Date.now() >= deadline) return result;
       await sleep(this.pollMs);
     }

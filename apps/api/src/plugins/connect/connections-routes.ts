@@ -2,7 +2,7 @@
 // the two things it may do to one: disconnect it, or ask for a sync now.
 import type { FastifyInstance } from 'fastify';
 import { PROVIDER_KEYS, type ProviderKey } from '@conduit/core';
-import { disconnectConnection, SAFE_CONNECTION_FIELDS } from '@conduit/db';
+import { ConnectionLookup, disconnectConnection, SAFE_CONNECTION_FIELDS } from '@conduit/db';
 import { enqueueSync, syncLaneOf, type SyncJobData } from '@conduit/jobs';
 import { HttpProblem } from '../../problem.ts';
 import type { ConnectDeps } from './deps.ts';
@@ -19,39 +19,34 @@ const notFound = (id: string) =>
 /** Registered inside the API-key scope. */
 export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDeps): void {
   const { ctx } = deps;
+  const lookup = new ConnectionLookup(ctx.db);
 
-  app.get<{ Querystring: { ownerId: string; provider?: ProviderKey } }>(
+  app.get<{ Querystring: { ownerId?: string; teamId?: string; provider?: ProviderKey } }>(
     '/v1/connections',
     {
       // The query names the owner: request lines (info) would log the raw id.
       logLevel: 'warn',
+      config: { scope: 'connections:read' },
       schema: {
+        description:
+          "One owner's connections (?ownerId=), or a team's (?teamId=, the team integrations); safe fields only.",
         querystring: {
           type: 'object',
-          required: ['ownerId'],
+          anyOf: [{ required: ['ownerId'] }, { required: ['teamId'] }],
           properties: {
             ownerId: { type: 'string', minLength: 1, maxLength: 255 },
+            teamId: { type: 'string', minLength: 1, maxLength: 255 },
             provider: { type: 'string', enum: [...PROVIDER_KEYS] },
           },
         },
       },
     },
-    async (req) => {
-      const items = await ctx.db.connection.findMany({
-        where: {
-          ownerId: req.query.ownerId,
-          ...(req.query.provider !== undefined && { provider: req.query.provider }),
-        },
-        select: SAFE_CONNECTION_FIELDS,
-        orderBy: { createdAt: 'asc' },
-      });
-      return { items };
-    },
+    async (req) => ({ items: await lookup.list(req.query) }),
   );
 
   app.get<{ Params: { id: string } }>(
     '/v1/connections/:id',
-    { schema: { params: idParams } },
+    { schema: { params: idParams }, config: { scope: 'connections:read' } },
     async (req) => {
       const conn = await ctx.db.connection.findUnique({
         where: { id: req.params.id },
@@ -64,7 +59,7 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
 
   app.delete<{ Params: { id: string } }>(
     '/v1/connections/:id',
-    { schema: { params: idParams } },
+    { schema: { params: idParams }, config: { scope: 'connections:write' } },
     async (req) => {
       const conn = await disconnectConnection(ctx.db, req.params.id, new Date());
       if (!conn) throw notFound(req.params.id);
@@ -79,6 +74,7 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
   app.post<{ Params: { id: string }; Body: { mode: SyncJobData['mode']; limit?: number } }>(
     '/v1/connections/:id/sync',
     {
+      config: { scope: 'connections:write' },
       schema: {
         params: idParams,
         body: {

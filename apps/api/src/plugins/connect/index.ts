@@ -1,5 +1,5 @@
 // The OAuth connect flow for every provider in the catalogue, and the connections API. The
-// start and /v1/connections routes need the embedding app's API key; the callback is reached
+// start and /v1/connections routes need the embedding app's API key (with the route's scope); the callback is reached
 // by the user's browser and is authenticated by its single-use state instead.
 import type { FastifyInstance } from 'fastify';
 import { OAuthStateRepository } from '@conduit/db';
@@ -9,7 +9,7 @@ import {
   createTokenClient,
   type AppContext,
 } from '@conduit/runtime';
-import { apiKeyGuard } from './api-key.ts';
+import { useApiKeys } from '../api-keys/index.ts';
 import { registerCallbackRoute } from './callback-route.ts';
 import { registerConnectionsRoutes } from './connections-routes.ts';
 import type { AccountIdentifier, CodeExchanger, ConnectDeps } from './deps.ts';
@@ -39,7 +39,7 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
 
   registerCallbackRoute(app, deps);
   await app.register(async (authenticated) => {
-    authenticated.addHook('onRequest', apiKeyGuard(ctx.config.security.apiKeys, app.signInThrottle));
+    useApiKeys(authenticated, ctx.config.security.apiKeys);
     registerStartRoute(authenticated, deps);
     registerConnectionsRoutes(authenticated, deps);
   });

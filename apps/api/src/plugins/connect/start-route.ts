@@ -36,7 +36,7 @@ export function registerStartRoute(app: FastifyInstance, deps: ConnectDeps): voi
   const { ctx } = deps;
   app.post<{ Params: { provider: string }; Body: StartBody }>(
     '/v1/connect/:provider/start',
-    { schema: startSchema },
+    { schema: startSchema, config: { scope: 'connections:write' } },
     async (req) => {
       const provider = requireEnabledProvider(ctx, req.params.provider);
       const spec = PROVIDERS[provider];

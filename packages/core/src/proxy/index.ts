@@ -1,0 +1,1 @@
+export * from './proxy-target.ts';

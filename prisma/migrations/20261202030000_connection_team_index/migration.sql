@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Connection_teamId_provider_idx" ON "Connection"("teamId", "provider");
