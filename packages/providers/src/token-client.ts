@@ -42,6 +42,12 @@ export interface TokenClientOptions {
 
 export interface RefreshOptions {
   signal?: AbortSignal;
+  /**
+   * Once the request is sent, wait this long for the whole answer instead of the headers and body
+   * timeouts. A strict-rotation provider may rotate the moment it reads the request: an answer
+   * abandoned early is a rotated token lost, so the refresh path waits as long as its lease allows.
+   */
+  answerDeadlineMs?: number;
   /** Narrow the scope of the new access token (RFC 6749 §6). */
   scope?: string;
 }
@@ -125,7 +131,12 @@ export class TokenClient {
         `TokenClient.refresh: the refresh token for ${provider} is empty; expected the stored refresh token`,
       );
     }
-    return this.#send(target, { grantType: 'refresh_token', refreshToken, scope: opts.scope }, opts.signal);
+    return this.#send(
+      target,
+      { grantType: 'refresh_token', refreshToken, scope: opts.scope },
+      opts.signal,
+      opts.answerDeadlineMs,
+    );
   }
 
   /** `grant_type=authorization_code`, with the PKCE verifier when there is one. */
@@ -172,6 +183,7 @@ export class TokenClient {
     target: Target,
     grant: TokenGrant,
     signal: AbortSignal | undefined,
+    answerDeadlineMs?: number,
   ): Promise<TokenEndpointOutcome> {
     const { where } = target;
     if (signal?.aborted) return abortedByCaller(where);
@@ -180,7 +192,8 @@ export class TokenClient {
     // undici's timeouts cover connect, headers and each body chunk, not a queue wait for a pooled
     // socket or a trickling body; the deadline bounds the whole call, so a lock TTL above it holds.
     const { connectMs, headersMs, bodyMs } = this.#timeouts;
-    const deadlineMs = connectMs + headersMs + bodyMs;
+    const answerMs = answerDeadlineMs !== undefined ? Math.max(1, Math.floor(answerDeadlineMs)) : undefined;
+    const deadlineMs = connectMs + (answerMs ?? headersMs + bodyMs);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), deadlineMs);
     const onAbort = () => controller.abort();
@@ -195,13 +208,16 @@ export class TokenClient {
         headers: wire.headers,
         body: wire.body,
         signal: controller.signal,
+        ...(answerMs !== undefined && { headersTimeout: answerMs, bodyTimeout: answerMs }),
       });
       text = await readLimited(response.body, this.#maxResponseBytes);
     } catch (error) {
       if (signal?.aborted) return abortedByCaller(where);
       if (controller.signal.aborted) {
         return timeout(
-          `${where}: no complete answer within ${deadlineMs} ms (connect + headers + body timeouts)`,
+          answerMs !== undefined
+            ? `${where}: no complete answer within ${deadlineMs} ms (connect timeout + the answer deadline)`
+            : `${where}: no complete answer within ${deadlineMs} ms (connect + headers + body timeouts)`,
         );
       }
       return classifyTransportError(error, where);

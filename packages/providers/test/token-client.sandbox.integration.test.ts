@@ -249,6 +249,26 @@ describe('sandbox › transient failures', () => {
     expectTokens(await tokens.refresh('spotify', grant.refreshToken));
   });
 
+  it('with an answer deadline, an answer slower than the headers timeout is awaited, not abandoned after the provider rotated', async () => {
+    const grant = await seed('discord');
+    await control('/holds', { provider: 'discord', endpoint: 'token' });
+    try {
+      const late = setTimeout(() => void control('/holds/release', {}), 2_500);
+      const refreshed = await tokens.refresh('discord', grant.refreshToken, { answerDeadlineMs: 10_000 });
+      clearTimeout(late);
+      const rotated = expectTokens(refreshed);
+      const state = await control<{ refreshToken: string | null; family: string }>(
+        `/grants/${grant.grantId}`,
+        undefined,
+        'GET',
+      );
+      expect(state.family).toBe('active');
+      expect(rotated.refreshToken).toBe(state.refreshToken);
+    } finally {
+      await control('/holds/release', {});
+    }
+  });
+
   it('latency within the timeouts still gets tokens', async () => {
     const grant = await seed('fathom');
     await fault('fathom', { latencyMs: 100 });

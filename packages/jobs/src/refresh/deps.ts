@@ -11,7 +11,7 @@ export interface TokenRefresher {
   refresh(
     provider: ProviderKey,
     refreshToken: string,
-    opts?: { signal?: AbortSignal },
+    opts?: { signal?: AbortSignal; answerDeadlineMs?: number },
   ): Promise<TokenEndpointOutcome>;
 }
 

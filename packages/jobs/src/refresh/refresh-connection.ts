@@ -256,8 +256,11 @@ async function callAndApply(
     return { kind: 'busy' };
   }
   const requestMs = Math.max(1, Math.floor(lease.remainingMs() - commitBudgetMs));
+  // Once sent, the answer is awaited as long as the lease allows, not the generic HTTP timeouts:
+  // the provider may already have rotated, and an abandoned answer is a lost refresh token.
   const outcome = await deps.tokens.refresh(provider, refreshToken, {
     signal: AbortSignal.timeout(requestMs),
+    answerDeadlineMs: requestMs,
   });
   const answeredAt = performance.now();
   const at = now();
