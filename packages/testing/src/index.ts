@@ -2,3 +2,5 @@ export * from './env.ts';
 export * from './database.ts';
 export * from './redis.ts';
 export * from './wait.ts';
+export * from './processes.ts';
+export * from './private-redis.ts';

@@ -1,0 +1,173 @@
+// The real worker process against a private Redis that is killed and started again on the same
+// port: the outage is one warn line and its end one info line, nothing per reconnect attempt,
+// no stack trace anywhere, and the worker takes jobs again once Redis is back.
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenVault, parseKeyring } from '@conduit/core';
+import { createDb, type Db } from '@conduit/db';
+import { Queues, createRedis } from '@conduit/jobs';
+import { startSandbox, type Sandbox, type SeededGrant } from '@conduit/sandbox';
+import {
+  PrivateRedis,
+  createTestDatabase,
+  killAllTracked,
+  killTree,
+  spawnTracked,
+  testPrefix,
+  waitFor,
+  type TestDatabase,
+} from '@conduit/testing';
+import type { Redis } from 'ioredis';
+
+const ROOT = join(import.meta.dirname, '../../..');
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const MAIN = join(ROOT, 'apps/worker/src/main.ts');
+/** in runtime-robust's port range */
+const REDIS_PORT = 17201;
+/** how long Redis stays down once the worker has noticed: several reconnect attempts */
+const OUTAGE_MS = 3_000;
+const SOCKET_ERRORS = /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)$/;
+
+let database: TestDatabase;
+let db: Db;
+let sandbox: Sandbox;
+const privateRedis = new PrivateRedis(REDIS_PORT);
+const prefix = `{${testPrefix('outage')}}`;
+const keys = `k1:${randomBytes(32).toString('base64')}`;
+const vault = new TokenVault(parseKeyring(keys));
+let child: ChildProcess | undefined;
+let redis: Redis | undefined;
+let queues: Queues | undefined;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb({ databaseUrl: database.url, poolSize: 2 });
+  sandbox = await startSandbox({ port: 0 });
+  await privateRedis.start();
+});
+
+afterAll(async () => {
+  await queues?.close();
+  redis?.disconnect();
+  await killTree(child);
+  await killAllTracked();
+  await sandbox?.close();
+  await db?.$disconnect();
+  await database?.drop();
+});
+
+interface LogLine {
+  level?: string;
+  msg?: string;
+  [key: string]: unknown;
+}
+
+/** The worker as its own process (its own process group), with its stdout parsed as JSON lines. */
+function startWorker() {
+  const proc = spawnTracked(TSX, [MAIN], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      DATABASE_URL: database.url,
+      REDIS_URL: privateRedis.url,
+      CONDUIT_QUEUE_PREFIX: prefix,
+      CONDUIT_ENCRYPTION_KEYS: keys,
+      CONDUIT_SANDBOX_URL: sandbox.url,
+      CONDUIT_WORKER_METRICS_PORT: '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '', logs: [] as LogLine[] };
+  let buffered = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    out.stdout += d.toString();
+    buffered += d.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines.filter(Boolean)) {
+      try {
+        out.logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        out.logs.push({ msg: line });
+      }
+    }
+  });
+  proc.stderr!.on('data', (d: Buffer) => (out.stderr += d.toString()));
+  return { proc, out };
+}
+
+async function seedDueConnection(owner: string) {
+  const res = await fetch(`${sandbox.url}/_sandbox/grants`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'discord', count: 1 }),
+  });
+  const { grants } = (await res.json()) as { grants: SeededGrant[] };
+  const grant = grants[0]!;
+  return db.connection.create({
+    data: {
+      ownerId: owner,
+      provider: 'discord',
+      externalAccountId: grant.accountId,
+      externalEmail: grant.email,
+      accessTokenEnc: vault.encrypt(grant.accessToken),
+      refreshTokenEnc: vault.encrypt(grant.refreshToken!),
+      tokenExpiresAt: new Date(Date.now() + 60_000),
+    },
+  });
+}
+
+describe('worker › a Redis outage', () => {
+  it('is logged as one "lost" and one "back" line, with no stack trace, and jobs run again after it', async () => {
+    const worker = startWorker();
+    child = worker.proc;
+    const { out } = worker;
+    const lost = () => out.logs.filter((l) => String(l.msg).startsWith('redis connection lost'));
+    const back = () => out.logs.filter((l) => l.msg === 'redis connection back');
+    await waitFor(() => out.logs.some((l) => l.msg === 'worker ready'), 30_000, 'the worker to be ready');
+
+    await privateRedis.kill();
+    await waitFor(() => lost().length > 0, 20_000, 'the worker to notice Redis is gone');
+    await sleep(OUTAGE_MS);
+    await privateRedis.start();
+    await waitFor(() => back().length > 0, 30_000, 'the worker to notice Redis is back');
+
+    // Redis kept nothing: the job is queued on the fresh server and the worker takes it.
+    redis = createRedis(privateRedis.url);
+    queues = new Queues({ connection: redis, prefix });
+    const conn = await seedDueConnection('owner-after-outage');
+    await queues.enqueueRefresh('discord', conn.id, 'manual');
+    const refreshed = await waitFor(
+      async () => {
+        const row = await db.connection.findUniqueOrThrow({ where: { id: conn.id } });
+        return row.lastRefreshAt ? row : null;
+      },
+      30_000,
+      'the refresh queued after the outage',
+    );
+    expect(refreshed.version).toBe(conn.version + 1);
+
+    const all = `${out.stdout}\n${out.stderr}`;
+    expect(lost(), all).toHaveLength(1);
+    // The code of the first failure: a write to, or a reset of, a dropped socket, or a refused reconnect.
+    expect(lost()[0]).toMatchObject({
+      level: 'warn',
+      redis: `127.0.0.1:${REDIS_PORT}`,
+      code: expect.stringMatching(SOCKET_ERRORS),
+    });
+    expect(back(), all).toHaveLength(1);
+    expect(back()[0]).toMatchObject({ level: 'info', redis: `127.0.0.1:${REDIS_PORT}` });
+    expect(back()[0]!.downMs).toBeGreaterThanOrEqual(OUTAGE_MS);
+    // Nothing per reconnect attempt, and no stack trace on either stream.
+    expect(all.match(new RegExp(SOCKET_ERRORS.source.slice(1, -1), 'g')), all).toHaveLength(1);
+    expect(all, 'a stack trace').not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(all, 'a logged stack').not.toContain('"stack"');
+    expect(out.stderr).toBe('');
+  }, 120_000);
+});

@@ -1,0 +1,152 @@
+// Redis trouble, logged once per outage. ioredis emits `error` on every reconnect attempt, each
+// BullMQ Queue and Worker forwards it again, and BullMQ prints the stack of any `error` nobody
+// listens to: an outage of a minute was thousands of identical traces. Here it is one warn line
+// when the connection is lost (host:port and the error code) and one info line when every
+// connection of the process is back, with how long it was down.
+import type { Logger } from '@conduit/observability';
+import type { Redis } from 'ioredis';
+
+/** What BullMQ's Queue, Worker, QueueEvents and FlowProducer have in common. */
+export interface ErrorEmitter {
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+/** Socket-level failures: Redis is unreachable or dropped us, not a command that failed. */
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+]);
+
+/** ioredis and BullMQ errors that carry no code but mean the same thing. */
+const CONNECTION_ERROR_MESSAGES = [
+  /^Connection is closed/,
+  /^Stream isn't writeable/,
+  /^Reached the max retries per request limit/,
+  /^connect ETIMEDOUT/,
+];
+
+/** The error code, also from Node's AggregateError when both IPv4 and IPv6 were refused. */
+export function errorCode(err: Error): string | undefined {
+  const own = (err as NodeJS.ErrnoException).code;
+  if (typeof own === 'string') return own;
+  const inner = (err as Partial<AggregateError>).errors?.[0] as NodeJS.ErrnoException | undefined;
+  return typeof inner?.code === 'string' ? inner.code : undefined;
+}
+
+export function isConnectionError(err: Error): boolean {
+  const code = errorCode(err);
+  if (code !== undefined && CONNECTION_ERROR_CODES.has(code)) return true;
+  return CONNECTION_ERROR_MESSAGES.some((re) => re.test(err.message));
+}
+
+/** `host:port` of a Redis URL, never its user or password. */
+export function redisEndpoint(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '6379'}`;
+  } catch {
+    return 'redis (unparseable REDIS_URL)';
+  }
+}
+
+/** ioredis states of a client that is not connected (`wait` is a lazy client not yet used). */
+const DISCONNECTED = new Set(['connecting', 'connect', 'reconnecting', 'close']);
+
+export class RedisOutageLog {
+  private readonly clients = new Set<Redis>();
+  private outage: { since: number; errors: number } | undefined;
+  /** when a watched connection last dropped, before its first failed reconnect said so */
+  private droppedAt: number | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    /** `host:port`, see {@link redisEndpoint} */
+    readonly endpoint: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * An ioredis client of this process: its errors are reported once per outage, and the outage
+   * ends only when it (and every other watched client) is ready again. Its duplicates are
+   * watched too, which covers the blocking connection BullMQ opens for each Worker.
+   */
+  watchClient(client: Redis, source: string): Redis {
+    this.clients.add(client);
+    client.on('error', (err: Error) => this.onError(err, source, true));
+    client.on('close', () => {
+      if (client.status !== 'end') this.droppedAt ??= this.now();
+    });
+    client.on('connecting', () => this.clients.add(client));
+    client.on('ready', () => {
+      this.clients.add(client);
+      this.settle();
+    });
+    // closed on purpose (or given up): it no longer holds an outage open
+    client.on('end', () => {
+      this.clients.delete(client);
+      this.settle();
+    });
+    const duplicate = client.duplicate.bind(client);
+    client.duplicate = ((override) =>
+      this.watchClient(duplicate(override), `${source}+`)) as Redis['duplicate'];
+    return client;
+  }
+
+  /**
+   * A BullMQ Queue, Worker, QueueEvents or FlowProducer. Listening is also what keeps BullMQ
+   * from printing a stack trace for each error; errors that are not about the connection are
+   * logged one line each, without their stack.
+   */
+  watch<T extends ErrorEmitter>(emitter: T, source: string): T {
+    emitter.on('error', (err: Error) => this.onError(err, source, false));
+    return emitter;
+  }
+
+  /** Whether an outage is in progress (for health answers and tests). */
+  get down(): boolean {
+    return this.outage !== undefined;
+  }
+
+  private onError(err: Error, source: string, fromWatchedClient: boolean): void {
+    if (this.outage) {
+      this.outage.errors += 1;
+      return;
+    }
+    if (!isConnectionError(err)) {
+      this.logger.warn({ redis: this.endpoint, source, err: err.message }, 'redis error');
+      return;
+    }
+    // A late error forwarded by BullMQ after every connection is back is not a new outage.
+    if (!fromWatchedClient && this.allConnected()) return;
+    this.outage = { since: this.droppedAt ?? this.now(), errors: 1 };
+    this.logger.warn(
+      { redis: this.endpoint, code: errorCode(err) ?? err.message, source },
+      'redis connection lost; retrying quietly until it is back',
+    );
+  }
+
+  private settle(): void {
+    if (!this.allConnected()) return;
+    const outage = this.outage;
+    this.outage = undefined;
+    this.droppedAt = undefined;
+    if (!outage) return;
+    this.logger.info(
+      { redis: this.endpoint, downMs: this.now() - outage.since, errors: outage.errors },
+      'redis connection back',
+    );
+  }
+
+  private allConnected(): boolean {
+    for (const c of this.clients) if (DISCONNECTED.has(c.status)) return false;
+    return true;
+  }
+}

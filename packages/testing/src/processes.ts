@@ -1,0 +1,54 @@
+// Processes a test starts are killed with everything they started, however the test ends.
+// Killing only the child is not enough: `tsx main.ts` runs main.ts in a grandchild, and a
+// SIGKILLed wrapper cannot pass the signal on, so the app lives on as an orphan. Each child is
+// therefore the leader of a process group of its own, and the whole group is killed.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { once } from 'node:events';
+
+const tracked = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch (err) {
+    // ESRCH: the group is gone already.
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/**
+ * `spawn`, as the leader of a new process group that {@link killTree} (or the test process
+ * exiting) kills as a whole. Send graceful signals (SIGTERM to test a shutdown) with
+ * `child.kill()`: they go to the leader alone, which for tsx relays them once.
+ */
+export function spawnTracked(command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
+  const child = spawn(command, args, { ...options, detached: true });
+  tracked.add(child);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // The last resort when an afterAll never ran (a hook timed out, the file threw at load).
+    process.once('exit', () => {
+      for (const c of tracked) signalGroup(c, 'SIGKILL');
+    });
+  }
+  return child;
+}
+
+/**
+ * SIGKILLs (or sends `signal` to) the child's whole process group and resolves once the child
+ * itself has exited. Safe to call on a child that is gone, and more than once.
+ */
+export async function killTree(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (!child || child.pid === undefined) return;
+  const exited = child.exitCode !== null || child.signalCode !== null ? undefined : once(child, 'exit');
+  signalGroup(child, signal);
+  if (signal === 'SIGKILL') tracked.delete(child);
+  await exited;
+}
+
+/** Kills every group {@link spawnTracked} started in this test process; for `afterAll`. */
+export async function killAllTracked(): Promise<void> {
+  await Promise.all([...tracked].map((c) => killTree(c)));
+}
