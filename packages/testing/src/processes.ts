@@ -52,3 +52,26 @@ export async function killTree(child: ChildProcess | undefined, signal: NodeJS.S
 export async function killAllTracked(): Promise<void> {
   await Promise.all([...tracked].map((c) => killTree(c)));
 }
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end as a tracked process group and collects what it wrote. */
+export function runTracked(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawnTracked(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      // The command is done; whatever it left running in its group is not.
+      void killTree(child).then(() => resolve({ code, signal, stdout, stderr }), reject);
+    });
+  });
+}
