@@ -123,6 +123,21 @@ async function seedDueConnection(owner: string) {
   });
 }
 
+/** Queues a refresh of a due connection and resolves once the worker has stored it. */
+async function refreshThroughWorker(q: Queues, owner: string): Promise<void> {
+  const conn = await seedDueConnection(owner);
+  await q.enqueueRefresh('discord', conn.id, 'manual');
+  const refreshed = await waitFor(
+    async () => {
+      const row = await db.connection.findUniqueOrThrow({ where: { id: conn.id } });
+      return row.lastRefreshAt ? row : null;
+    },
+    30_000,
+    `the worker to refresh ${owner}'s connection`,
+  );
+  expect(refreshed.version).toBe(conn.version + 1);
+}
+
 describe('worker › a Redis outage', () => {
   it('is logged as one "lost" and one "back" line, with no stack trace, and jobs run again after it', async () => {
     const worker = startWorker();
@@ -131,6 +146,11 @@ describe('worker › a Redis outage', () => {
     const lost = () => out.logs.filter((l) => String(l.msg).startsWith('redis connection lost'));
     const back = () => out.logs.filter((l) => l.msg === 'redis connection back');
     await waitFor(() => out.logs.some((l) => l.msg === 'worker ready'), 30_000, 'the worker to be ready');
+    // The test's own connection rides out the outage too, without a word.
+    redis = createRedis(privateRedis.url).on('error', () => undefined);
+    queues = new Queues({ connection: redis, prefix, onCreate: (q) => q.on('error', () => undefined) });
+    // A job done before the outage: the worker is connected, not still starting.
+    await refreshThroughWorker(queues, 'owner-before-outage');
 
     await privateRedis.kill();
     await waitFor(() => lost().length > 0, 20_000, 'the worker to notice Redis is gone');
@@ -139,19 +159,7 @@ describe('worker › a Redis outage', () => {
     await waitFor(() => back().length > 0, 30_000, 'the worker to notice Redis is back');
 
     // Redis kept nothing: the job is queued on the fresh server and the worker takes it.
-    redis = createRedis(privateRedis.url);
-    queues = new Queues({ connection: redis, prefix });
-    const conn = await seedDueConnection('owner-after-outage');
-    await queues.enqueueRefresh('discord', conn.id, 'manual');
-    const refreshed = await waitFor(
-      async () => {
-        const row = await db.connection.findUniqueOrThrow({ where: { id: conn.id } });
-        return row.lastRefreshAt ? row : null;
-      },
-      30_000,
-      'the refresh queued after the outage',
-    );
-    expect(refreshed.version).toBe(conn.version + 1);
+    await refreshThroughWorker(queues, 'owner-after-outage');
 
     const all = `${out.stdout}\n${out.stderr}`;
     expect(lost(), all).toHaveLength(1);

@@ -65,6 +65,7 @@ export class RedisOutageLog {
   private outage: { since: number; errors: number } | undefined;
   /** when a watched connection last dropped, before its first failed reconnect said so */
   private droppedAt: number | undefined;
+  private everConnected = false;
 
   constructor(
     private readonly logger: Logger,
@@ -86,6 +87,7 @@ export class RedisOutageLog {
     });
     client.on('connecting', () => this.clients.add(client));
     client.on('ready', () => {
+      this.everConnected = true;
       this.clients.add(client);
       this.settle();
     });
@@ -127,10 +129,11 @@ export class RedisOutageLog {
     // A late error forwarded by BullMQ after every connection is back is not a new outage.
     if (!fromWatchedClient && this.allConnected()) return;
     this.outage = { since: this.droppedAt ?? this.now(), errors: 1 };
-    this.logger.warn(
-      { redis: this.endpoint, code: errorCode(err) ?? err.message, source },
-      'redis connection lost; retrying quietly until it is back',
-    );
+    const fields = { redis: this.endpoint, code: errorCode(err) ?? err.message, source };
+    // Never connected yet: whoever starts the process decides how long to wait and says so
+    // (the CLI in one sentence), so this is only information.
+    if (!this.everConnected) this.logger.info(fields, 'redis not reachable yet; retrying quietly');
+    else this.logger.warn(fields, 'redis connection lost; retrying quietly until it is back');
   }
 
   private settle(): void {
