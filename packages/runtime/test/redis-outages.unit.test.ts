@@ -23,7 +23,9 @@ describe('redis outages › which errors are the connection', () => {
     for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'])
       expect(isConnectionError(withCode('x', code)), code).toBe(true);
     expect(isConnectionError(new Error('Connection is closed.'))).toBe(true);
-    expect(isConnectionError(new Error('ERR Error running script (call to f_…): @user_script:1'))).toBe(false);
+    expect(isConnectionError(new Error('ERR Error running script (call to f_…): @user_script:1'))).toBe(
+      false,
+    );
     expect(isConnectionError(new Error('could not renew lock for job 7'))).toBe(false);
   });
 });

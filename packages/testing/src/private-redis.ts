@@ -17,7 +17,18 @@ export class PrivateRedis {
   async start(): Promise<void> {
     const child = spawnTracked(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'no',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
@@ -28,7 +39,9 @@ export class PrivateRedis {
         output += `${line}\n`;
         if (line.includes('Ready to accept connections')) resolve();
       });
-      child.once('error', (err) => reject(new Error(`redis-server: ${err.message} (is redis-server installed?)`)));
+      child.once('error', (err) =>
+        reject(new Error(`redis-server: ${err.message} (is redis-server installed?)`)),
+      );
       child.once('exit', (code) =>
         reject(new Error(`redis-server on port ${this.port} exited with code ${code}:\n${output}`)),
       );

@@ -23,7 +23,11 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
  * exiting) kills as a whole. Send graceful signals (SIGTERM to test a shutdown) with
  * `child.kill()`: they go to the leader alone, which for tsx relays them once.
  */
-export function spawnTracked(command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
+export function spawnTracked(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions = {},
+): ChildProcess {
   const child = spawn(command, args, { ...options, detached: true });
   tracked.add(child);
   if (!exitHookInstalled) {
@@ -40,7 +44,10 @@ export function spawnTracked(command: string, args: readonly string[], options: 
  * SIGKILLs (or sends `signal` to) the child's whole process group and resolves once the child
  * itself has exited. Safe to call on a child that is gone, and more than once.
  */
-export async function killTree(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+export async function killTree(
+  child: ChildProcess | undefined,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<void> {
   if (!child || child.pid === undefined) return;
   const exited = child.exitCode !== null || child.signalCode !== null ? undefined : once(child, 'exit');
   signalGroup(child, signal);
@@ -61,7 +68,11 @@ export interface Exit {
 }
 
 /** Runs a command to its end as a tracked process group and collects what it wrote. */
-export function runTracked(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<Exit> {
+export function runTracked(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions = {},
+): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawnTracked(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
