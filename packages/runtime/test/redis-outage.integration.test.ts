@@ -1,7 +1,6 @@
-// The real worker process against a private Redis that is killed and started again on the same
-// port: the outage is one warn line and its end one info line, nothing per reconnect attempt,
-// no stack trace anywhere, and the worker takes jobs again once Redis is back.
-import type { ChildProcess } from 'node:child_process';
+// The real worker and scheduler processes against a private Redis that is killed and started
+// again on the same port: in each, the outage is one warn line and its end one info line,
+// nothing per reconnect attempt, no stack trace anywhere, and work goes on once Redis is back.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +13,6 @@ import {
   PrivateRedis,
   createTestDatabase,
   killAllTracked,
-  killTree,
   spawnTracked,
   testPrefix,
   waitFor,
@@ -24,10 +22,9 @@ import type { Redis } from 'ioredis';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
-const MAIN = join(ROOT, 'apps/worker/src/main.ts');
 /** in runtime-robust's port range */
 const REDIS_PORT = 17201;
-/** how long Redis stays down once the worker has noticed: several reconnect attempts */
+/** how long Redis stays down once both apps have noticed: several reconnect attempts */
 const OUTAGE_MS = 3_000;
 const SOCKET_ERRORS = /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)$/;
 
@@ -38,7 +35,6 @@ const privateRedis = new PrivateRedis(REDIS_PORT);
 const prefix = `{${testPrefix('outage')}}`;
 const keys = `k1:${randomBytes(32).toString('base64')}`;
 const vault = new TokenVault(parseKeyring(keys));
-let child: ChildProcess | undefined;
 let redis: Redis | undefined;
 let queues: Queues | undefined;
 
@@ -52,7 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await queues?.close();
   redis?.disconnect();
-  await killTree(child);
+  // The apps and the private Redis, also when the test failed half way.
   await killAllTracked();
   await sandbox?.close();
   await db?.$disconnect();
@@ -65,9 +61,9 @@ interface LogLine {
   [key: string]: unknown;
 }
 
-/** The worker as its own process (its own process group), with its stdout parsed as JSON lines. */
-function startWorker() {
-  const proc = spawnTracked(TSX, [MAIN], {
+/** An app as its own process (its own process group), with its stdout parsed as JSON lines. */
+function startApp(app: 'worker' | 'scheduler') {
+  const proc = spawnTracked(TSX, [join(ROOT, `apps/${app}/src/main.ts`)], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -99,7 +95,15 @@ function startWorker() {
     }
   });
   proc.stderr!.on('data', (d: Buffer) => (out.stderr += d.toString()));
-  return { proc, out };
+  const lines = (msg: string | RegExp) =>
+    out.logs.filter((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg))));
+  return {
+    app,
+    out,
+    lines,
+    lost: () => lines(/^redis connection lost/),
+    back: () => lines('redis connection back'),
+  };
 }
 
 async function seedDueConnection(owner: string) {
@@ -138,14 +142,13 @@ async function refreshThroughWorker(q: Queues, owner: string): Promise<void> {
   expect(refreshed.version).toBe(conn.version + 1);
 }
 
-describe('worker › a Redis outage', () => {
-  it('is logged as one "lost" and one "back" line, with no stack trace, and jobs run again after it', async () => {
-    const worker = startWorker();
-    child = worker.proc;
-    const { out } = worker;
-    const lost = () => out.logs.filter((l) => String(l.msg).startsWith('redis connection lost'));
-    const back = () => out.logs.filter((l) => l.msg === 'redis connection back');
-    await waitFor(() => out.logs.some((l) => l.msg === 'worker ready'), 30_000, 'the worker to be ready');
+describe('apps › a Redis outage', () => {
+  it('is one "lost" and one "back" line in the worker and in the scheduler, with no stack trace, and work goes on after it', async () => {
+    const worker = startApp('worker');
+    const scheduler = startApp('scheduler');
+    const apps = [worker, scheduler];
+    for (const a of apps)
+      await waitFor(() => a.lines(`${a.app} ready`).length > 0, 30_000, `the ${a.app} to be ready`);
     // The test's own connection rides out the outage too, without a word.
     redis = createRedis(privateRedis.url).on('error', () => undefined);
     queues = new Queues({ connection: redis, prefix, onCreate: (q) => q.on('error', () => undefined) });
@@ -153,29 +156,41 @@ describe('worker › a Redis outage', () => {
     await refreshThroughWorker(queues, 'owner-before-outage');
 
     await privateRedis.kill();
-    await waitFor(() => lost().length > 0, 20_000, 'the worker to notice Redis is gone');
+    for (const a of apps)
+      await waitFor(() => a.lost().length > 0, 20_000, `the ${a.app} to notice Redis is gone`);
     await sleep(OUTAGE_MS);
     await privateRedis.start();
-    await waitFor(() => back().length > 0, 30_000, 'the worker to notice Redis is back');
+    for (const a of apps)
+      await waitFor(() => a.back().length > 0, 30_000, `the ${a.app} to notice Redis is back`);
 
-    // Redis kept nothing: the job is queued on the fresh server and the worker takes it.
+    // Redis kept nothing: the job is queued on the fresh server and the worker takes it, and
+    // the scheduler has registered its sweeps on it again.
     await refreshThroughWorker(queues, 'owner-after-outage');
+    await waitFor(
+      () => scheduler.lines('job schedulers registered again after a Redis reconnect').length > 0,
+      20_000,
+      'the scheduler to register its sweeps again',
+    );
 
-    const all = `${out.stdout}\n${out.stderr}`;
-    expect(lost(), all).toHaveLength(1);
-    // The code of the first failure: a write to, or a reset of, a dropped socket, or a refused reconnect.
-    expect(lost()[0]).toMatchObject({
-      level: 'warn',
-      redis: `127.0.0.1:${REDIS_PORT}`,
-      code: expect.stringMatching(SOCKET_ERRORS),
-    });
-    expect(back(), all).toHaveLength(1);
-    expect(back()[0]).toMatchObject({ level: 'info', redis: `127.0.0.1:${REDIS_PORT}` });
-    expect(back()[0]!.downMs).toBeGreaterThanOrEqual(OUTAGE_MS);
-    // Nothing per reconnect attempt, and no stack trace on either stream.
-    expect(all.match(new RegExp(SOCKET_ERRORS.source.slice(1, -1), 'g')), all).toHaveLength(1);
-    expect(all, 'a stack trace').not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-    expect(all, 'a logged stack').not.toContain('"stack"');
-    expect(out.stderr).toBe('');
+    for (const { app, out, lost, back } of apps) {
+      const all = `${out.stdout}\n${out.stderr}`;
+      expect(lost(), `${app}:\n${all}`).toHaveLength(1);
+      // The code of the first failure: a write to, or a reset of, a dropped socket, or a refused reconnect.
+      expect(lost()[0]).toMatchObject({
+        level: 'warn',
+        redis: `127.0.0.1:${REDIS_PORT}`,
+        code: expect.stringMatching(SOCKET_ERRORS),
+      });
+      expect(back(), `${app}:\n${all}`).toHaveLength(1);
+      expect(back()[0]).toMatchObject({ level: 'info', redis: `127.0.0.1:${REDIS_PORT}` });
+      expect(back()[0]!.downMs).toBeGreaterThanOrEqual(OUTAGE_MS);
+      // Nothing per reconnect attempt, and no stack trace on either stream.
+      expect(all.match(new RegExp(SOCKET_ERRORS.source.slice(1, -1), 'g')), `${app}:\n${all}`).toHaveLength(
+        1,
+      );
+      expect(all, `${app}: a stack trace`).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+      expect(all, `${app}: a logged stack`).not.toContain('"stack"');
+      expect(out.stderr, app).toBe('');
+    }
   }, 120_000);
 });
