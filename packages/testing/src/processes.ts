@@ -19,6 +19,24 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /**
+ * The last resort when an afterAll never ran: the test process exits (a hook timed out, the file
+ * threw at load) or is interrupted. A detached group no longer gets the terminal's Ctrl-C, so on
+ * a signal the groups are killed first and the signal is then raised again as if unhandled.
+ */
+function installLastResort(): void {
+  const killAll = () => {
+    for (const c of tracked) signalGroup(c, 'SIGKILL');
+  };
+  process.once('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+}
+
+/**
  * `spawn`, as the leader of a new process group that {@link killTree} (or the test process
  * exiting) kills as a whole. Send graceful signals (SIGTERM to test a shutdown) with
  * `child.kill()`: they go to the leader alone, which for tsx relays them once.
@@ -32,10 +50,7 @@ export function spawnTracked(
   tracked.add(child);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    // The last resort when an afterAll never ran (a hook timed out, the file threw at load).
-    process.once('exit', () => {
-      for (const c of tracked) signalGroup(c, 'SIGKILL');
-    });
+    installLastResort();
   }
   return child;
 }
