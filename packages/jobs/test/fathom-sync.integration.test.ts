@@ -40,6 +40,7 @@ async function transcriptJobs(connectionId: string): Promise<number[]> {
 }
 
 describe('sync › meetings', () => {
+  // Ten pages twice over real HTTP and Postgres: 2 s quiet, 15 s with a CPU hog on both cores.
   it('250 meetings over 10 pages are stored once each; a second sync stores nothing new; new ones are picked up', async () => {
     const c = await h.seedConnection('pages.user@acme.test', 250);
     const first = await h.sync(c.connectionId);
@@ -76,7 +77,7 @@ describe('sync › meetings', () => {
     expect(await h.sync(c.connectionId)).toMatchObject({ outcome: 'succeeded', itemsStored: 3 });
     expect(await h.ctx.db.meeting.count({ where: { connectionId: c.connectionId } })).toBe(253);
     expect((await transcriptJobs(c.connectionId)).length).toBe(253);
-  });
+  }, 90_000);
 
   it('full mode ignores the cursor and re-reads everything, storing nothing twice', async () => {
     const c = await h.seedConnection('full.user@acme.test', 60);
