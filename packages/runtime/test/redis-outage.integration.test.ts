@@ -1,4 +1,4 @@
-// The real worker and scheduler processes against a private Redis that is killed and started
+// The real api, worker and scheduler processes against a private Redis that is killed and started
 // again on the same port: in each, the outage is one warn line and its end one info line,
 // nothing per reconnect attempt, no stack trace anywhere, and work goes on once Redis is back.
 import { randomBytes } from 'node:crypto';
@@ -24,6 +24,7 @@ const ROOT = join(import.meta.dirname, '../../..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 /** in runtime-robust's port range */
 const REDIS_PORT = 17201;
+const API_PORT = 17202;
 /** how long Redis stays down once both apps have noticed: several reconnect attempts */
 const OUTAGE_MS = 3_000;
 const SOCKET_ERRORS = /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)$/;
@@ -62,7 +63,7 @@ interface LogLine {
 }
 
 /** An app as its own process (its own process group), with its stdout parsed as JSON lines. */
-function startApp(app: 'worker' | 'scheduler') {
+function startApp(app: 'api' | 'worker' | 'scheduler') {
   const proc = spawnTracked(TSX, [join(ROOT, `apps/${app}/src/main.ts`)], {
     cwd: ROOT,
     env: {
@@ -76,6 +77,7 @@ function startApp(app: 'worker' | 'scheduler') {
       CONDUIT_ENCRYPTION_KEYS: keys,
       CONDUIT_SANDBOX_URL: sandbox.url,
       CONDUIT_WORKER_METRICS_PORT: '0',
+      CONDUIT_API_PORT: String(API_PORT),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -143,10 +145,11 @@ async function refreshThroughWorker(q: Queues, owner: string): Promise<void> {
 }
 
 describe('apps › a Redis outage', () => {
-  it('is one "lost" and one "back" line in the worker and in the scheduler, with no stack trace, and work goes on after it', async () => {
+  it('is one "lost" and one "back" line in the api, the worker and the scheduler, with no stack trace, and work goes on after it', async () => {
     const worker = startApp('worker');
     const scheduler = startApp('scheduler');
-    const apps = [worker, scheduler];
+    const api = startApp('api');
+    const apps = [worker, scheduler, api];
     for (const a of apps)
       await waitFor(() => a.lines(`${a.app} ready`).length > 0, 30_000, `the ${a.app} to be ready`);
     // The test's own connection rides out the outage too, without a word.
