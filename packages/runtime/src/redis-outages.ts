@@ -81,7 +81,7 @@ export class RedisOutageLog {
    */
   watchClient(client: Redis, source: string): Redis {
     this.clients.add(client);
-    client.on('error', (err: Error) => this.onError(err, source, true));
+    client.on('error', (err: Error) => this.onError(err, source, client));
     client.on('close', () => {
       if (client.status !== 'end') this.droppedAt ??= this.now();
     });
@@ -104,11 +104,10 @@ export class RedisOutageLog {
 
   /**
    * A BullMQ Queue, Worker, QueueEvents or FlowProducer. Listening is also what keeps BullMQ
-   * from printing a stack trace for each error; errors that are not about the connection are
-   * logged one line each, without their stack.
+   * from printing a stack trace for each error nobody listens to.
    */
   watch<T extends ErrorEmitter>(emitter: T, source: string): T {
-    emitter.on('error', (err: Error) => this.onError(err, source, false));
+    emitter.on('error', (err: Error) => this.onError(err, source));
     return emitter;
   }
 
@@ -117,17 +116,23 @@ export class RedisOutageLog {
     return this.outage !== undefined;
   }
 
-  private onError(err: Error, source: string, fromWatchedClient: boolean): void {
+  /** `client`: the watched ioredis client that emitted it; none for a BullMQ object's error */
+  private onError(err: Error, source: string, client?: Redis): void {
     if (this.outage) {
       this.outage.errors += 1;
       return;
     }
-    if (!isConnectionError(err)) {
-      this.logger.warn({ redis: this.endpoint, source, err: err.message }, 'redis error');
+    // A client that cannot connect is an outage whatever its error (a refused AUTH too, which
+    // repeats on every attempt); otherwise only socket errors are. The rest, e.g. a job lock
+    // BullMQ could not renew, is one line each, its message without the stack.
+    const connecting = client !== undefined && DISCONNECTED.has(client.status);
+    if (!connecting && !isConnectionError(err)) {
+      this.logger.error({ redis: this.endpoint, source, err: err.message }, `${source}: error`);
       return;
     }
-    // A late error forwarded by BullMQ after every connection is back is not a new outage.
-    if (!fromWatchedClient && this.allConnected()) return;
+    // Every connection is up: a reset the reconnect heals at once, or a late error BullMQ
+    // forwards after the outage ended. If the connection stays down, its reconnects say so.
+    if (this.allConnected()) return;
     this.outage = { since: this.droppedAt ?? this.now(), errors: 1 };
     const fields = { redis: this.endpoint, code: errorCode(err) ?? err.message, source };
     // Never connected yet: whoever starts the process decides how long to wait and says so
