@@ -1,14 +1,16 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { killAllTracked, spawnTracked } from '@conduit/testing';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
 
+afterAll(killAllTracked);
+
 describe('sandbox process', () => {
   it('reads its environment, logs one line when ready, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    const child = spawnTracked(process.execPath, ['--import', 'tsx', MAIN], {
       env: {
         ...process.env,
         CONDUIT_SANDBOX_PORT: '0',
@@ -18,7 +20,7 @@ describe('sandbox process', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const lines = createInterface({ input: child.stdout });
+    const lines = createInterface({ input: child.stdout! });
     const [first] = (await once(lines, 'line')) as [string];
     const ready = JSON.parse(first) as { msg: string; url: string; seed: number };
     expect(ready).toMatchObject({

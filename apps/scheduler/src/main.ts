@@ -114,7 +114,7 @@ await runApp('scheduler', async (ctx) => {
       stalledInterval: t.stalledIntervalMs,
     },
   );
-  worker.on('error', (err) => logger.error({ err: err.message }, 'sweep worker error'));
+  ctx.redisOutages.watch(worker, `worker ${worker.name}`);
   logger.info({ schedulers: Object.keys(sweeps) }, 'job schedulers registered');
   return {
     async stop() {

@@ -52,8 +52,7 @@ await runApp('worker', async (ctx) => {
   // sync-fathom and transcripts, when Fathom is enabled.
   const fathom = createFathomWorkers(ctx, deps, (count) => recordSyncItems(metrics, 'fathom', count));
   workers.push(...fathom.workers);
-  for (const w of workers)
-    w.on('error', (err) => ctx.logger.error({ err: err.message, queue: w.name }, 'worker error'));
+  for (const w of workers) ctx.redisOutages.watch(w, `worker ${w.name}`);
   ctx.logger.info({ lanes: workers.map((w) => w.name) }, 'worker lanes started');
   const notifications = createNotificationDrain(ctx.db, ctx.logger, {
     target: config.security.notify,

@@ -1,6 +1,6 @@
 // The real worker process (apps/worker/src/main.ts under tsx) with a refresh in flight: SIGTERM
 // stops it taking work, the running refresh finishes and is stored, and the process exits 0.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,16 @@ import { TokenVault, parseKeyring } from '@conduit/core';
 import { createDb, type Db } from '@conduit/db';
 import { Queues, createRedis } from '@conduit/jobs';
 import { startSandbox, type Sandbox } from '@conduit/sandbox';
-import { createTestDatabase, testPrefix, TEST_REDIS_URL, waitFor, type TestDatabase } from '@conduit/testing';
+import {
+  createTestDatabase,
+  killAllTracked,
+  killTree,
+  spawnTracked,
+  testPrefix,
+  TEST_REDIS_URL,
+  waitFor,
+  type TestDatabase,
+} from '@conduit/testing';
 import type { Redis } from 'ioredis';
 import type { SeededGrant } from '@conduit/sandbox';
 
@@ -60,7 +69,7 @@ async function seedDueConnection(owner: string) {
 
 /** Starts the worker and collects its JSON log lines. */
 function startWorker() {
-  const child: ChildProcess = spawn(TSX, [MAIN], {
+  const child: ChildProcess = spawnTracked(TSX, [MAIN], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -114,6 +123,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await killAllTracked();
   await sandboxCall('POST', '/_sandbox/holds/release', {}).catch(() => undefined);
   await queues?.close();
   const left = await redis?.keys(`${prefix}*`);
@@ -155,7 +165,8 @@ describe('worker › graceful shutdown', () => {
       const exit = await worker.exited;
       expect(exit, worker.stderr()).toEqual({ code: 0, signal: null });
     } finally {
-      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+      // Also when it failed: the worker, and tsx's child that runs main.ts, never outlive the test.
+      await killTree(worker.child);
     }
 
     const refreshed = await db.connection.findUniqueOrThrow({ where: { id: inFlight.conn.id } });

@@ -2,7 +2,6 @@
 // go to stderr (stdout carries results, e.g. --json) and default to warnings only.
 import { ConfigError, loadConfig } from '@conduit/config';
 import { VaultConfigError } from '@conduit/core';
-import { createLogger } from '@conduit/observability';
 import { createContext, type AppContext } from '@conduit/runtime';
 import { CliError, EXIT } from './errors.ts';
 
@@ -19,24 +18,13 @@ export function openCliContext(env: NodeJS.ProcessEnv = process.env): AppContext
       EXIT.config,
     );
   }
-  let ctx: AppContext;
   try {
-    ctx = createContext(config, 'cli');
+    // Log lines go to stderr: stdout carries results (e.g. --json).
+    return createContext(config, 'cli', { logDestination: process.stderr });
   } catch (err) {
     // The keyring is checked in full only when the vault is built.
     if (err instanceof VaultConfigError)
       throw new CliError(`the configuration is invalid: ${err.message}.`, EXIT.config);
     throw err;
   }
-  const logger = createLogger({
-    level: config.runtime.logLevel,
-    format: config.runtime.logFormat,
-    name: 'cli',
-    destination: process.stderr,
-    userIdHasher: ctx.hashOwner,
-  });
-  // The context's own handler logs to stdout; Redis trouble belongs with the other messages.
-  ctx.redis.removeAllListeners('error');
-  ctx.redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
-  return { ...ctx, logger };
 }

@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runTracked } from '@conduit/testing';
 import { Output } from '../src/output.ts';
 import { runCli } from '../src/program.ts';
 
 const BIN = join(import.meta.dirname, '../bin/conduit.js');
-const exec = promisify(execFile);
 
 async function run(argv: string[]) {
   let stdout = '';
@@ -93,23 +91,23 @@ describe('cli › usage', () => {
 
 describe('cli › the installed bin', () => {
   it('`conduit --help` runs the TypeScript source through tsx', async () => {
-    const { stdout } = await exec(process.execPath, [BIN, '--help']);
+    const { stdout } = await runTracked(process.execPath, [BIN, '--help']);
     expect(stdout).toContain('deactivate-expired');
   });
 
   it('exits 2 with one sentence on stderr for a bad argument', async () => {
-    const err = await exec(process.execPath, [BIN, 'sync', 'nope']).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 2, stdout: '' });
-    expectOneSentence((err as { stderr: string }).stderr);
+    const exit = await runTracked(process.execPath, [BIN, 'sync', 'nope']);
+    expect(exit).toMatchObject({ code: 2, stdout: '' });
+    expectOneSentence(exit.stderr);
   });
 
   it('exits 78 when the configuration is invalid, naming the setting', async () => {
-    const err = await exec(process.execPath, [BIN, 'status'], {
+    const exit = await runTracked(process.execPath, [BIN, 'status'], {
       env: { ...process.env, NODE_ENV: 'test', CONDUIT_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' },
-    }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 78, stdout: '' });
-    expect((err as { stderr: string }).stderr).toMatch(/^conduit: the configuration is invalid/);
-    expect((err as { stderr: string }).stderr).toContain('CONDUIT_ENCRYPTION_KEYS');
-    expect((err as { stderr: string }).stderr).not.toContain('c2hvcnQ=');
+    });
+    expect(exit).toMatchObject({ code: 78, stdout: '' });
+    expect(exit.stderr).toMatch(/^conduit: the configuration is invalid/);
+    expect(exit.stderr).toContain('CONDUIT_ENCRYPTION_KEYS');
+    expect(exit.stderr).not.toContain('c2hvcnQ=');
   });
 });

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVault, parseKeyring } from '@conduit/core';
 import { MaintenanceRepository } from '@conduit/db';
+import { killAllTracked, killTree, spawnTracked } from '@conduit/testing';
 import { createCliHarness, randomKey, type CliHarness } from './support/cli-harness.ts';
 
 const BIN = join(import.meta.dirname, '../bin/conduit.js');
@@ -28,22 +28,22 @@ interface Exit {
 /** Runs `conduit keys rotate` as its own process; `killAt` SIGKILLs it once progress reaches that percentage. */
 function rotate(args: string[], killAt?: number): Promise<Exit & { killedAt?: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'keys', 'rotate', ...args], {
+    const child = spawnTracked(process.execPath, [BIN, 'keys', 'rotate', ...args], {
       env: h.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     let killedAt: number | undefined;
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    child.stderr!.on('data', (d: Buffer) => {
       stderr += d;
       if (killAt === undefined || killedAt !== undefined) return;
       const pcts = [...stderr.matchAll(/\((\d+)%\)/g)].map((m) => Number(m[1]));
       const reached = pcts.find((p) => p >= killAt);
       if (reached !== undefined) {
         killedAt = reached;
-        child.kill('SIGKILL');
+        void killTree(child);
       }
     });
     child.on('error', reject);
@@ -85,6 +85,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await killAllTracked();
   await h?.close();
 });
 

@@ -87,6 +87,8 @@ export interface QueuesOptions {
   connection: ConnectionOptions;
   /** hash-tagged key prefix, e.g. `{conduit}`, so every key lands in one Redis Cluster slot */
   prefix: string;
+  /** called with each queue as it is built, e.g. to listen to its `error` events */
+  onCreate?: (queue: Queue) => void;
 }
 
 export class Queues {
@@ -107,6 +109,7 @@ export class Queues {
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
       });
       this.cache.set(name, q);
+      this.options.onCreate?.(q);
     }
     return q;
   }

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killAllTracked, spawnTracked } from '@conduit/testing';
 
 // The short chaos run (bench/chaos.ts): the real apps as processes, a private Redis, a fresh
 // database, faults, SIGKILLs, a Redis restart, duplicated webhooks — about a minute.
@@ -10,20 +10,22 @@ const ROOT = join(import.meta.dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'conduit-chaos-test-'));
 const out = join(dir, 'chaos.json');
 
-afterAll(() => {
+afterAll(async () => {
+  // The harness, its apps and its private Redis are one process group: none outlives a failure.
+  await killAllTracked();
   rmSync(dir, { recursive: true, force: true });
 });
 
 function runChaos(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/chaos.ts'), ...args], {
+    const child = spawnTracked(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/chaos.ts'), ...args], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     child.once('exit', (code) => resolve({ code, output }));
   });
 }

@@ -23,6 +23,8 @@ interface Received {
   headers: IncomingHttpHeaders;
   body: string;
   answered: number;
+  /** when it arrived (Date.now()) */
+  at: number;
 }
 
 /** A webhook receiver that answers each request with the next status of `answers` (the last one repeats). */
@@ -36,7 +38,7 @@ async function startReceiver(answers: number[] | ((n: number) => number | 'hang'
       const n = received.length;
       const answer =
         typeof answers === 'function' ? answers(n) : (answers[n] ?? answers[answers.length - 1]!);
-      received.push({ headers: req.headers, body, answered: answer === 'hang' ? 0 : answer });
+      received.push({ headers: req.headers, body, answered: answer === 'hang' ? 0 : answer, at: Date.now() });
       if (answer === 'hang') return;
       res
         .writeHead(answer, { 'content-type': 'text/plain' })
@@ -251,21 +253,23 @@ describe('notify › delivery', () => {
     cleanups.push(receiver.close);
     const conn = await connectionGoesNeedsReauth('user-7');
     // A worker claims it and dies before recording anything.
+    const claimedAt = Date.now();
     const [claimed] = await new NotificationRepository(db).claimDue({
-      now: new Date(),
+      now: new Date(claimedAt),
       leaseMs: 300,
       limit: 10,
     });
     expect(claimed!.attempts).toBe(1);
     startDrain(receiver.target);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(receiver.received).toHaveLength(0);
     const row = await waitFor(async () => {
       const n = await db.notification.findFirst({ where: { connectionId: conn.id } });
       return n?.status === 'delivered' ? n : null;
     });
     expect(row.attempts).toBe(2);
     expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([row.id]);
+    // Not before the dead worker's lease ran out (judged by the clock, not by a sleep shorter
+    // than the lease, which a loaded machine can stretch past it).
+    expect(receiver.received[0]!.at).toBeGreaterThanOrEqual(claimedAt + 300);
   });
 
   it('a row whose last attempt never reported back is dead, without another send', async () => {

@@ -168,14 +168,8 @@ describe('refresh › classify, then act', () => {
     await waitFor(async () =>
       seen.slice(before).some((s) => s.provider === 'discord' && s.kind === 'rate_limited'),
     );
-    const limitedAt = Date.now();
     await h.queues.enqueueRefresh('fathom', other!.connectionId, 'sweep');
-    const fathomRow = await waitFor(async () => {
-      const r = await h.connections.findById(other!.connectionId);
-      return r?.lastRefreshAt ? r : null;
-    });
-    // The Fathom lane did not wait for Discord's Retry-After.
-    expect(fathomRow.lastRefreshAt!.getTime() - limitedAt).toBeLessThan(2_500);
+    await waitFor(async () => (await h.connections.findById(other!.connectionId))?.lastRefreshAt);
     const row = await waitFor(async () => {
       const r = await h.connections.findById(slow!.connectionId);
       return r?.lastRefreshAt ? r : null;
@@ -184,6 +178,11 @@ describe('refresh › classify, then act', () => {
     const discord = seen.slice(before).filter((s) => s.provider === 'discord');
     expect(discord.map((s) => s.kind)).toEqual(['rate_limited', 'tokens']);
     expect(discord[1]!.at - discord[0]!.at).toBeGreaterThanOrEqual(2_900);
+    // The Fathom lane did not wait for Discord's Retry-After: it got its tokens while Discord was
+    // still waiting (measured against Discord's own retry, which a loaded machine delays alike,
+    // not against a fixed number of seconds).
+    const fathom = seen.slice(before).find((s) => s.provider === 'fathom' && s.kind === 'tokens');
+    expect(fathom!.at).toBeLessThan(discord[1]!.at);
     expect(row.status).toBe('connected');
     // The row is written inside the job, just before BullMQ records the job as completed.
     const [job] = await waitFor(async () => {

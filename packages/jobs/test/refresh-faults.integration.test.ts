@@ -2,12 +2,12 @@
 // twice while Postgres crashes, a row stays locked past the lease, or the holder dies between the
 // provider's answer and its commit. The datastore that misbehaves is a private cluster this file
 // starts itself; the sandbox counts every presentation of a rotated-out token.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startPrivatePostgres, type PrivatePostgres } from '@conduit/testing';
+import { killTree, spawnTracked, startPrivatePostgres, type PrivatePostgres } from '@conduit/testing';
 import { RefreshLease, refreshConnection, runRefreshSweep } from '../src/index.ts';
 import { createHarness, waitFor, type Harness } from './support/harness.ts';
 
@@ -28,25 +28,16 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(async () => {
-  for (const c of children.splice(0)) killGroup(c);
+  for (const c of children.splice(0)) await killTree(c);
   for (const l of lockers.splice(0)) await l.end().catch(() => undefined);
   await h.sandboxPost('/_sandbox/holds/release', {}).catch(() => undefined);
 });
 
 afterAll(async () => {
-  for (const c of children.splice(0)) killGroup(c);
+  for (const c of children.splice(0)) await killTree(c);
   await h?.close();
   await cluster?.destroy();
 });
-
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
 
 interface GrantView {
   refreshToken: string | null;
@@ -147,25 +138,28 @@ describe('refresh › the holder dies after the answer, before the commit', () =
     const [c] = await h.seed('discord', 1, { expiresInMs: 60_000 });
     await h.sandboxPost('/_sandbox/holds', { provider: 'discord', endpoint: 'token' });
     const root = join(import.meta.dirname, '../../..');
-    const worker = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'apps/worker/src/main.ts')], {
-      detached: true,
-      stdio: 'ignore',
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: cluster.url,
-        CONDUIT_QUEUE_PREFIX: h.prefix,
-        CONDUIT_ENCRYPTION_KEYS: h.keySpec,
-        CONDUIT_SANDBOX_URL: h.sandbox.url,
-        CONDUIT_HTTP_CONNECT_TIMEOUT_MS: '500',
-        CONDUIT_HTTP_HEADERS_TIMEOUT_MS: '1000',
-        CONDUIT_HTTP_BODY_TIMEOUT_MS: '1000',
-        CONDUIT_LOCK_TTL_MS: String(LEASE_MS),
-        CONDUIT_REFRESH_COMMIT_BUDGET_MS: '400',
-        CONDUIT_WORKER_METRICS_PORT: '0',
+    const worker = spawnTracked(
+      join(root, 'node_modules/.bin/tsx'),
+      [join(root, 'apps/worker/src/main.ts')],
+      {
+        stdio: 'ignore',
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          LOG_LEVEL: 'silent',
+          DATABASE_URL: cluster.url,
+          CONDUIT_QUEUE_PREFIX: h.prefix,
+          CONDUIT_ENCRYPTION_KEYS: h.keySpec,
+          CONDUIT_SANDBOX_URL: h.sandbox.url,
+          CONDUIT_HTTP_CONNECT_TIMEOUT_MS: '500',
+          CONDUIT_HTTP_HEADERS_TIMEOUT_MS: '1000',
+          CONDUIT_HTTP_BODY_TIMEOUT_MS: '1000',
+          CONDUIT_LOCK_TTL_MS: String(LEASE_MS),
+          CONDUIT_REFRESH_COMMIT_BUDGET_MS: '400',
+          CONDUIT_WORKER_METRICS_PORT: '0',
+        },
       },
-    });
+    );
     children.push(worker);
     await h.queues.enqueueRefresh('discord', c!.connectionId, 'sweep');
     await waitFor(parked, 30_000, 'the worker to reach the held token endpoint');
@@ -177,7 +171,7 @@ describe('refresh › the holder dies after the answer, before the commit', () =
       'the worker to keep a rescue copy of the answer',
     );
     // The only other copy of the rotated token dies with the worker.
-    killGroup(worker);
+    await killTree(worker);
     await cluster.start();
     const rotated = await grant(c!.grant.grantId);
     expect(rotated.refreshes).toBe(1);

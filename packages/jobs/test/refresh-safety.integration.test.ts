@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killAllTracked, killTree, spawnTracked } from '@conduit/testing';
 import { refreshConnection } from '../src/index.ts';
 import { createHarness, waitFor, type Harness } from './support/harness.ts';
 
@@ -94,9 +95,7 @@ describe('refresh › compare-and-set', () => {
 describe('refresh › a worker killed mid-refresh', () => {
   let child: ChildProcess | undefined;
 
-  afterAll(() => {
-    child?.kill('SIGKILL');
-  });
+  afterAll(killAllTracked);
 
   it('loses no token: the job is recovered and the connection ends connected with the family intact', async () => {
     const [c] = await h.seed('discord', 1, { expiresInMs: 60_000 });
@@ -122,7 +121,7 @@ describe('refresh › a worker killed mid-refresh', () => {
     };
     const root = join(import.meta.dirname, '../../..');
     const start = () =>
-      spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'apps/worker/src/main.ts')], {
+      spawnTracked(join(root, 'node_modules/.bin/tsx'), [join(root, 'apps/worker/src/main.ts')], {
         env,
         stdio: 'ignore',
       });
@@ -136,8 +135,18 @@ describe('refresh › a worker killed mid-refresh', () => {
       20_000,
       'the worker to reach the held token endpoint',
     );
-    child.kill('SIGKILL');
-    await new Promise((r) => child!.once('exit', r));
+    // The whole process group: SIGKILL on tsx alone would leave its child, the worker, running.
+    await killTree(child);
+    // The provider sees the dead worker's connection close and drops its parked request unanswered;
+    // releasing the hold before that would process it, and its answer would have nowhere to go.
+    await waitFor(
+      async () =>
+        (await h.sandboxGet<{ holds: Array<{ parked: number }> }>('/_sandbox/holds')).holds.every(
+          (x) => x.parked === 0,
+        ),
+      20_000,
+      "the killed worker's token request to be abandoned",
+    );
     await h.sandboxPost('/_sandbox/holds/release', {});
     // A fresh worker recovers the stalled job once the dead one's locks lapse.
     child = start();
@@ -149,7 +158,7 @@ describe('refresh › a worker killed mid-refresh', () => {
       30_000,
       'the recovered refresh',
     );
-    child.kill('SIGTERM');
+    await killTree(child);
     expect(row.status).toBe('connected');
     const sandboxState = await grant(c!.grant.grantId);
     expect(sandboxState.family).toBe('active');

@@ -21,9 +21,16 @@ import {
   type RefreshDeps,
   type RefreshObserver,
 } from '@conduit/jobs';
-import { createLogger, createUserIdHasher, type Logger, type UserIdHasher } from '@conduit/observability';
+import {
+  createLogger,
+  createUserIdHasher,
+  type CreateLoggerOptions,
+  type Logger,
+  type UserIdHasher,
+} from '@conduit/observability';
 import { TokenClient } from '@conduit/providers';
 import type { Redis } from 'ioredis';
+import { RedisOutageLog, redisEndpoint } from './redis-outages.ts';
 
 /** How long a rescue-slot read or write may take before Redis counts as unavailable for it. */
 const RESCUE_TIMEOUT_MS = 2_000;
@@ -34,6 +41,8 @@ export interface AppContext {
   hashOwner: UserIdHasher;
   db: Db;
   redis: Redis;
+  /** Redis errors of every client, Queue and Worker of this process, logged once per outage */
+  redisOutages: RedisOutageLog;
   vault: TokenVault;
   queues: Queues;
   connections: ConnectionRepository;
@@ -41,13 +50,19 @@ export interface AppContext {
   close(): Promise<void>;
 }
 
-export function createContext(config: Config, name: string): AppContext {
+export interface ContextOptions {
+  /** where log lines go; stdout by default (the CLI keeps stdout for results) */
+  logDestination?: CreateLoggerOptions['destination'];
+}
+
+export function createContext(config: Config, name: string, options: ContextOptions = {}): AppContext {
   const hashOwner = createUserIdHasher(config.security.logHashKey);
   const logger = createLogger({
     level: config.runtime.logLevel,
     format: config.runtime.logFormat,
     name,
     userIdHasher: hashOwner,
+    ...(options.logDestination && { destination: options.logDestination }),
   });
   const db = createDb({
     databaseUrl: config.database.url,
@@ -55,12 +70,20 @@ export function createContext(config: Config, name: string): AppContext {
     statementTimeoutMs: config.database.statementTimeoutMs,
     lockTimeoutMs: config.database.lockTimeoutMs,
   });
-  const redis = createRedis(config.redis.url, { connectionName: `conduit-${name}` });
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const redisOutages = new RedisOutageLog(logger, redisEndpoint(config.redis.url));
+  // Every connection of the app is this one or a duplicate of it, so all of them are watched.
+  const redis = redisOutages.watchClient(
+    createRedis(config.redis.url, { connectionName: `conduit-${name}` }),
+    'redis',
+  );
   const vault = new TokenVault(
     parseKeyring(config.security.encryptionKeys.map((k) => `${k.id}:${k.key}`).join(',')),
   );
-  const queues = new Queues({ connection: redis, prefix: config.redis.queuePrefix });
+  const queues = new Queues({
+    connection: redis,
+    prefix: config.redis.queuePrefix,
+    onCreate: (queue) => redisOutages.watch(queue, `queue ${queue.name}`),
+  });
   const connections = new ConnectionRepository(db);
   return {
     config,
@@ -68,6 +91,7 @@ export function createContext(config: Config, name: string): AppContext {
     hashOwner,
     db,
     redis,
+    redisOutages,
     vault,
     queues,
     connections,

@@ -120,5 +120,6 @@ export function createFathomWorkers(
     lockDuration: t.jobLockMs,
     stalledInterval: t.stalledIntervalMs,
   });
+  for (const w of workers) ctx.redisOutages.watch(w, `worker ${w.name}`);
   return { workers, close: () => jobs.close() };
 }
