@@ -19,7 +19,10 @@ export function freePort(): Promise<number> {
 
 export class PrivateRedis {
   private child: ChildProcess | undefined;
+  /** quick restarts (the `redis-restart` class) */
   restarts = 0;
+  /** long outages (the `redis-outage` class) */
+  outages = 0;
 
   private constructor(readonly port: number) {}
 
@@ -81,6 +84,14 @@ export class PrivateRedis {
     await sleep(downMs);
     await this.launch();
     this.restarts += 1;
+  }
+
+  /** The same, but counted as an outage: down long enough for every client to give up waiting. */
+  async outage(downMs: number): Promise<void> {
+    await this.stop();
+    await sleep(downMs);
+    await this.launch();
+    this.outages += 1;
   }
 
   async stop(): Promise<void> {
