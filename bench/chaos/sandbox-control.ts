@@ -23,6 +23,8 @@ export interface GrantView {
   lastRefreshClient: string | null;
   /** rotated-out refresh tokens of this family presented again */
   reuses: number;
+  /** the last refresh was processed after its client had gone (a lost answer) */
+  lastAnswerLost?: boolean;
 }
 
 export interface ProviderReport {
@@ -87,6 +89,19 @@ export class SandboxControl {
 
   async revoke(grantIds: string[]): Promise<void> {
     await this.call('POST', '/grants/revoke', { grantIds });
+  }
+
+  /** Parks the provider's token requests until released; `processAbandoned`: process them even once their client has gone. */
+  async hold(provider: ProviderKey, processAbandoned: boolean): Promise<void> {
+    await this.call('POST', '/holds', { provider, endpoint: 'token', processAbandoned });
+  }
+
+  async releaseHolds(): Promise<number> {
+    return (await this.call<{ released: number }>('POST', '/holds/release', {})).released;
+  }
+
+  async holds(): Promise<Array<{ provider: ProviderKey; parked: number }>> {
+    return (await this.call<{ holds: Array<{ provider: ProviderKey; parked: number }> }>('GET', '/holds')).holds;
   }
 
   async setClientSecret(provider: ProviderKey, secret: string): Promise<void> {
