@@ -101,7 +101,14 @@ export class Fleet {
     private readonly env: NodeJS.ProcessEnv,
     readonly logDir: string,
     private readonly workerCount: number,
-  ) {}
+  ) {
+    // However the run ends, no app outlives it (SIGKILL also ends a SIGSTOPped process).
+    process.once('exit', () => {
+      this.shuttingDown = true;
+      for (const c of [this.api, this.scheduler, ...this.workers])
+        if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    });
+  }
 
   private workerLog(i: number): string {
     return join(this.logDir, `worker-${i}.log`);

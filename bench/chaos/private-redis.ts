@@ -19,6 +19,7 @@ export function freePort(): Promise<number> {
 
 export class PrivateRedis {
   private child: ChildProcess | undefined;
+  private exitHooked = false;
   /** quick restarts (the `redis-restart` class) */
   restarts = 0;
   /** long outages (the `redis-outage` class) */
@@ -55,6 +56,10 @@ export class PrivateRedis {
     );
     child.once('error', (err) => console.error(`redis-server: ${err.message} (is redis-server installed?)`));
     this.child = child;
+    if (!this.exitHooked) {
+      this.exitHooked = true;
+      process.once('exit', () => this.child?.kill('SIGKILL'));
+    }
     const probe = new Redis(this.url, {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
