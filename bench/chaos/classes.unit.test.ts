@@ -128,18 +128,27 @@ describe('chaos classes › what each window is blamed for', () => {
       after: { ...rowLock.after, anomalies: rowLock.before.anomalies },
       settled: { ...rowLock.settled, anomalies: rowLock.before.anomalies },
     };
-    const [s] = classSummaries({ windows: [quiet], lostTokens: [lost(70_000)], unprocessedReceivedAt: [], phaseStart: 1_000_000 });
+    const [s] = classSummaries({
+      windows: [quiet],
+      lostTokens: [lost(70_000)],
+      unprocessedReceivedAt: [],
+      phaseStart: 1_000_000,
+    });
     expect(s!.violations).toEqual([]);
     expect(
-      lostOutsideWindows({ windows: [rowLock], lostTokens: [lost(70_000), lost(5_000)], phaseStart: 1_000_000 }).map(
-        (t) => t.connectionId,
-      ),
+      lostOutsideWindows({
+        windows: [rowLock],
+        lostTokens: [lost(70_000), lost(5_000)],
+        phaseStart: 1_000_000,
+      }).map((t) => t.connectionId),
     ).toEqual(['c70000', 'c5000']);
   });
 
   it('a frozen worker is blamed for the tokens the sandbox answered to it, whenever they were lost', () => {
     const [s] = classSummaries({
-      windows: [{ ...rowLock, name: 'sigstop', cls: 'sigstop', details: { agent: 'Conduit-chaos/worker-1.3' } }],
+      windows: [
+        { ...rowLock, name: 'sigstop', cls: 'sigstop', details: { agent: 'Conduit-chaos/worker-1.3' } },
+      ],
       lostTokens: [lost(90_000, { sandboxAnswered: 'Conduit-chaos/worker-1.3' })],
       unprocessedReceivedAt: [],
       phaseStart: 1_000_000,

@@ -98,7 +98,13 @@ async function snapshot(c: FaultContext, started: number): Promise<Snapshot> {
       // a pooled connection the last Postgres restart broke: the pool replaces it
     }
   }
-  return { atMs, anomalies: anomaliesOf(report), refreshes: sum('refreshes'), answersLost: sum('answersLost'), notConnected };
+  return {
+    atMs,
+    anomalies: anomaliesOf(report),
+    refreshes: sum('refreshes'),
+    answersLost: sum('answersLost'),
+    notConnected,
+  };
 }
 
 export async function runFaultPhase(c: FaultContext): Promise<Timeline> {
@@ -126,7 +132,7 @@ export async function runFaultPhase(c: FaultContext): Promise<Timeline> {
   // One kill every few seconds, round robin, but never while the last victim is still starting:
   // a restart takes seconds on busy cores, and killing the only live worker tests nothing more.
   const killer = (async () => {
-    for (let i = 0; i < 100_000 && !o.skip.has('sigkill'); ) {
+    for (let i = 0; i < 100_000 && !o.skip.has('sigkill');) {
       await sleep(Math.max(0, Math.min(o.killEverySeconds * 1000, end - Date.now())));
       if (Date.now() + 1_000 >= end) break;
       if (fleet.killsPaused) continue;
@@ -221,7 +227,13 @@ async function runWindow(
         } finally {
           c.fleet.thaw(slot);
         }
-        return { worker: slot, pid, agent, stoppedSeconds: o.windows.sigstopSeconds, lockTtlSeconds: c.lockTtlMs / 1000 };
+        return {
+          worker: slot,
+          pid,
+          agent,
+          stoppedSeconds: o.windows.sigstopSeconds,
+          lockTtlSeconds: c.lockTtlMs / 1000,
+        };
       } finally {
         c.fleet.killsPaused = false;
       }
@@ -282,7 +294,11 @@ async function pgRestart(c: FaultContext, mode: StopMode, note: (what: string) =
     note(`postgres: start failed (${err instanceof Error ? err.message : String(err)}); trying once more`);
     await c.pg.restart(mode, 1_000);
   });
-  return { mode, refreshesHeldThenAnsweredWhileDown: parked, downSeconds: Number(((Date.now() - t) / 1000).toFixed(1)) };
+  return {
+    mode,
+    refreshesHeldThenAnsweredWhileDown: parked,
+    downSeconds: Number(((Date.now() - t) / 1000).toFixed(1)),
+  };
 }
 
 /**
@@ -307,10 +323,17 @@ async function rowLock(c: FaultContext, note: (what: string) => void) {
     const t = Date.now();
     await client.query('BEGIN');
     await client.query(`SELECT id FROM "Connection" WHERE id = ANY($1::uuid[]) FOR UPDATE`, [ids]);
-    note(`row-lock: ${ids.length} rows locked (waited ${Date.now() - t} ms), holding ${o.windows.rowLockSeconds} s`);
+    note(
+      `row-lock: ${ids.length} rows locked (waited ${Date.now() - t} ms), holding ${o.windows.rowLockSeconds} s`,
+    );
     await client.query('SELECT pg_sleep($1)', [o.windows.rowLockSeconds]);
     await client.query('COMMIT');
-    return { rows: ids.length, connectionIds: ids, heldSeconds: o.windows.rowLockSeconds, lockTtlSeconds: c.lockTtlMs / 1000 };
+    return {
+      rows: ids.length,
+      connectionIds: ids,
+      heldSeconds: o.windows.rowLockSeconds,
+      lockTtlSeconds: c.lockTtlMs / 1000,
+    };
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -340,6 +363,8 @@ async function lostAnswer(c: FaultContext, note: (what: string) => void) {
   }
   await sleep(500);
   const answersLost = (await lost()) - before;
-  note(`lost-answer: ${provider}: ${parked} refreshes held, ${answersLost} processed after their client had gone`);
+  note(
+    `lost-answer: ${provider}: ${parked} refreshes held, ${answersLost} processed after their client had gone`,
+  );
   return { provider, heldSeconds: c.options.windows.lostAnswerSeconds, parked, answersLost };
 }

@@ -118,7 +118,11 @@ export class Fleet {
     this.started += 1;
     const agent = `Conduit-chaos/worker-${i}.${this.started}`;
     this.workerAgents[i] = agent;
-    const child = launch('apps/worker/src/main.ts', { ...this.env, CONDUIT_USER_AGENT: agent }, this.workerLog(i));
+    const child = launch(
+      'apps/worker/src/main.ts',
+      { ...this.env, CONDUIT_USER_AGENT: agent },
+      this.workerLog(i),
+    );
     this.supervise(child, `worker ${i}`, () => {
       this.workerOffsets[i] = sizeOf(this.workerLog(i));
       this.workers[i] = this.launchWorker(i);
@@ -209,7 +213,9 @@ export class Fleet {
   /** Waits until every worker's current process has said it is ready. */
   async workersReady(timeoutMs: number): Promise<void> {
     await Promise.all(
-      this.workers.map((_, i) => waitForLog(this.workerLog(i), () => this.workerOffsets[i]!, READY, timeoutMs)),
+      this.workers.map((_, i) =>
+        waitForLog(this.workerLog(i), () => this.workerOffsets[i]!, READY, timeoutMs),
+      ),
     );
   }
 
@@ -218,7 +224,10 @@ export class Fleet {
     const w = this.workers[i]!;
     w.kill('SIGSTOP');
     this.frozen.add(i);
-    this.events.push({ at: Date.now(), what: `worker ${i} (pid ${w.pid}, ${this.workerAgents[i]}) SIGSTOPped` });
+    this.events.push({
+      at: Date.now(),
+      what: `worker ${i} (pid ${w.pid}, ${this.workerAgents[i]}) SIGSTOPped`,
+    });
     return w.pid!;
   }
 

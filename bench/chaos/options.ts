@@ -70,7 +70,11 @@ export const BASELINE_CLASSES: readonly FaultClass[] = ['sigkill', 'redis-restar
 
 /** The classes a run leaves out, from `--only a,b` and/or `--skip c,d`; an error sentence for bad names. */
 export function classesLeftOut(only: string | undefined, skip: string | undefined): Set<FaultClass> | string {
-  const list = (raw: string | undefined) => (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (raw: string | undefined) =>
+    (raw ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const named = [...list(only), ...list(skip)];
   const unknown = named.filter((d) => !(FAULT_CLASSES as readonly string[]).includes(d));
   if (unknown.length > 0)

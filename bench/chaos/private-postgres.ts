@@ -67,7 +67,18 @@ export class PrivatePostgres {
       chmodSync(dir, 0o755);
       writeFileSync(pgc.log, '');
       if (pgc.as) chownSync(pgc.log, pgc.as.uid, pgc.as.gid);
-      pgc.run('initdb', ['-D', pgc.data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
+      pgc.run('initdb', [
+        '-D',
+        pgc.data,
+        '-A',
+        'trust',
+        '-U',
+        'postgres',
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-sync',
+      ]);
       // fsync off: the machine never crashes here, only Postgres does, and the OS keeps what it
       // was handed, so an immediate stop still loses no committed transaction; it saves a shared disk.
       writeFileSync(
@@ -160,7 +171,9 @@ export class PrivatePostgres {
         ...(this.as && { uid: this.as.uid, gid: this.as.gid }),
       });
       child.once('error', reject);
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pg_ctl stop exited ${code}`))));
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`pg_ctl stop exited ${code}`)),
+      );
     });
     this.running = false;
   }

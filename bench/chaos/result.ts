@@ -80,7 +80,9 @@ export function violationsOf(r: RunRecord): string[] {
       (cls) => cls !== 'sigkill' && !o.skip.has(cls) && !r.windows.some((w) => w.cls === cls),
     ).map((cls) => `fault class ${cls} never ran`),
     ...r.windows.flatMap((w) =>
-      typeof w.details.error === 'string' ? [`fault class ${w.name} failed to inject: ${w.details.error}`] : [],
+      typeof w.details.error === 'string'
+        ? [`fault class ${w.name} failed to inject: ${w.details.error}`]
+        : [],
     ),
     ...(o.webhooksPerSecond > 0 && r.webhooks.accepted === 0 ? ['no webhook delivery was accepted'] : []),
     // Leaving out a long-standing class is a control run; the newer classes can be left out to

@@ -101,7 +101,8 @@ export class SandboxControl {
   }
 
   async holds(): Promise<Array<{ provider: ProviderKey; parked: number }>> {
-    return (await this.call<{ holds: Array<{ provider: ProviderKey; parked: number }> }>('GET', '/holds')).holds;
+    return (await this.call<{ holds: Array<{ provider: ProviderKey; parked: number }> }>('GET', '/holds'))
+      .holds;
   }
 
   async setClientSecret(provider: ProviderKey, secret: string): Promise<void> {
