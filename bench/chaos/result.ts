@@ -188,6 +188,7 @@ export function resultJson(r: RunRecord, violations: string[]): Record<string, u
       skipped: [...o.skip],
     },
     durations: {
+      faultPhaseStartedAt: new Date(r.phaseStart).toISOString(),
       faultPhaseSeconds: r.faultSeconds,
       convergenceTimeoutSeconds: o.convergeTimeoutSeconds,
       totalSeconds: r.totalSeconds,

@@ -41,6 +41,13 @@ export interface SandboxReport {
   grants?: { total: number; items: GrantView[] };
 }
 
+export interface HoldView {
+  provider: ProviderKey;
+  parked: number;
+  /** parked requests whose client has already gone */
+  clientsGone: number;
+}
+
 export class SandboxControl {
   constructor(readonly url: string) {}
 
@@ -100,9 +107,8 @@ export class SandboxControl {
     return (await this.call<{ released: number }>('POST', '/holds/release', {})).released;
   }
 
-  async holds(): Promise<Array<{ provider: ProviderKey; parked: number }>> {
-    return (await this.call<{ holds: Array<{ provider: ProviderKey; parked: number }> }>('GET', '/holds'))
-      .holds;
+  async holds(): Promise<HoldView[]> {
+    return (await this.call<{ holds: HoldView[] }>('GET', '/holds')).holds;
   }
 
   async setClientSecret(provider: ProviderKey, secret: string): Promise<void> {

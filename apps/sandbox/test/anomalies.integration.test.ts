@@ -114,7 +114,12 @@ describe('anomalies › answersLost: the provider rotated, then its answer found
     await eventually(async () => (await parked()) === 1);
     abort.abort();
     await expect(doomed).rejects.toThrow();
-    await sleep(50);
+    // still parked, and the control API says its client is gone (a harness waits for that)
+    await eventually(async () =>
+      (await control<{ holds: { parked: number; clientsGone: number }[] }>(sb, 'GET', '/holds')).holds.some(
+        (h) => h.parked === 1 && h.clientsGone === 1,
+      ),
+    );
     await control(sb, 'POST', '/holds/release');
     await eventually(async () => (await report(sb)).providers.discord.traffic.refreshes === 1);
     expect((await report(sb)).providers.discord.traffic.answersLost).toBe(1);
