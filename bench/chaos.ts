@@ -71,6 +71,9 @@ function cleanUp(keepLogs: boolean): Promise<void> {
   return cleaning;
 }
 
+// The cluster, the CPU hogs, Redis and the apps kill themselves from `exit` handlers of their own.
+process.once('exit', () => sandboxProcess?.child.kill('SIGKILL'));
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`chaos: ${signal}, stopping everything it started`);
