@@ -124,6 +124,8 @@ export class Fleet {
       this.workerLog(i),
     );
     this.supervise(child, `worker ${i}`, () => {
+      // a SIGKILL round may have replaced the dead process already: never orphan its successor
+      if (this.workers[i] !== child) return;
       this.workerOffsets[i] = sizeOf(this.workerLog(i));
       this.workers[i] = this.launchWorker(i);
     });
@@ -136,7 +138,9 @@ export class Fleet {
       { ...this.env, CONDUIT_USER_AGENT: 'Conduit-chaos/api' },
       join(this.logDir, 'api.log'),
     );
-    this.supervise(child, 'api', () => (this.api = this.launchApi()));
+    this.supervise(child, 'api', () => {
+      if (this.api === child) this.api = this.launchApi();
+    });
     return child;
   }
 
@@ -148,6 +152,7 @@ export class Fleet {
       log,
     );
     this.supervise(child, 'scheduler', () => {
+      if (this.scheduler !== child) return;
       this.schedulerOffset = sizeOf(log);
       this.scheduler = this.launchScheduler();
     });
@@ -201,6 +206,7 @@ export class Fleet {
   async killAndRestartWorker(i: number): Promise<void> {
     const victim = this.workers[i]!;
     const at = Date.now();
+    // a victim that already died on its own is replaced here; its supervised restart stands down
     this.meant.add(victim);
     await stop(victim, 'SIGKILL');
     this.kills += 1;
