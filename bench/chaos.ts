@@ -1,15 +1,21 @@
-// `npm run chaos [--connections N=10000] [--minutes M=3] [--out file]` (more knobs: bench/chaos/options.ts)
+// `npm run chaos [--connections N=10000] [--minutes M=3] [--only a,b | --skip c,d] [--hog] [--out file]`
+// (more knobs: bench/chaos/options.ts; every fault class: docs/chaos.md)
 // The real apps as separate processes (api, scheduler, K workers, sandbox) against a private
-// redis-server and a fresh database, with rotating refresh tokens, short token lifetimes and a
-// fault mix, while workers are SIGKILLed, Redis restarts and webhooks arrive (some twice). Then
-// the faults stop, the system converges, the apps stop, and the invariants are counted. Writes
-// bench/results/chaos.json (or --out); exits 1 on any violation, naming it.
+// redis-server and a private Postgres cluster (through a latency proxy), with rotating refresh
+// tokens, short token lifetimes and a fault mix, while workers are SIGKILLed, the datastores
+// restart or go away, rows stay locked, a worker freezes, answers get lost, the cores starve and
+// webhooks arrive (some twice). Then the faults stop, the system converges, the apps stop, and
+// the invariants are counted. Writes bench/results/chaos.json (or --out); exits 1 on any
+// violation, naming it. Everything it starts it stops, also on failure and on Ctrl-C.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TokenVault, parseKeyring, type ProviderKey } from '@conduit/core';
-import { createDb } from '@conduit/db';
+import { createDb, type Db } from '@conduit/db';
+import { CpuHog } from './chaos/cpu-hog.ts';
+import { PrivatePostgres } from './chaos/private-postgres.ts';
+import { TcpProxy } from './chaos/tcp-proxy.ts';
 import { runFaultPhase, type Timeline } from './chaos/disruptions.ts';
 import { waitForConvergence, type Convergence } from './chaos/convergence.ts';
 import { Fleet } from './chaos/fleet.ts';
@@ -21,10 +27,10 @@ import { SandboxControl, trafficOf } from './chaos/sandbox-control.ts';
 import { seedConnections, seededRandom } from './chaos/seed.ts';
 import { failedJobs, stuckJobs, transcriptJobs } from './chaos/stuck-jobs.ts';
 import { WebhookSender } from './chaos/webhook-sender.ts';
-import { databaseUrl, dropDatabase, freshDatabase, machine, startSandboxProcess, stop } from './support.ts';
+import { machine, startSandboxProcess, stop } from './support.ts';
 
 const o = parseOptions(process.argv.slice(2));
-const dbName = `conduit_chaos_${process.pid}`;
+const dbName = 'conduit_chaos';
 const prefix = '{chaos}';
 const keySpec = `chaos:${randomBytes(32).toString('base64')}`;
 const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
@@ -38,19 +44,35 @@ console.log(
     `token lifetimes ${o.ttlMinSeconds}–${o.ttlMaxSeconds} s; logs in ${logDir}`,
 );
 let redis: PrivateRedis | undefined;
+let postgres: PrivatePostgres | undefined;
+const proxies: { pg?: TcpProxy; redis?: TcpProxy } = {};
+let hog: CpuHog | undefined;
 let sandboxProcess: Awaited<ReturnType<typeof startSandboxProcess>> | undefined;
 let fleet: Fleet | undefined;
-const db = createDb({ databaseUrl: databaseUrl(dbName), poolSize: 4 });
+let db: Db | undefined;
 const vault = new TokenVault(parseKeyring(keySpec));
 
-async function cleanUp(keepLogs: boolean): Promise<void> {
-  await fleet?.killAll().catch(() => undefined);
-  if (sandboxProcess) await stop(sandboxProcess.child).catch(() => undefined);
-  await redis?.stop();
-  await db.$disconnect();
-  await dropDatabase(dbName).catch(() => undefined);
-  if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
+let cleaning: Promise<void> | undefined;
+function cleanUp(keepLogs: boolean): Promise<void> {
+  cleaning ??= (async () => {
+    await fleet?.killAll().catch(() => undefined);
+    if (sandboxProcess) await stop(sandboxProcess.child).catch(() => undefined);
+    await hog?.stop().catch(() => undefined);
+    for (const p of [proxies.pg, proxies.redis]) await p?.close().catch(() => undefined);
+    await redis?.stop();
+    await db?.$disconnect().catch(() => undefined);
+    if (postgres) {
+      const pgLog = join(postgres.dir, 'postgres.log');
+      if (keepLogs && existsSync(pgLog)) copyFileSync(pgLog, join(logDir, 'postgres.log'));
+      postgres.destroy();
+    }
+    if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
+  })();
+  return cleaning;
 }
+
+// The cluster, the CPU hogs, Redis and the apps kill themselves from `exit` handlers of their own.
+process.once('exit', () => sandboxProcess?.child.kill('SIGKILL'));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -62,7 +84,25 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 let violations: string[] = ['the run did not finish'];
 try {
   redis = await PrivateRedis.start();
-  await freshDatabase(dbName);
+  postgres = await PrivatePostgres.start();
+  postgres.migrate(dbName);
+  db = createDb({ databaseUrl: postgres.url(dbName), poolSize: 4 });
+  // The apps reach both datastores through the latency proxy when that class runs; the run's own
+  // checks never do.
+  if (!o.skip.has('latency')) {
+    proxies.pg = await TcpProxy.start(postgres.port);
+    proxies.redis = await TcpProxy.start(redis.port);
+  }
+  const appDatabaseUrl = `postgresql://postgres@127.0.0.1:${proxies.pg?.port ?? postgres.port}/${dbName}`;
+  const appRedisUrl = `redis://127.0.0.1:${proxies.redis?.port ?? redis.port}`;
+  console.log(
+    `private Postgres on ${postgres.port}, private Redis on ${redis.port}` +
+      (proxies.pg ? `, apps through latency proxies ${proxies.pg.port} and ${proxies.redis!.port}` : ''),
+  );
+  if (o.hogThroughout) {
+    hog = CpuHog.start();
+    console.log(`CPU hog on every core for the whole run (pids ${hog.pids.join(', ')})`);
+  }
   sandboxProcess = await startSandboxProcess({ CONDUIT_SANDBOX_SEED: String(o.seed) });
   const sandbox = new SandboxControl(sandboxProcess.url);
   const apiPort = await freePort();
@@ -72,8 +112,8 @@ try {
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
-      DATABASE_URL: databaseUrl(dbName),
-      REDIS_URL: redis.url,
+      DATABASE_URL: appDatabaseUrl,
+      REDIS_URL: appRedisUrl,
       CONDUIT_QUEUE_PREFIX: prefix,
       CONDUIT_ENCRYPTION_KEYS: keySpec,
       CONDUIT_SANDBOX_URL: sandboxProcess.url,
@@ -103,9 +143,14 @@ try {
     options: o,
     fleet,
     redis,
+    pg: postgres,
+    databaseUrl: postgres.url(dbName),
+    proxies,
     sandbox,
+    db,
     seeded,
     goodSecret,
+    lockTtlMs: Number(conduitTimings(o).CONDUIT_LOCK_TTL_MS),
   });
   await sandbox.clearFaults();
   const faultSeconds = seconds(faultsFrom);
@@ -170,6 +215,11 @@ try {
     badSecretRefusals: timeline.badSecretRefusals,
     kills: fleet.kills,
     redisRestarts: redis.restarts,
+    redisOutages: redis.outages,
+    pgRestarts: { ...postgres.restarts },
+    windows: timeline.windows,
+    phaseStart: faultsFrom,
+    unexpectedExits: fleet.unexpectedExits,
     faultSeconds,
     totalSeconds: seconds(t0),
     duringFaults,

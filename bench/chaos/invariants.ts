@@ -39,6 +39,8 @@ export interface LostToken {
   killedMsAfterAnswer: number | null;
   /** the provider's answer died with a SIGKILLed worker before it could be stored */
   diedInFlight: boolean;
+  /** the sandbox processed the last refresh after its client had gone (the `lost-answer` class) */
+  answerLost: boolean;
 }
 
 /**
@@ -66,6 +68,10 @@ export interface FinalChecks {
   nonRevokedNotConnected: number;
   finalStatuses: Record<string, number>;
   lostTokenExamples: LostToken[];
+  /** every lost token (the examples are the first 20): the per-class summary pins each on a window */
+  allLostTokens: LostToken[];
+  /** when each accepted but unprocessed delivery was received (null: not in the inbox) */
+  unprocessedReceivedAt: Array<string | null>;
   lostWebhookExamples: Array<{
     deliveryId: string;
     status: string;
@@ -113,7 +119,7 @@ export async function finalChecks(a: {
   let falseNeedsReauth = 0;
   let missedRevocations = 0;
   let nonRevokedNotConnected = 0;
-  const lostTokenExamples: LostToken[] = [];
+  const allLostTokens: LostToken[] = [];
   for (const c of a.seeded) {
     const row = byId.get(c.connectionId);
     const status = row?.status ?? 'missing';
@@ -142,19 +148,18 @@ export async function finalChecks(a: {
         diedInFlight.reusedTokens += grant?.reuses ?? 0;
         if (status === 'needs_reauth' || status === 'error') diedInFlight.falseNeedsReauth++;
       }
-      if (lostTokenExamples.length < 20) {
-        lostTokenExamples.push({
-          connectionId: c.connectionId,
-          provider: c.provider,
-          grantId: c.grantId,
-          status,
-          sandboxFamily: grant?.family ?? 'unknown',
-          sandboxLastRefreshAt: grant?.lastRefreshAt ?? null,
-          sandboxAnswered: holder,
-          killedMsAfterAnswer,
-          diedInFlight: died,
-        });
-      }
+      allLostTokens.push({
+        connectionId: c.connectionId,
+        provider: c.provider,
+        grantId: c.grantId,
+        status,
+        sandboxFamily: grant?.family ?? 'unknown',
+        sandboxLastRefreshAt: grant?.lastRefreshAt ?? null,
+        sandboxAnswered: holder,
+        killedMsAfterAnswer,
+        diedInFlight: died,
+        answerLost: grant?.lastAnswerLost ?? false,
+      });
     }
   }
 
@@ -240,7 +245,9 @@ export async function finalChecks(a: {
     credentialErrors: errors,
     nonRevokedNotConnected,
     finalStatuses,
-    lostTokenExamples,
+    lostTokenExamples: allLostTokens.slice(0, 20),
+    allLostTokens,
+    unprocessedReceivedAt: unprocessed.map((id) => inbox.get(id)?.receivedAt.toISOString() ?? null),
     lostWebhookExamples,
     webhookProcessingMs: { p50: pct(0.5), p99: pct(0.99), max: delays[delays.length - 1] ?? null },
     sandboxAnomalies,

@@ -25,14 +25,70 @@ export interface ChaosOptions {
   out: string;
   /** keep every app's log even when the run passes */
   keepLogs: boolean;
-  /** disruptions left out, for control runs that pin a violation on one of them */
-  skip: ReadonlySet<Disruption>;
+  /** fault classes left out (`--skip`, or not named by `--only`) */
+  skip: ReadonlySet<FaultClass>;
+  /** the windowed classes' knobs (seconds) */
+  windows: {
+    /** quiet time after each window, so what it caused shows before the next one starts */
+    gapSeconds: number;
+    pgDownSeconds: number;
+    rowLockSeconds: number;
+    rowLockRows: number;
+    sigstopSeconds: number;
+    redisOutageSeconds: number;
+    hogSeconds: number;
+    latencySeconds: number;
+    latencyMs: number;
+    jitterMs: number;
+    lostAnswerSeconds: number;
+    lostAnswerProvider: ProviderKey;
+  };
+  /** a CPU hog on every core for the whole run (`--hog`), besides the `cpu-hog` class's window */
+  hogThroughout: boolean;
   /** `--set NAME=value` (repeatable): app settings overridden, for control runs */
   overrides: Readonly<Record<string, string>>;
 }
 
-export const DISRUPTIONS = ['sigkill', 'redis-restart', 'bad-secret'] as const;
-export type Disruption = (typeof DISRUPTIONS)[number];
+/**
+ * Every fault class, switchable with `--only`/`--skip`. The first three are the run's
+ * long-standing mix (BASELINE_CLASSES): leaving one out makes a control run, never a pass.
+ */
+export const FAULT_CLASSES = [
+  'sigkill',
+  'redis-restart',
+  'bad-secret',
+  'pg-restart',
+  'row-lock',
+  'sigstop',
+  'lost-answer',
+  'latency',
+  'redis-outage',
+  'cpu-hog',
+] as const;
+export type FaultClass = (typeof FAULT_CLASSES)[number];
+export const BASELINE_CLASSES: readonly FaultClass[] = ['sigkill', 'redis-restart', 'bad-secret'];
+
+/** The classes a run leaves out, from `--only a,b` and/or `--skip c,d`; an error sentence for bad names. */
+export function classesLeftOut(only: string | undefined, skip: string | undefined): Set<FaultClass> | string {
+  const list = (raw: string | undefined) =>
+    (raw ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const named = [...list(only), ...list(skip)];
+  const unknown = named.filter((d) => !(FAULT_CLASSES as readonly string[]).includes(d));
+  if (unknown.length > 0)
+    return `--only and --skip take a comma-separated list of ${FAULT_CLASSES.join(', ')}; unknown: ${unknown.join(', ')}`;
+  if (only !== undefined && list(only).length === 0) return '--only needs at least one fault class';
+  const kept = only === undefined ? new Set<string>(FAULT_CLASSES) : new Set(list(only));
+  for (const c of list(skip)) kept.delete(c);
+  return new Set(FAULT_CLASSES.filter((c) => !kept.has(c)));
+}
+
+const LOCK_TTL_MS = 15_000;
+
+/** providers whose every refresh rotates the refresh token: a lost answer costs the grant */
+const ROTATING: readonly ProviderKey[] = ['fathom', 'discord', 'github_app'];
 
 function flag(argv: string[], name: string): string | undefined {
   const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -79,12 +135,14 @@ export function parseOptions(argv: string[]): ChaosOptions {
     );
     process.exit(2);
   }
-  const skip = (flag(argv, 'skip') ?? '').split(',').filter(Boolean);
-  const unknown = skip.filter((d) => !(DISRUPTIONS as readonly string[]).includes(d));
-  if (unknown.length > 0) {
-    console.error(
-      `--skip takes a comma-separated list of ${DISRUPTIONS.join(', ')}; unknown: ${unknown.join(', ')}`,
-    );
+  const skip = classesLeftOut(flag(argv, 'only'), flag(argv, 'skip'));
+  if (typeof skip === 'string') {
+    console.error(skip);
+    process.exit(2);
+  }
+  const lostAnswerProvider = (flag(argv, 'lost-answer-provider') ?? 'discord') as ProviderKey;
+  if (!ROTATING.includes(lostAnswerProvider)) {
+    console.error(`--lost-answer-provider must be one that rotates refresh tokens: ${ROTATING.join(', ')}`);
     process.exit(2);
   }
   const overrides: Record<string, string> = {};
@@ -98,6 +156,8 @@ export function parseOptions(argv: string[]): ChaosOptions {
     }
     overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
   });
+  // the windows that must outlast the lock do so whatever lock TTL the apps run with
+  const lockTtlSeconds = Number(overrides.CONDUIT_LOCK_TTL_MS ?? LOCK_TTL_MS) / 1000;
   return {
     connections,
     minutes,
@@ -125,8 +185,23 @@ export function parseOptions(argv: string[]): ChaosOptions {
     seed: Math.round(num(argv, 'seed', 42, { max: 2 ** 31 })),
     out: flag(argv, 'out') ?? join(import.meta.dirname, '..', 'results', 'chaos.json'),
     keepLogs: argv.includes('--keep-logs'),
-    skip: new Set(skip as Disruption[]),
+    skip,
     overrides,
+    windows: {
+      gapSeconds: num(argv, 'gap-seconds', 10, { min: 0 }),
+      pgDownSeconds: num(argv, 'pg-down-seconds', 6, { min: 0 }),
+      rowLockSeconds: num(argv, 'row-lock-seconds', 2 * lockTtlSeconds, { min: 1 }),
+      rowLockRows: Math.round(num(argv, 'row-lock-rows', 6, { min: 1, max: 1000 })),
+      sigstopSeconds: num(argv, 'sigstop-seconds', 2 * lockTtlSeconds, { min: 1 }),
+      redisOutageSeconds: num(argv, 'redis-outage-seconds', 30, { min: 1 }),
+      hogSeconds: num(argv, 'hog-seconds', 60, { min: 1 }),
+      latencySeconds: num(argv, 'latency-seconds', 30, { min: 1 }),
+      latencyMs: num(argv, 'latency-ms', 100, { max: 10_000 }),
+      jitterMs: num(argv, 'jitter-ms', 50, { max: 10_000 }),
+      lostAnswerSeconds: num(argv, 'lost-answer-seconds', 5, { min: 1 }),
+      lostAnswerProvider,
+    },
+    hogThroughout: argv.includes('--hog'),
   };
 }
 
@@ -147,8 +222,10 @@ function chaosTimings(o: ChaosOptions): Record<string, string> {
     // well inside the buffer, as in production (120 s of 300 s): a job lost with Redis is queued
     // again before its token lapses
     CONDUIT_REFRESH_REQUEUE_AFTER_SECONDS: '4',
-    CONDUIT_LOCK_TTL_MS: '15000',
+    CONDUIT_LOCK_TTL_MS: String(LOCK_TTL_MS),
     CONDUIT_REFRESH_COMMIT_BUDGET_MS: '3000',
+    // a worker the fleet restarts during a Redis or Postgres outage waits it out, as a supervised one would
+    CONDUIT_DATASTORE_WAIT_SECONDS: '600',
     CONDUIT_LOCK_RETRY_DELAY_MS: '500',
     CONDUIT_HTTP_CONNECT_TIMEOUT_MS: '1000',
     CONDUIT_HTTP_HEADERS_TIMEOUT_MS: '2000',

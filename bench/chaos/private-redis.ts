@@ -19,7 +19,11 @@ export function freePort(): Promise<number> {
 
 export class PrivateRedis {
   private child: ChildProcess | undefined;
+  private exitHooked = false;
+  /** quick restarts (the `redis-restart` class) */
   restarts = 0;
+  /** long outages (the `redis-outage` class) */
+  outages = 0;
 
   private constructor(readonly port: number) {}
 
@@ -52,6 +56,10 @@ export class PrivateRedis {
     );
     child.once('error', (err) => console.error(`redis-server: ${err.message} (is redis-server installed?)`));
     this.child = child;
+    if (!this.exitHooked) {
+      this.exitHooked = true;
+      process.once('exit', () => this.child?.kill('SIGKILL'));
+    }
     const probe = new Redis(this.url, {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
@@ -81,6 +89,14 @@ export class PrivateRedis {
     await sleep(downMs);
     await this.launch();
     this.restarts += 1;
+  }
+
+  /** The same, but counted as an outage: down long enough for every client to give up waiting. */
+  async outage(downMs: number): Promise<void> {
+    await this.stop();
+    await sleep(downMs);
+    await this.launch();
+    this.outages += 1;
   }
 
   async stop(): Promise<void> {

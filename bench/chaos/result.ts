@@ -1,8 +1,10 @@
 // What a run amounts to: its violations, the JSON written to bench/results/chaos.json, and the
 // summary printed at the end.
+import { classSummaries, lostOutsideWindows, lostPer100Kills } from './class-summary.ts';
 import type { Convergence } from './convergence.ts';
+import type { ClassWindow } from './disruptions.ts';
 import type { FinalChecks } from './invariants.ts';
-import { conduitTimings, type ChaosOptions } from './options.ts';
+import { BASELINE_CLASSES, FAULT_CLASSES, conduitTimings, type ChaosOptions } from './options.ts';
 import type { Traffic } from './sandbox-control.ts';
 import type { JobTrace, QueuePicture } from './stuck-jobs.ts';
 import type { WebhookStats } from './webhook-sender.ts';
@@ -18,6 +20,16 @@ export interface RunRecord {
   badSecretRefusals: number;
   kills: number;
   redisRestarts: number;
+  /** long Redis outages (the `redis-outage` class) */
+  redisOutages: number;
+  /** private Postgres restarts, by stop mode */
+  pgRestarts: { fast: number; immediate: number };
+  /** the windowed fault classes as they ran */
+  windows: ClassWindow[];
+  /** epoch ms at which the fault phase began */
+  phaseStart: number;
+  /** apps that exited on their own and were started again by the fleet */
+  unexpectedExits: number;
   faultSeconds: number;
   totalSeconds: number;
   duringFaults: Traffic;
@@ -56,8 +68,28 @@ export function violationsOf(r: RunRecord): string[] {
     ...(r.redisRestarts !== (o.skip.has('redis-restart') ? 0 : 1)
       ? [`the private Redis restarted ${r.redisRestarts} times`]
       : []),
+    ...(r.redisOutages !== (o.skip.has('redis-outage') ? 0 : 1)
+      ? [`the private Redis had ${r.redisOutages} long outages`]
+      : []),
+    ...(['fast', 'immediate'] as const).flatMap((m) =>
+      r.pgRestarts[m] !== (o.skip.has('pg-restart') ? 0 : 1)
+        ? [`the private Postgres restarted -m ${m} ${r.pgRestarts[m]} times`]
+        : [],
+    ),
+    ...FAULT_CLASSES.filter(
+      (cls) => cls !== 'sigkill' && !o.skip.has(cls) && !r.windows.some((w) => w.cls === cls),
+    ).map((cls) => `fault class ${cls} never ran`),
+    ...r.windows.flatMap((w) =>
+      typeof w.details.error === 'string'
+        ? [`fault class ${w.name} failed to inject: ${w.details.error}`]
+        : [],
+    ),
     ...(o.webhooksPerSecond > 0 && r.webhooks.accepted === 0 ? ['no webhook delivery was accepted'] : []),
-    ...(o.skip.size > 0 ? [`control run: left out ${[...o.skip].join(', ')}`] : []),
+    // Leaving out a long-standing class is a control run; the newer classes can be left out to
+    // look at one at a time (the JSON and the summary say which ran).
+    ...(BASELINE_CLASSES.some((c) => o.skip.has(c))
+      ? [`control run: left out ${BASELINE_CLASSES.filter((c) => o.skip.has(c)).join(', ')}`]
+      : []),
     ...(Object.keys(o.overrides).length > 0
       ? [`control run: settings overridden (${Object.keys(o.overrides).join(', ')})`]
       : []),
@@ -106,6 +138,22 @@ export function resultJson(r: RunRecord, violations: string[]): Record<string, u
     violations,
     violationsBeyondDiedInFlight: violationsBeyondDiedInFlight(r),
     ...c.invariants,
+    lostPer100Kills: lostPer100Kills(c.diedInFlight.lostTokens, r.kills),
+    classesRun: FAULT_CLASSES.filter((x) => !o.skip.has(x)),
+    classesLeftOut: [...o.skip],
+    hogThroughout: o.hogThroughout,
+    classes: classSummaries({
+      windows: r.windows,
+      lostTokens: c.allLostTokens,
+      unprocessedReceivedAt: c.unprocessedReceivedAt,
+      phaseStart: r.phaseStart,
+    }),
+    lostTokensOutsideWindows: lostOutsideWindows({
+      windows: r.windows,
+      lostTokens: c.allLostTokens,
+      phaseStart: r.phaseStart,
+    }).length,
+    lostTokensAnswerLost: c.allLostTokens.filter((t) => t.answerLost).length,
     convergenceSeconds: r.convergence.converged ? Number(r.convergence.seconds.toFixed(1)) : null,
     diedInFlight: { ...diedInFlight, connectionIds: connectionIds.slice(0, 20) },
     ...(r.convergence.permanentOnlyFromSeconds !== undefined && {
@@ -133,17 +181,23 @@ export function resultJson(r: RunRecord, violations: string[]): Record<string, u
       },
       workerSigkillEverySeconds: o.killEverySeconds,
       redisRestarts: r.redisRestarts,
+      windows: o.windows,
+      cpuHogThroughout: o.hogThroughout,
       webhooksPerSecond: o.webhooksPerSecond,
       duplicateShare: o.duplicateShare,
       skipped: [...o.skip],
     },
     durations: {
+      faultPhaseStartedAt: new Date(r.phaseStart).toISOString(),
       faultPhaseSeconds: r.faultSeconds,
       convergenceTimeoutSeconds: o.convergeTimeoutSeconds,
       totalSeconds: r.totalSeconds,
     },
     happened: {
       workerKills: r.kills,
+      redisOutages: r.redisOutages,
+      pgRestarts: r.pgRestarts,
+      unexpectedExits: r.unexpectedExits,
       webhooks: { ...r.webhooks, processingMs: c.webhookProcessingMs },
       transcriptsStored: c.transcriptsStored,
       sandboxTrafficDuringFaults: r.duringFaults,
@@ -165,6 +219,13 @@ export function resultJson(r: RunRecord, violations: string[]): Record<string, u
 export function summary(r: RunRecord): string[] {
   const inv = r.checks.invariants;
   const t = r.traffic;
+  const classes = classSummaries({
+    windows: r.windows,
+    lostTokens: r.checks.allLostTokens,
+    unprocessedReceivedAt: r.checks.unprocessedReceivedAt,
+    phaseStart: r.phaseStart,
+  });
+  const per100 = lostPer100Kills(r.checks.diedInFlight.lostTokens, r.kills);
   return [
     `invariants: lostTokens ${inv.lostTokens} (${r.checks.diedInFlight.lostTokens} died in flight with a SIGKILLed worker), ` +
       `reusedTokens ${inv.reusedTokens}, concurrentRefreshes ${inv.concurrentRefreshes}, ` +
@@ -174,7 +235,17 @@ export function summary(r: RunRecord): string[] {
     `happened: ${t.refreshes} refreshes (${r.duringFaults.refreshes} during the faults; ${t.rateLimited} 429s, ` +
       `${t.fault5xx} 5xx, ${t.faultHangs} hangs), ${r.kills} worker SIGKILLs, ${r.redisRestarts} Redis restart, ` +
       `${r.revoked} revocations, ${r.checks.credentialErrors} credential errors, ` +
-      `${r.webhooks.accepted} webhooks accepted (${r.webhooks.duplicatesSent} sent twice)`,
+      `${r.webhooks.accepted} webhooks accepted (${r.webhooks.duplicatesSent} sent twice)` +
+      (r.unexpectedExits > 0 ? `, ${r.unexpectedExits} app exits on their own (restarted)` : ''),
+    `lostPer100Kills: ${per100 ?? 'n/a (no kills)'} (${r.checks.diedInFlight.lostTokens} tokens died in flight over ${r.kills} SIGKILLs)` +
+      (r.options.hogThroughout ? '; a CPU hog loaded every core throughout' : ''),
+    ...(r.options.skip.size > 0 ? [`classes left out: ${[...r.options.skip].join(', ')}`] : []),
+    ...classes.map(
+      (c) =>
+        `  ${c.window.padEnd(21)} ${c.fromSeconds.toFixed(0).padStart(4)}–${c.toSeconds.toFixed(0).padEnd(4)} s: ` +
+        (c.violations.join('; ') || 'nothing went wrong in or after it') +
+        ` (${c.inWindow.refreshes} refreshes in it)`,
+    ),
     ...(r.checks.diedInFlight.lostTokens > 0
       ? [
           `died in flight: ${r.checks.diedInFlight.lostTokens} rotated token(s) were answered to a worker that was ` +

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Convergence, StatusPicture } from './convergence.ts';
+import type { ClassWindow, Snapshot } from './disruptions.ts';
 import type { DiedInFlight, FinalChecks } from './invariants.ts';
 import { parseOptions } from './options.ts';
 import { violationsBeyondDiedInFlight, violationsOf, type RunRecord } from './result.ts';
@@ -25,6 +26,25 @@ const diedInFlight = (d: Partial<DiedInFlight> = {}): DiedInFlight => ({
   ...d,
 });
 
+const snap = (atMs: number, over: Partial<Snapshot> = {}): Snapshot => ({
+  atMs,
+  anomalies: {},
+  refreshes: 0,
+  answersLost: 0,
+  notConnected: {},
+  ...over,
+});
+const ran = (name: ClassWindow['name'], cls: ClassWindow['cls'], fromMs = 0, toMs = 1_000): ClassWindow => ({
+  name,
+  cls,
+  startedAtMs: fromMs,
+  endedAtMs: toMs,
+  details: {},
+  before: snap(fromMs),
+  after: snap(toMs),
+  settled: snap(toMs + 10_000),
+});
+
 function record(
   checks: Partial<FinalChecks> & Pick<FinalChecks, 'invariants'>,
   convergence: Convergence,
@@ -38,13 +58,15 @@ function record(
     apiCalls: 10,
   };
   return {
-    options: parseOptions(['--converge-timeout', '90']),
+    options: parseOptions(['--converge-timeout', '90', '--only', 'sigkill,redis-restart,bad-secret']),
     checks: {
       diedInFlight: diedInFlight(),
       credentialErrors: 0,
       nonRevokedNotConnected: 0,
       finalStatuses: {},
       lostTokenExamples: [],
+      allLostTokens: [],
+      unprocessedReceivedAt: [],
       lostWebhookExamples: [],
       webhookProcessingMs: { p50: 1, p99: 2, max: 3 },
       sandboxAnomalies: {},
@@ -59,6 +81,11 @@ function record(
     badSecretRefusals: 1,
     kills: 5,
     redisRestarts: 1,
+    redisOutages: 0,
+    pgRestarts: { fast: 0, immediate: 0 },
+    windows: [ran('bad-secret', 'bad-secret'), ran('redis-restart', 'redis-restart', 11_000, 13_000)],
+    phaseStart: 0,
+    unexpectedExits: 0,
     faultSeconds: 30,
     totalSeconds: 60,
     duringFaults: traffic,

@@ -23,6 +23,8 @@ export interface GrantView {
   lastRefreshClient: string | null;
   /** rotated-out refresh tokens of this family presented again */
   reuses: number;
+  /** the last refresh was processed after its client had gone (a lost answer) */
+  lastAnswerLost?: boolean;
 }
 
 export interface ProviderReport {
@@ -37,6 +39,13 @@ export interface SandboxReport {
   anomalies: number;
   providers: Record<ProviderKey, ProviderReport>;
   grants?: { total: number; items: GrantView[] };
+}
+
+export interface HoldView {
+  provider: ProviderKey;
+  parked: number;
+  /** parked requests whose client has already gone */
+  clientsGone: number;
 }
 
 export class SandboxControl {
@@ -87,6 +96,19 @@ export class SandboxControl {
 
   async revoke(grantIds: string[]): Promise<void> {
     await this.call('POST', '/grants/revoke', { grantIds });
+  }
+
+  /** Parks the provider's token requests until released; `processAbandoned`: process them even once their client has gone. */
+  async hold(provider: ProviderKey, processAbandoned: boolean): Promise<void> {
+    await this.call('POST', '/holds', { provider, endpoint: 'token', processAbandoned });
+  }
+
+  async releaseHolds(): Promise<number> {
+    return (await this.call<{ released: number }>('POST', '/holds/release', {})).released;
+  }
+
+  async holds(): Promise<HoldView[]> {
+    return (await this.call<{ holds: HoldView[] }>('GET', '/holds')).holds;
   }
 
   async setClientSecret(provider: ProviderKey, secret: string): Promise<void> {

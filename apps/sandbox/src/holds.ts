@@ -10,6 +10,8 @@ interface Parked {
   key: string;
   resolve: (outcome: 'release' | 'abandoned') => void;
   settled: boolean;
+  /** its client has gone (kept parked only with processAbandoned) */
+  clientGone: boolean;
 }
 
 export interface HoldStatus {
@@ -17,6 +19,8 @@ export interface HoldStatus {
   endpoint: FaultEndpoint;
   processAbandoned: boolean;
   parked: number;
+  /** parked requests whose client has already gone (with processAbandoned: their answers will be lost) */
+  clientsGone: number;
 }
 
 export class Holds {
@@ -39,16 +43,16 @@ export class Holds {
     const key = `${provider}:${endpoint}`;
     const processAbandoned = this.active.get(key)?.processAbandoned ?? false;
     return new Promise((resolve) => {
-      const entry: Parked = { key, resolve, settled: false };
+      const entry: Parked = { key, resolve, settled: false, clientGone: false };
       this.parked.push(entry);
-      if (!processAbandoned) {
-        reply.raw.once('close', () => {
-          if (entry.settled) return;
-          entry.settled = true;
-          this.parked = this.parked.filter((p) => p !== entry);
-          resolve('abandoned');
-        });
-      }
+      reply.raw.once('close', () => {
+        if (entry.settled) return;
+        entry.clientGone = true;
+        if (processAbandoned) return;
+        entry.settled = true;
+        this.parked = this.parked.filter((p) => p !== entry);
+        resolve('abandoned');
+      });
     });
   }
 
@@ -77,6 +81,7 @@ export class Holds {
         endpoint,
         processAbandoned: this.active.get(key)?.processAbandoned ?? false,
         parked: this.parked.filter((p) => p.key === key).length,
+        clientsGone: this.parked.filter((p) => p.key === key && p.clientGone).length,
       };
     });
   }

@@ -49,6 +49,8 @@ export class Traffic {
   fault5xx = 0;
   delayed = 0;
   held = 0;
+  /** refreshes processed after their client had gone (a held request with processAbandoned): rotated, answer lost */
+  answersLost = 0;
 }
 
 const EXAMPLES_PER_KIND = 5;

@@ -97,6 +97,50 @@ describe('anomalies › concurrentRefreshes: a second refresh of a grant while o
   });
 });
 
+describe('anomalies › answersLost: the provider rotated, then its answer found no one to take it', () => {
+  it('a processed abandoned refresh is counted as a lost answer and marked on its grant', async () => {
+    const g = await seedGrant(sb, 'discord');
+    await control(sb, 'POST', '/holds', { provider: 'discord', processAbandoned: true });
+    const abort = new AbortController();
+    const doomed = fetch(`${sb.url}${PROVIDERS.discord.sandboxPaths.tokenUrl}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from('conduit-discord:sandbox-secret-discord').toString('base64')}`,
+        'user-agent': 'lost-answer-test',
+      },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: g.refreshToken! }),
+      signal: abort.signal,
+    });
+    await eventually(async () => (await parked()) === 1);
+    abort.abort();
+    await expect(doomed).rejects.toThrow();
+    // still parked, and the control API says its client is gone (a harness waits for that)
+    await eventually(async () =>
+      (await control<{ holds: { parked: number; clientsGone: number }[] }>(sb, 'GET', '/holds')).holds.some(
+        (h) => h.parked === 1 && h.clientsGone === 1,
+      ),
+    );
+    await control(sb, 'POST', '/holds/release');
+    await eventually(async () => (await report(sb)).providers.discord.traffic.refreshes === 1);
+    expect((await report(sb)).providers.discord.traffic.answersLost).toBe(1);
+    expect(await control(sb, 'GET', `/grants/${g.grantId}`)).toMatchObject({
+      lastRefreshClient: 'lost-answer-test',
+      lastAnswerLost: true,
+    });
+  });
+
+  it('an answer that reaches its client is not lost, and clears the mark', async () => {
+    const g = await seedGrant(sb, 'discord');
+    await control(sb, 'POST', '/holds', { provider: 'discord', processAbandoned: true });
+    const delivered = refresh(sb, 'discord', g.refreshToken!);
+    await eventually(async () => (await parked()) === 1);
+    await control(sb, 'POST', '/holds/release');
+    expect((await delivered).status).toBe(200);
+    expect((await report(sb)).providers.discord.traffic.answersLost).toBe(0);
+    expect(await control(sb, 'GET', `/grants/${g.grantId}`)).toMatchObject({ lastAnswerLost: false });
+  });
+});
+
 describe('anomalies › reusedRefreshTokens', () => {
   it('counts each presentation of a rotated-out token and lists the family it revoked once', async () => {
     const g = await seedGrant(sb, 'fathom');

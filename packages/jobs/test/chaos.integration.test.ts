@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllTracked, spawnTracked } from '@conduit/testing';
 
-// The short chaos run (bench/chaos.ts): the real apps as processes, a private Redis, a fresh
-// database, faults, SIGKILLs, a Redis restart, duplicated webhooks — about a minute.
+// The short chaos run (bench/chaos.ts): the real apps as processes, a private Redis, a private
+// Postgres cluster, faults, SIGKILLs, a Redis restart, duplicated webhooks — about a minute.
 const ROOT = join(import.meta.dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'conduit-chaos-test-'));
 const out = join(dir, 'chaos.json');
@@ -39,6 +39,9 @@ describe('chaos › a short run', () => {
       '0.5',
       '--converge-timeout',
       '60',
+      // the long-standing mix; each newer class (docs/chaos.md) has a window of its own, too long for npm test
+      '--only',
+      'sigkill,redis-restart,bad-secret',
       '--out',
       out,
     ]);

@@ -51,6 +51,7 @@ export function grantState(grant: Grant): Record<string, unknown> {
     refreshTokenExpiresAt: iso(grant.refreshExpiresAt),
     lastRefreshAt: iso(grant.lastRefreshAt),
     lastRefreshClient: grant.lastRefreshClient,
+    lastAnswerLost: grant.lastAnswerLost,
     refreshes: grant.refreshes,
     rotations: grant.rotations,
     reuses: grant.reuses,
@@ -70,6 +71,7 @@ export function compactGrant(grant: Grant): Record<string, unknown> {
     refreshToken: validRefreshToken(grant),
     lastRefreshAt: iso(grant.lastRefreshAt),
     lastRefreshClient: grant.lastRefreshClient,
+    lastAnswerLost: grant.lastAnswerLost,
     reuses: grant.reuses,
   };
 }

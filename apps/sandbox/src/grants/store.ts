@@ -31,6 +31,8 @@ export class Grant {
   lastRefreshAt: number | null = null;
   /** User-Agent of the client the last successful refresh answered: who holds the newest tokens */
   lastRefreshClient: string | null = null;
+  /** the last successful refresh was processed after its client had gone: nobody holds its tokens */
+  lastAnswerLost = false;
   refreshes = 0;
   rotations = 0;
   /** rotated-out refresh tokens of this family presented again */
@@ -96,6 +98,7 @@ export class GrantStore {
     grant.refreshes += 1;
     grant.lastRefreshAt = now;
     grant.lastRefreshClient = client ?? null;
+    grant.lastAnswerLost = false;
     if (rotate) {
       grant.rotations += 1;
       this.issueRefresh(grant, now);

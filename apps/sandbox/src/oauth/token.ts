@@ -78,10 +78,16 @@ async function delayedTokenRequest(
       sb.log.traffic(provider).held += 1;
       if ((await sb.holds.park(provider, 'token', reply)) === 'abandoned') return reply;
     }
-    return send(
-      reply,
-      answer(sb, provider, creds, body, grant, req.headers.accept, req.headers['user-agent']),
-    );
+    // A hold with processAbandoned processes a request whose client has gone: the provider
+    // rotates, and its answer is lost on the way (it must show who was left without tokens).
+    const clientGone = req.raw.socket.destroyed;
+    const refreshesBefore = grant?.refreshes ?? 0;
+    const wire = answer(sb, provider, creds, body, grant, req.headers.accept, req.headers['user-agent']);
+    if (clientGone && grant && grant.refreshes > refreshesBefore) {
+      grant.lastAnswerLost = true;
+      sb.log.traffic(provider).answersLost += 1;
+    }
+    return send(reply, wire);
   } finally {
     if (grant) grant.inFlight -= 1;
   }
