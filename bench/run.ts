@@ -4,6 +4,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   sweep: () => import('./sweep.ts'),
   refresh: () => import('./refresh.ts'),
   webhooks: () => import('./webhooks.ts'),
+  start: () => import('./start.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

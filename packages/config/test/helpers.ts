@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../src/index.ts';
 /** The least a production deployment must set. */
 export const PRODUCTION_ENV = {
   NODE_ENV: 'production',
-  CONDUIT_ENCRYPTION_KEYS: 'k1:3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q2+4=',
+  CONDUIT_ENCRYPTION_KEYS: 'k1:3q2+796tvu/erb7v3q2+796tvu/erb7v3q2+796tvu8=',
   CONDUIT_LOG_HASH_KEY: 'a-long-random-log-hash-key',
   CONDUIT_API_KEYS: 'prod-api-key-0123456789',
   CONDUIT_OPERATORS: 'alice:admin:correct-horse-battery',
