@@ -1,7 +1,10 @@
 // The sandbox as a process: `npm start -w @conduit/sandbox`. Reads its environment here only.
+import { loadDotEnv } from '@conduit/config';
 import { createLogger } from '@conduit/observability';
 import { parseFaultConfig } from './fault-config.ts';
 import { startSandbox } from './sandbox.ts';
+
+loadDotEnv(process.env);
 
 function integerFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -33,9 +36,15 @@ try {
     seed: integerFromEnv('CONDUIT_SANDBOX_SEED', 42),
     faults: faultsText ? parseFaultConfig(faultsText) : {},
     logger,
+    grantsFile: process.env.CONDUIT_SANDBOX_GRANTS_FILE?.trim() ?? '',
   });
   logger.info(
-    { url: sandbox.url, seed: sandbox.seed, faults: Boolean(faultsText) },
+    {
+      url: sandbox.url,
+      seed: sandbox.seed,
+      faults: Boolean(faultsText),
+      ...(sandbox.restoredGrants > 0 && { restoredGrants: sandbox.restoredGrants }),
+    },
     'provider sandbox ready',
   );
 

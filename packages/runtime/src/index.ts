@@ -3,3 +3,4 @@ export * from './lifecycle.ts';
 export * from './fathom.ts';
 export * from './identity.ts';
 export * from './demo.ts';
+export * from './reachability.ts';
