@@ -60,6 +60,8 @@ try {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  // Started by `npm start` over an IPC channel: when that parent dies, stop too.
+  if (process.channel) process.once('disconnect', () => shutdown('SIGTERM'));
 } catch (error) {
   logger.error(
     { err: error instanceof Error ? error.message : String(error) },

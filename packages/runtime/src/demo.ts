@@ -10,8 +10,12 @@ import type { AppContext } from './context.ts';
 import type { SeededGrant } from '@conduit/sandbox';
 
 const DEMO_PROVIDERS: ProviderKey[] = ['fathom', 'spotify', 'google', 'discord', 'github_app'];
-/** seven minutes: with the default 5-minute buffer, each demo token is refreshed every couple of minutes */
-const DEMO_TOKEN_TTL_SECONDS = 420;
+/**
+ * Six minutes: the refresh sweep (every minute) picks a token up once it expires within the
+ * 5-minute buffer plus one interval, and the worker refreshes it once it is within the buffer,
+ * so each demo token is refreshed one to two minutes after it was issued, and again every few.
+ */
+const DEMO_TOKEN_TTL_SECONDS = 360;
 
 async function sandboxPost<T>(base: string, path: string, body: unknown): Promise<T> {
   const res = await fetch(`${base}${path}`, {

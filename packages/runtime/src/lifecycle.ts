@@ -56,6 +56,8 @@ export async function runApp(
     }
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // Started by `npm start` over an IPC channel: when that parent dies, even by SIGKILL, stop too.
+  if (process.channel) process.on('disconnect', () => void shutdown('parent exited'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
