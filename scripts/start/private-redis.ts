@@ -2,6 +2,7 @@
 // Redis binary, so this needs `redis-server` on PATH; without it, `npm start` says how to get one.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { portAnswers } from './probe.ts';
 
 export interface PrivateRedis {
@@ -29,6 +30,7 @@ export async function startPrivateRedis(options: { port: number; dir: string; ti
       '--appendonly', 'no',
       // BullMQ needs noeviction: an evicted job key is a lost job.
       '--maxmemory-policy', 'noeviction',
+      '--pidfile', join(options.dir, 'redis.pid'),
     ],
     // Its own process group, so Ctrl-C stops the apps before their Redis.
     { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
