@@ -1,13 +1,16 @@
-// `npm run bench -- start [--runs 3] [--root DIR] [--embedded]`
+// `npm run bench -- start [--runs 3] [--compare DIR] [--embedded]`
 // Seconds from `npm start` to the api's first `/readyz` 200, as a newcomer measures it: one cold
 // run on a database that does not exist yet, then warm runs (database migrated, tsx cache warm).
-// Each run is a real `npm start` in its own process group on free ports, with its own database
-// and queue prefix, stopped with SIGINT like Ctrl-C. `--root` points at another checkout (the
-// before figure); `--embedded` leaves DATABASE_URL unset and points the Postgres probe at a free
-// port, so the run boots the embedded Postgres from its data folder.
+// Each run is a real `npm start` in its own process group on free ports, with its own database,
+// data folder and queue prefix, stopped with SIGINT like Ctrl-C. `--compare DIR` runs another
+// checkout (the before figure) alternately with this one, so both see the same machine load (on
+// a shared 2-core machine the absolute figures swing with it; the ratio holds). `--embedded`
+// leaves DATABASE_URL unset and points the Postgres probe at a free port, so this checkout boots
+// the embedded Postgres from its data folder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { arg, machine } from './support.ts';
@@ -87,7 +90,7 @@ async function oneRun(
   try {
     while (performance.now() - started < timeoutMs && child.exitCode === null) {
       try {
-        const res = await fetch(`http://127.0.0.1:${apiPort}/readyz`, { signal: AbortSignal.timeout(1_000) });
+        const res = await fetch(`http://127.0.0.1:${apiPort}/readyz`, { signal: AbortSignal.timeout(5_000) });
         if (res.status === 200) {
           readySeconds = (performance.now() - started) / 1000;
           break;
@@ -106,21 +109,26 @@ async function oneRun(
   }
 }
 
-export async function run(args: string[]): Promise<void> {
-  const runs = arg(args, 'runs', 3);
-  const timeoutMs = arg(args, 'timeout', 120) * 1000;
-  const root = resolve(option(args, 'root') ?? ROOT);
-  const embedded = args.includes('--embedded');
-  const database = `conduit_bench_start_${process.pid}`;
+interface Subject {
+  label: 'this' | 'compared';
+  root: string;
+  database: string;
+  env: NodeJS.ProcessEnv;
+  apiPort: number;
+  runs: Run[];
+}
+
+async function subject(label: Subject['label'], root: string, embedded: boolean): Promise<Subject> {
   const [apiPort, sandboxPort, metricsPort, probePort] = await Promise.all([
     freePort(),
     freePort(),
     freePort(),
     freePort(),
   ]);
-  const dataDir = join(ROOT, 'bench/results/start-data');
-  if (embedded) rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const database = `conduit_bench_start_${label}_${process.pid}`;
+  const dataDir = join(ROOT, `bench/results/start-data/${label}`);
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     CONDUIT_API_PORT: String(apiPort),
     CONDUIT_SANDBOX_PORT: String(sandboxPort),
@@ -128,42 +136,69 @@ export async function run(args: string[]): Promise<void> {
     // Spelled out, so that a checkout whose URLs do not follow the ports measures the same thing.
     CONDUIT_PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
     CONDUIT_SANDBOX_URL: `http://127.0.0.1:${sandboxPort}`,
-    CONDUIT_QUEUE_PREFIX: `{bench-start-${process.pid}}`,
+    CONDUIT_QUEUE_PREFIX: `{bench-start-${label}-${process.pid}}`,
+    CONDUIT_DATA_DIR: dataDir,
     LOG_FORMAT: 'json',
     ...(embedded
-      ? { DATABASE_URL: '', CONDUIT_DATA_DIR: dataDir, CONDUIT_POSTGRES_PROBE_PORT: String(probePort) }
+      ? { DATABASE_URL: '', CONDUIT_LOCAL_POSTGRES_PORT: String(probePort) }
       : { DATABASE_URL: databaseUrl(database) }),
   };
-  const results: Run[] = [];
+  return { label, root, database, env, apiPort, runs: [] };
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const runs = arg(args, 'runs', 3);
+  const timeoutMs = arg(args, 'timeout', 180) * 1000;
+  const compare = option(args, 'compare');
+  const embedded = args.includes('--embedded');
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const subjects = [await subject('this', ROOT, embedded)];
+  if (compare) subjects.unshift(await subject('compared', resolve(compare), false));
   try {
-    if (!embedded) await dropDatabase(database);
+    for (const s of subjects) await dropDatabase(s.database);
     for (let i = 0; i <= runs; i++) {
       const kind = i === 0 ? 'cold' : 'warm';
-      const logFile = join(ROOT, `bench/results/start-${kind}-${i}.log`);
-      const result = await oneRun(root, kind, env, apiPort, timeoutMs, logFile);
-      results.push(result);
-      console.log(
-        `${kind} run ${i}: ${result.readySeconds === null ? 'not ready' : `${result.readySeconds.toFixed(1)} s`} to /readyz 200`,
-      );
+      for (const s of subjects) {
+        const logFile = join(ROOT, `bench/results/start-${s.label}-${kind}-${i}.log`);
+        const result = await oneRun(s.root, kind, s.env, s.apiPort, timeoutMs, logFile);
+        s.runs.push(result);
+        console.log(
+          `${s.label} ${kind} run ${i}: ${result.readySeconds === null ? 'not ready' : `${result.readySeconds.toFixed(1)} s`} to /readyz 200`,
+        );
+      }
     }
   } finally {
-    if (!embedded) await dropDatabase(database).catch(() => undefined);
+    for (const s of subjects) await dropDatabase(s.database).catch(() => undefined);
   }
-  const warm = results.filter((r) => r.kind === 'warm' && r.readySeconds !== null).map((r) => r.readySeconds!);
-  const median = warm.length ? [...warm].sort((a, b) => a - b)[Math.floor(warm.length / 2)]! : null;
+  const figures = Object.fromEntries(
+    subjects.map((s) => {
+      const warm = s.runs.filter((r) => r.kind === 'warm' && r.readySeconds !== null).map((r) => r.readySeconds!);
+      return [
+        s.label,
+        { root: s.root, coldSeconds: s.runs[0]?.readySeconds ?? null, warmSeconds: warm, warmMedianSeconds: median(warm) },
+      ];
+    }),
+  ) as Partial<Record<Subject['label'], { warmMedianSeconds: number | null; coldSeconds: number | null }>>;
+  const ratio =
+    figures.compared?.warmMedianSeconds && figures.this?.warmMedianSeconds
+      ? figures.compared.warmMedianSeconds / figures.this.warmMedianSeconds
+      : null;
   const summary = {
     benchmark: 'start',
-    command: `npm run bench -- start --runs ${runs}${embedded ? ' --embedded' : ''}${root === ROOT ? '' : ` --root ${root}`}`,
-    machine: machine(),
-    root,
+    command: `npm run bench -- start --runs ${runs}${embedded ? ' --embedded' : ''}${compare ? ` --compare ${compare}` : ''}`,
+    machine: { ...machine(), loadAverage: loadavg() },
     datastores: embedded ? 'embedded Postgres, machine Redis' : 'machine Postgres and Redis',
-    coldSeconds: results[0]?.readySeconds ?? null,
-    warmSeconds: warm,
-    warmMedianSeconds: median,
-    runs: results,
+    ...figures,
+    warmSpeedup: ratio,
   };
-  const name = `start${embedded ? '-embedded' : ''}${root === ROOT ? '' : '-other'}`;
+  const name = `start${embedded ? '-embedded' : ''}`;
   writeFileSync(join(ROOT, `bench/results/${name}.json`), `${JSON.stringify(summary, null, 2)}\n`);
-  console.log(JSON.stringify({ coldSeconds: summary.coldSeconds, warmMedianSeconds: median }, null, 2));
-  if (median === null) process.exitCode = 1;
+  console.log(JSON.stringify({ ...figures, warmSpeedup: ratio }, null, 2));
+  if (!figures.this?.warmMedianSeconds) process.exitCode = 1;
 }
