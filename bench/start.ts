@@ -178,10 +178,17 @@ export async function run(args: string[]): Promise<void> {
   }
   const figures = Object.fromEntries(
     subjects.map((s) => {
-      const warm = s.runs.filter((r) => r.kind === 'warm' && r.readySeconds !== null).map((r) => r.readySeconds!);
+      const warm = s.runs
+        .filter((r) => r.kind === 'warm' && r.readySeconds !== null)
+        .map((r) => r.readySeconds!);
       return [
         s.label,
-        { root: s.root, coldSeconds: s.runs[0]?.readySeconds ?? null, warmSeconds: warm, warmMedianSeconds: median(warm) },
+        {
+          root: s.root,
+          coldSeconds: s.runs[0]?.readySeconds ?? null,
+          warmSeconds: warm,
+          warmMedianSeconds: median(warm),
+        },
       ];
     }),
   ) as Partial<Record<Subject['label'], { warmMedianSeconds: number | null; coldSeconds: number | null }>>;

@@ -10,7 +10,10 @@ import { prepareDatabase } from './start/prepare-database.ts';
 loadDotEnv(process.env);
 const config = loadConfigOrExit(process.env, 'db:migrate');
 try {
-  const { created, applied } = await prepareDatabase(config.database.url, config.runtime.datastoreWaitSeconds * 1000);
+  const { created, applied } = await prepareDatabase(
+    config.database.url,
+    config.runtime.datastoreWaitSeconds * 1000,
+  );
   const name = new URL(config.database.url).pathname.slice(1);
   if (created) console.log(`created database ${name}`);
   console.log(applied.length ? `applied ${applied.join(', ')}` : `database ${name} is up to date`);

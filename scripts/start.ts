@@ -17,7 +17,12 @@ import { MigrationError } from '@conduit/db/migrate';
 import { DatastoreUnreachableError } from '@conduit/runtime/reachability';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './start/embedded-postgres.ts';
 import { prepareDatabase } from './start/prepare-database.ts';
-import { INSTALL_REDIS, redisServerOnPath, startPrivateRedis, type PrivateRedis } from './start/private-redis.ts';
+import {
+  INSTALL_REDIS,
+  redisServerOnPath,
+  startPrivateRedis,
+  type PrivateRedis,
+} from './start/private-redis.ts';
 import { portAnswers } from './start/probe.ts';
 
 const startedAt = performance.now();
@@ -82,7 +87,8 @@ async function redis(): Promise<Store> {
   if (config.redis.urlIsSet) return { kind: 'configured', url: config.redis.url };
   const port = config.redis.localPort;
   if (await portAnswers(port)) return { kind: 'local', url: config.redis.url };
-  if (!redisServerOnPath()) fail(`no Redis on 127.0.0.1:${port}, and no redis-server to start one; ${INSTALL_REDIS}`, EX_UNAVAILABLE);
+  if (!redisServerOnPath())
+    fail(`no Redis on 127.0.0.1:${port}, and no redis-server to start one; ${INSTALL_REDIS}`, EX_UNAVAILABLE);
   say(`no Redis on 127.0.0.1:${port}: starting a private redis-server`);
   let server: PrivateRedis;
   try {
@@ -99,7 +105,8 @@ const [pgStore, redisStore] = await Promise.all([postgres(), redis()]);
 try {
   const prepared = await prepareDatabase(pgStore.url, waitMs);
   if (prepared.created) say(`created the database ${new URL(pgStore.url).pathname.slice(1)}`);
-  if (prepared.applied.length > 0) say(`applied ${prepared.applied.length} migration(s): ${prepared.applied.join(', ')}`);
+  if (prepared.applied.length > 0)
+    say(`applied ${prepared.applied.length} migration(s): ${prepared.applied.join(', ')}`);
 } catch (error) {
   await stopPrivateStores();
   if (error instanceof DatastoreUnreachableError)
@@ -119,7 +126,12 @@ const APPS: App[] = [
   { name: 'sandbox', entry: 'apps/sandbox/src/main.ts', colour: 35 },
   { name: 'api', entry: 'apps/api/src/main.ts', colour: 36 },
   // bounded memory under load (docs/benchmarks.md)
-  { name: 'worker', entry: 'apps/worker/src/main.ts', nodeFlags: ['--max-semi-space-size=1', '--max-old-space-size=160'], colour: 33 },
+  {
+    name: 'worker',
+    entry: 'apps/worker/src/main.ts',
+    nodeFlags: ['--max-semi-space-size=1', '--max-old-space-size=160'],
+    colour: 33,
+  },
   { name: 'scheduler', entry: 'apps/scheduler/src/main.ts', colour: 32 },
 ];
 const width = Math.max(...APPS.map((a) => a.name.length));
@@ -129,7 +141,8 @@ const childEnv: NodeJS.ProcessEnv = {
   DATABASE_URL: pgStore.url,
   REDIS_URL: redisStore.url,
   CONDUIT_DATA_DIR: dataDir,
-  CONDUIT_SANDBOX_GRANTS_FILE: process.env.CONDUIT_SANDBOX_GRANTS_FILE || join(dataDir, 'sandbox-grants.json'),
+  CONDUIT_SANDBOX_GRANTS_FILE:
+    process.env.CONDUIT_SANDBOX_GRANTS_FILE || join(dataDir, 'sandbox-grants.json'),
   LOG_FORMAT: process.env.LOG_FORMAT || 'pretty',
   // pino-pretty colours only for a terminal; the children write to our pipe
   ...(colour && { FORCE_COLOR: process.env.FORCE_COLOR ?? '1' }),
@@ -144,20 +157,26 @@ function pipeLines(app: App, stream: NodeJS.ReadableStream, out: NodeJS.WriteStr
 }
 
 for (const app of APPS) {
-  const child = spawn(process.execPath, [...(app.nodeFlags ?? []), '--import', 'tsx', join(REPOSITORY_ROOT, app.entry)], {
-    cwd: join(REPOSITORY_ROOT, app.entry, '../..'),
-    env: childEnv,
-    // Own process group: Ctrl-C reaches us only, and we stop the apps in order. The IPC channel
-    // tells them when we are gone, even after a SIGKILL, so none is left behind.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(app.nodeFlags ?? []), '--import', 'tsx', join(REPOSITORY_ROOT, app.entry)],
+    {
+      cwd: join(REPOSITORY_ROOT, app.entry, '../..'),
+      env: childEnv,
+      // Own process group: Ctrl-C reaches us only, and we stop the apps in order. The IPC channel
+      // tells them when we are gone, even after a SIGKILL, so none is left behind.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
+  );
   pipeLines(app, child.stdout!, process.stdout);
   pipeLines(app, child.stderr!, process.stderr);
   child.on('exit', (code, signal) => {
     children.delete(app.name);
     if (!stopping) {
-      process.stderr.write(`conduit: ${app.name} exited (${signal ?? `code ${code}`}); stopping the others\n`);
+      process.stderr.write(
+        `conduit: ${app.name} exited (${signal ?? `code ${code}`}); stopping the others\n`,
+      );
       void stopAll(code === 0 || code === null ? 1 : code);
     }
   });
@@ -224,13 +243,18 @@ if (await waitUntilReady()) {
     `  health     ${apiUrl}/admin/health`,
     `  queues     ${apiUrl}/admin/queues`,
   ];
-  if (config.providers.sandboxUrl) lines.push(`  sandbox    ${config.providers.sandboxBrowserUrl}/_sandbox/report`);
+  if (config.providers.sandboxUrl)
+    lines.push(`  sandbox    ${config.providers.sandboxBrowserUrl}/_sandbox/report`);
   if (!config.runtime.isProduction) {
     const operators = process.env.CONDUIT_OPERATORS
       ? `${config.security.operators.map((o) => o.name).join(', ')} (passwords from CONDUIT_OPERATORS)`
       : 'admin / admin (the development default)';
     lines.push(`  login      ${operators}`);
   }
-  lines.push(describeStore('postgres', pgStore), describeStore('redis', redisStore), '  Ctrl-C stops everything.');
+  lines.push(
+    describeStore('postgres', pgStore),
+    describeStore('redis', redisStore),
+    '  Ctrl-C stops everything.',
+  );
   say(lines.join('\n'));
 }

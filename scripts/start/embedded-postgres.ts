@@ -48,7 +48,8 @@ function prepareDir(dir: string): void {
 
 function initdb(bin: string, dataDir: string): void {
   // A half-made folder (an initdb that was interrupted) would make every later start fail.
-  if (existsSync(dataDir) && !existsSync(join(dataDir, 'PG_VERSION'))) rmSync(dataDir, { recursive: true, force: true });
+  if (existsSync(dataDir) && !existsSync(join(dataDir, 'PG_VERSION')))
+    rmSync(dataDir, { recursive: true, force: true });
   prepareDir(dataDir);
   const result = spawnSync(
     join(bin, 'initdb'),
@@ -56,7 +57,9 @@ function initdb(bin: string, dataDir: string): void {
     { ...owner(), encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
   );
   if (result.status !== 0) {
-    throw new Error(`initdb of the embedded Postgres failed: ${(result.stderr || result.stdout || '').trim().split('\n').pop()}`);
+    throw new Error(
+      `initdb of the embedded Postgres failed: ${(result.stderr || result.stdout || '').trim().split('\n').pop()}`,
+    );
   }
 }
 
@@ -80,13 +83,19 @@ export async function startEmbeddedPostgres(options: {
   const child: ChildProcess = spawn(
     join(bin, 'postgres'),
     [
-      '-D', dataDir,
-      '-p', String(port),
-      '-c', 'listen_addresses=127.0.0.1',
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
       // the socket in the data folder: /var/run/postgresql may not exist or be writable
-      '-c', `unix_socket_directories=${dataDir}`,
-      '-c', 'fsync=off',
-      '-c', 'max_connections=200',
+      '-c',
+      `unix_socket_directories=${dataDir}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=200',
     ],
     // Its own process group: Ctrl-C reaches the apps first, and Postgres stops after them.
     { ...owner(), detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
@@ -94,7 +103,12 @@ export async function startEmbeddedPostgres(options: {
   const ready = new Promise<void>((resolve, reject) => {
     let tail = '';
     const timer = setTimeout(
-      () => reject(new Error(`the embedded Postgres did not start within ${(options.timeoutMs ?? 30_000) / 1000} s: ${tail.trim()}`)),
+      () =>
+        reject(
+          new Error(
+            `the embedded Postgres did not start within ${(options.timeoutMs ?? 30_000) / 1000} s: ${tail.trim()}`,
+          ),
+        ),
       options.timeoutMs ?? 30_000,
     );
     child.stderr!.setEncoding('utf8');

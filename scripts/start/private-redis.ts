@@ -18,19 +18,30 @@ export function redisServerOnPath(): boolean {
 export const INSTALL_REDIS =
   'install Redis (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis) or run `docker compose up -d redis`, then npm start again; or set REDIS_URL to a Redis you have';
 
-export async function startPrivateRedis(options: { port: number; dir: string; timeoutMs?: number }): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: {
+  port: number;
+  dir: string;
+  timeoutMs?: number;
+}): Promise<PrivateRedis> {
   mkdirSync(options.dir, { recursive: true });
   const child = spawn(
     'redis-server',
     [
-      '--port', String(options.port),
-      '--bind', '127.0.0.1',
-      '--dir', options.dir,
-      '--save', '',
-      '--appendonly', 'no',
+      '--port',
+      String(options.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      options.dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
       // BullMQ needs noeviction: an evicted job key is a lost job.
-      '--maxmemory-policy', 'noeviction',
-      '--pidfile', join(options.dir, 'redis.pid'),
+      '--maxmemory-policy',
+      'noeviction',
+      '--pidfile',
+      join(options.dir, 'redis.pid'),
     ],
     // Its own process group, so Ctrl-C stops the apps before their Redis.
     { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
@@ -39,7 +50,8 @@ export async function startPrivateRedis(options: { port: number; dir: string; ti
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   while (!(await portAnswers(options.port))) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited (code ${child.exitCode}): ${stderr.trim()}`);
+    if (child.exitCode !== null)
+      throw new Error(`redis-server exited (code ${child.exitCode}): ${stderr.trim()}`);
     if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${options.port}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -66,7 +66,11 @@ export function optionalVariable<T>(spec: VariableSpec<T>): Variable<T | undefin
  * moves every URL that points at it. A port that is not a number is reported on its own line,
  * and the URL then keeps the documented port rather than adding a second, confusing problem.
  */
-export function fromPort(portVariable: string, fallbackPort: number, build: (port: string) => string): DefaultValue {
+export function fromPort(
+  portVariable: string,
+  fallbackPort: number,
+  build: (port: string) => string,
+): DefaultValue {
   return {
     shown: build(String(fallbackPort)),
     note: `the port follows ${portVariable}`,

@@ -112,7 +112,8 @@ describe('loadConfig › defaults', () => {
         CONDUIT_PUBLIC_URL: 'https://conduit.example.com/',
         CONDUIT_SANDBOX_FAULTS: '{"spotify":{"rate":0.5}}',
         CONDUIT_API_KEYS: 'key-one, key-two,',
-        CONDUIT_ENCRYPTION_KEYS: 'k2:bm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm4=,k1:b29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb28=',
+        CONDUIT_ENCRYPTION_KEYS:
+          'k2:bm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm4=,k1:b29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb28=',
       },
       { isTTY: false },
     );
@@ -169,7 +170,11 @@ describe('loadConfig › bad values', () => {
     ['CONDUIT_QUEUE_PREFIX', '{}conduit', ['empty hash tag', '{conduit}']],
     ['CONDUIT_ENCRYPTION_KEYS', 'just-a-key', ['key 1 is not "id:base64"', 'k1:<base64 of 32 random bytes>']],
     ['CONDUIT_ENCRYPTION_KEYS', 'k1:', ['key "k1" has no value', 'openssl rand -base64 32']],
-    ['CONDUIT_ENCRYPTION_KEYS', 'k1:YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=,k1:YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI=', ['key id "k1" appears twice', 'k1, k2']],
+    [
+      'CONDUIT_ENCRYPTION_KEYS',
+      'k1:YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=,k1:YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI=',
+      ['key id "k1" appears twice', 'k1, k2'],
+    ],
     ['CONDUIT_ENCRYPTION_KEYS', 'k1:YQ==', ['key "k1" is 1 bytes, expected 32', 'openssl rand -base64 32']],
     ['CONDUIT_ENCRYPTION_KEYS', 'k1:not*base64', ['key "k1" is not valid base64', 'openssl rand -base64 32']],
     ['CONDUIT_LOG_HASH_KEY', 'short', ['is 5 characters, expected at least 16', 'openssl rand']],

@@ -96,7 +96,9 @@ export async function migrate(
       );
     }
     const done = new Map(
-      rows.filter((r) => r.finished_at !== null && r.rolled_back_at === null).map((r) => [r.migration_name, r]),
+      rows
+        .filter((r) => r.finished_at !== null && r.rolled_back_at === null)
+        .map((r) => [r.migration_name, r]),
     );
     const applied: string[] = [];
     for (const file of files) {
@@ -143,5 +145,8 @@ async function applyOne(client: pg.Client, file: MigrationFile): Promise<void> {
 }
 
 function firstLine(text: string | null): string | undefined {
-  return text?.split('\n').find((l) => l.trim() !== '')?.trim();
+  return text
+    ?.split('\n')
+    .find((l) => l.trim() !== '')
+    ?.trim();
 }

@@ -7,12 +7,22 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, MigrationError, migrate, migrationChecksum, readMigrations } from '../src/migrate.ts';
+import {
+  MIGRATIONS_DIR,
+  MigrationError,
+  migrate,
+  migrationChecksum,
+  readMigrations,
+} from '../src/migrate.ts';
 import { TEST_ADMIN_DATABASE_URL, databaseUrl } from '@conduit/testing';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const run = promisify(execFile);
-const names = [`conduit_mig_a_${process.pid}`, `conduit_mig_b_${process.pid}`, `conduit_mig_c_${process.pid}`];
+const names = [
+  `conduit_mig_a_${process.pid}`,
+  `conduit_mig_b_${process.pid}`,
+  `conduit_mig_c_${process.pid}`,
+];
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: TEST_ADMIN_DATABASE_URL });
@@ -105,7 +115,9 @@ describe('migrate (our runner) and prisma migrate', () => {
       writeFileSync(join(dir, first.name, 'migration.sql'), `${first.sql}\n-- edited\n`);
       const error = await withDb(names[1]!, (c) => migrate(c, { dir })).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MigrationError);
-      expect((error as Error).message).toMatch(new RegExp(`^migration ${first.name} was changed after it was applied`));
+      expect((error as Error).message).toMatch(
+        new RegExp(`^migration ${first.name} was changed after it was applied`),
+      );
       expect((error as Error).message).not.toContain('\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -118,14 +130,21 @@ describe('migrate (our runner) and prisma migrate', () => {
       cpSync(MIGRATIONS_DIR, dir, { recursive: true });
       const broken = '29991231000000_broken';
       cpSync(join(dir, readMigrations(dir)[0]!.name), join(dir, broken), { recursive: true });
-      writeFileSync(join(dir, broken, 'migration.sql'), 'CREATE TABLE "Half" (id int);\nSELECT no_such_function();\n');
+      writeFileSync(
+        join(dir, broken, 'migration.sql'),
+        'CREATE TABLE "Half" (id int);\nSELECT no_such_function();\n',
+      );
       await withDb(names[2]!, (c) => migrate(c));
       const first = await withDb(names[2]!, (c) => migrate(c, { dir })).catch((e: unknown) => e);
-      expect((first as Error).message).toMatch(/^migration 29991231000000_broken failed: function no_such_function/);
+      expect((first as Error).message).toMatch(
+        /^migration 29991231000000_broken failed: function no_such_function/,
+      );
       const half = await withDb(names[2]!, (c) => c.query(`SELECT to_regclass('"Half"') AS t`));
       expect(half.rows[0].t).toBeNull();
       const again = await withDb(names[2]!, (c) => migrate(c, { dir })).catch((e: unknown) => e);
-      expect((again as Error).message).toContain('prisma migrate resolve --rolled-back 29991231000000_broken');
+      expect((again as Error).message).toContain(
+        'prisma migrate resolve --rolled-back 29991231000000_broken',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

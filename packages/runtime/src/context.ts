@@ -84,7 +84,10 @@ export function endpointsOf(config: Config, provider: ProviderKey) {
     apiBaseUrl: c.apiBaseUrl,
   });
   if (c.authorizeUrl !== undefined || sandboxBrowserUrl === undefined) return resolved;
-  return { ...resolved, authorizeUrl: `${sandboxBrowserUrl}${PROVIDERS[provider].sandboxPaths.authorizeUrl}` };
+  return {
+    ...resolved,
+    authorizeUrl: `${sandboxBrowserUrl}${PROVIDERS[provider].sandboxPaths.authorizeUrl}`,
+  };
 }
 
 export function enabledProviders(config: Config): ProviderKey[] {

@@ -58,8 +58,13 @@ export async function seedDemoConnections(ctx: AppContext): Promise<number> {
   const count = ctx.config.sandbox.demoUsers;
   if (!base || count <= 0 || ctx.config.runtime.isProduction) return 0;
   await waitForSandbox(base, 30_000);
-  const { grants: held } = await sandboxGet<{ grants: SandboxGrantView[] }>(base, '/_sandbox/grants?limit=100000');
-  const active = new Set(held.filter((g) => g.family === 'active').map((g) => `${g.provider}:${g.accountId}`));
+  const { grants: held } = await sandboxGet<{ grants: SandboxGrantView[] }>(
+    base,
+    '/_sandbox/grants?limit=100000',
+  );
+  const active = new Set(
+    held.filter((g) => g.family === 'active').map((g) => `${g.provider}:${g.accountId}`),
+  );
   let kept = 0;
   for (let i = 0; i < count; i++) {
     const provider = DEMO_PROVIDERS[i % DEMO_PROVIDERS.length]!;

@@ -57,18 +57,41 @@ export async function waitForRedis(redis: Redis, url: string, timeoutMs: number)
 
 /** Errors no wait will cure: the server answered and refused who we are or what we asked for. */
 const CONFIGURATION_ERRORS: readonly [RegExp, string][] = [
-  [/role "([^"]+)" does not exist/, 'the role in DATABASE_URL does not exist on that server; use one that does, or create it (createuser -h <host> -U postgres <role>)'],
-  [/password authentication failed/, 'Postgres refused the password in DATABASE_URL; fix the password (or PGPASSWORD)'],
-  [/no password supplied|SASL: .*password/i, 'Postgres asks for a password that DATABASE_URL does not give; add it to the URL (postgresql://user:password@host/db) or set PGPASSWORD'],
-  [/database "([^"]+)" does not exist/, 'the database in DATABASE_URL does not exist; create it (createdb) or run `npm run db:migrate`, which creates it'],
-  [/no pg_hba\.conf entry/, "Postgres's pg_hba.conf refuses this client; allow it there or connect as an allowed user"],
+  [
+    /role "([^"]+)" does not exist/,
+    'the role in DATABASE_URL does not exist on that server; use one that does, or create it (createuser -h <host> -U postgres <role>)',
+  ],
+  [
+    /password authentication failed/,
+    'Postgres refused the password in DATABASE_URL; fix the password (or PGPASSWORD)',
+  ],
+  [
+    /no password supplied|SASL: .*password/i,
+    'Postgres asks for a password that DATABASE_URL does not give; add it to the URL (postgresql://user:password@host/db) or set PGPASSWORD',
+  ],
+  [
+    /database "([^"]+)" does not exist/,
+    'the database in DATABASE_URL does not exist; create it (createdb) or run `npm run db:migrate`, which creates it',
+  ],
+  [
+    /no pg_hba\.conf entry/,
+    "Postgres's pg_hba.conf refuses this client; allow it there or connect as an allowed user",
+  ],
 ];
 
 /** One sentence for a Postgres connection error, and whether it is a setting rather than an outage. */
-export function describePostgresError(url: string, message: string): { sentence: string; isConfiguration: boolean } {
-  const first = message.split('\n').find((l) => l.trim() !== '')?.trim() ?? message;
+export function describePostgresError(
+  url: string,
+  message: string,
+): { sentence: string; isConfiguration: boolean } {
+  const first =
+    message
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? message;
   for (const [pattern, fix] of CONFIGURATION_ERRORS) {
-    if (pattern.test(message)) return { sentence: `${fix} (${hostOf(url)}: ${first})`, isConfiguration: true };
+    if (pattern.test(message))
+      return { sentence: `${fix} (${hostOf(url)}: ${first})`, isConfiguration: true };
   }
   if (/unexpected|copyData|protocol|ECONNRESET|Connection terminated unexpectedly/i.test(message)) {
     return {
@@ -98,10 +121,16 @@ export async function waitForPostgres(
       await probe();
       return;
     } catch (error) {
-      const { sentence, isConfiguration } = describePostgresError(url, (error as Error).message ?? String(error));
+      const { sentence, isConfiguration } = describePostgresError(
+        url,
+        (error as Error).message ?? String(error),
+      );
       if (isConfiguration) throw new DatastoreUnreachableError('Postgres', sentence, true);
       if (Date.now() + retryEveryMs > deadline) {
-        throw new DatastoreUnreachableError('Postgres', `${sentence}; waited ${seconds(timeoutMs)} (${WAIT_HINT})`);
+        throw new DatastoreUnreachableError(
+          'Postgres',
+          `${sentence}; waited ${seconds(timeoutMs)} (${WAIT_HINT})`,
+        );
       }
     }
     await sleep(retryEveryMs);

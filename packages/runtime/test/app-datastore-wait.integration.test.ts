@@ -24,7 +24,10 @@ async function run(app: string, env: NodeJS.ProcessEnv) {
   });
   started.push(p);
   const t0 = Date.now();
-  const code = await Promise.race([p.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 25_000))]);
+  const code = await Promise.race([
+    p.exited,
+    new Promise<'hung'>((r) => setTimeout(() => r('hung'), 25_000)),
+  ]);
   return { code, seconds: (Date.now() - t0) / 1000, stderr: p.stderr(), output: p.output() };
 }
 
@@ -36,7 +39,9 @@ describe('apps › datastores unreachable at start', () => {
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n')).toEqual([
         expect.stringMatching(
-          new RegExp(`^conduit ${app}: cannot reach Redis at 127\\.0\\.0\\.1:17481 within 2 s .*ECONNREFUSED.*; check REDIS_URL and that Redis is running`),
+          new RegExp(
+            `^conduit ${app}: cannot reach Redis at 127\\.0\\.0\\.1:17481 within 2 s .*ECONNREFUSED.*; check REDIS_URL and that Redis is running`,
+          ),
         ),
       ]);
       expect(r.output).not.toContain(`${app} ready`);
@@ -51,7 +56,9 @@ describe('apps › datastores unreachable at start', () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^conduit scheduler: cannot reach Postgres at 127\.0\.0\.1:17482 .*; check DATABASE_URL and that Postgres is running; waited 2 s/),
+      expect.stringMatching(
+        /^conduit scheduler: cannot reach Postgres at 127\.0\.0\.1:17482 .*; check DATABASE_URL and that Postgres is running; waited 2 s/,
+      ),
     ]);
     expect(r.output).not.toContain('scheduler ready');
   }, 30_000);

@@ -19,7 +19,10 @@ async function start(env: NodeJS.ProcessEnv) {
     ...env,
   });
   try {
-    const code = await Promise.race([p.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 25_000))]);
+    const code = await Promise.race([
+      p.exited,
+      new Promise<'hung'>((r) => setTimeout(() => r('hung'), 25_000)),
+    ]);
     return { code, stderr: p.stderr(), output: p.output() };
   } finally {
     p.kill();
@@ -30,18 +33,34 @@ const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
 
 describe('npm start › configuration is checked before any datastore', () => {
   it.each([
-    ['DATABASE_URL=not-a-url', { DATABASE_URL: 'not-a-url' }, /^ {2}DATABASE_URL: "not-a-url" is not a Postgres URL; expected a postgres:\/\/ or postgresql:\/\/ URL/],
-    ['a mysql:// URL', { DATABASE_URL: 'mysql://app@127.0.0.1:3306/conduit' }, /^ {2}DATABASE_URL: .* is not a Postgres URL/],
-    ['a key of the wrong length', { CONDUIT_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' }, /^ {2}CONDUIT_ENCRYPTION_KEYS: key "k1" is 5 bytes, expected 32; .*openssl rand -base64 32/],
-  ])('%s is one line with its fix, and exit 78', async (_name, env, line) => {
-    const { code, stderr, output } = await start(env);
-    expect(code).toBe(78);
-    expect(lines(stderr)).toHaveLength(2);
-    expect(lines(stderr)[0]).toBe('conduit start: configuration is invalid:');
-    expect(lines(stderr)[1]).toMatch(line);
-    expect(output).not.toMatch(/\n\s+at |Is it running|embedded/);
-    expect(existsSync(join(dataDir, 'data'))).toBe(false);
-  }, 30_000);
+    [
+      'DATABASE_URL=not-a-url',
+      { DATABASE_URL: 'not-a-url' },
+      /^ {2}DATABASE_URL: "not-a-url" is not a Postgres URL; expected a postgres:\/\/ or postgresql:\/\/ URL/,
+    ],
+    [
+      'a mysql:// URL',
+      { DATABASE_URL: 'mysql://app@127.0.0.1:3306/conduit' },
+      /^ {2}DATABASE_URL: .* is not a Postgres URL/,
+    ],
+    [
+      'a key of the wrong length',
+      { CONDUIT_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' },
+      /^ {2}CONDUIT_ENCRYPTION_KEYS: key "k1" is 5 bytes, expected 32; .*openssl rand -base64 32/,
+    ],
+  ])(
+    '%s is one line with its fix, and exit 78',
+    async (_name, env, line) => {
+      const { code, stderr, output } = await start(env);
+      expect(code).toBe(78);
+      expect(lines(stderr)).toHaveLength(2);
+      expect(lines(stderr)[0]).toBe('conduit start: configuration is invalid:');
+      expect(lines(stderr)[1]).toMatch(line);
+      expect(output).not.toMatch(/\n\s+at |Is it running|embedded/);
+      expect(existsSync(join(dataDir, 'data'))).toBe(false);
+    },
+    30_000,
+  );
 
   it('NODE_ENV=production without secrets lists every missing one at once, each with its fix', async () => {
     const { code, stderr } = await start({ NODE_ENV: 'production' });
@@ -60,7 +79,9 @@ describe('npm start › configuration is checked before any datastore', () => {
     });
     expect(code).toBe(78);
     expect(lines(stderr)).toHaveLength(1);
-    expect(stderr).toMatch(/^conduit: the role in DATABASE_URL does not exist on that server; .*role "no_such_role" does not exist/);
+    expect(stderr).toMatch(
+      /^conduit: the role in DATABASE_URL does not exist on that server; .*role "no_such_role" does not exist/,
+    );
     expect(output).not.toMatch(/\n\s+at |running/);
   }, 30_000);
 
@@ -72,7 +93,9 @@ describe('npm start › configuration is checked before any datastore', () => {
     });
     expect(code).toBe(69);
     expect(lines(stderr)).toHaveLength(1);
-    expect(stderr).toMatch(/^conduit: cannot reach Postgres at 127\.0\.0\.1:17491 \(.*ECONNREFUSED.*\); check DATABASE_URL and that Postgres is running; waited 2 s/);
+    expect(stderr).toMatch(
+      /^conduit: cannot reach Postgres at 127\.0\.0\.1:17491 \(.*ECONNREFUSED.*\); check DATABASE_URL and that Postgres is running; waited 2 s/,
+    );
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 30_000);
 });

@@ -53,12 +53,18 @@ interface Row {
   status: string;
   lastRefreshAt: Date | null;
 }
-const demo = () => query<Row>(`SELECT "ownerId", status, "lastRefreshAt" FROM "Connection" ORDER BY "ownerId"`);
+const demo = () =>
+  query<Row>(`SELECT "ownerId", status, "lastRefreshAt" FROM "Connection" ORDER BY "ownerId"`);
 
 async function start(): Promise<Started> {
   const p = startProcess('scripts/start.ts', env);
   running.push(p);
-  await waitFor(() => p.output().includes('ready in') || p.child.exitCode !== null, 90_000, 'the ready banner', 200);
+  await waitFor(
+    () => p.output().includes('ready in') || p.child.exitCode !== null,
+    90_000,
+    'the ready banner',
+    200,
+  );
   expect(p.child.exitCode, p.output()).toBeNull();
   return p;
 }
@@ -67,14 +73,23 @@ describe('npm start › embedded datastores and a restart that changes nothing',
   it('boots an embedded Postgres and a private Redis, then keeps every demo user connected across a restart', async () => {
     const first = await start();
     expect(first.output()).toContain(`no Postgres on 127.0.0.1:${PG_PORT}: starting the embedded one`);
-    expect(first.output()).toMatch(new RegExp(`postgres +postgresql://postgres@127\\.0\\.0\\.1:${PG_PORT}/conduit +\\(embedded`));
-    expect(first.output()).toMatch(new RegExp(`redis +redis://127\\.0\\.0\\.1:${REDIS_PORT} +\\(private redis-server`));
+    expect(first.output()).toMatch(
+      new RegExp(`postgres +postgresql://postgres@127\\.0\\.0\\.1:${PG_PORT}/conduit +\\(embedded`),
+    );
+    expect(first.output()).toMatch(
+      new RegExp(`redis +redis://127\\.0\\.0\\.1:${REDIS_PORT} +\\(private redis-server`),
+    );
     expect((await fetch(`http://127.0.0.1:${API_PORT}/readyz`)).status).toBe(200);
     // The demo users connected and were refreshed against the sandbox at least once.
-    await waitFor(async () => {
-      const rows = await demo().catch(() => []);
-      return rows.length === 3 && rows.every((r) => r.status === 'connected' && r.lastRefreshAt !== null);
-    }, 60_000, 'three refreshed demo users', 250);
+    await waitFor(
+      async () => {
+        const rows = await demo().catch(() => []);
+        return rows.length === 3 && rows.every((r) => r.status === 'connected' && r.lastRefreshAt !== null);
+      },
+      60_000,
+      'three refreshed demo users',
+      250,
+    );
     const postgresPid = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     expect(await first.stop()).toBe(0);
     // Ctrl-C stops the private datastores too.
@@ -83,10 +98,15 @@ describe('npm start › embedded datastores and a restart that changes nothing',
     const restartedAt = new Date();
     const second = await start();
     expect(second.output()).not.toContain('initdb');
-    await waitFor(async () => {
-      const rows = await demo();
-      return rows.every((r) => r.lastRefreshAt !== null && r.lastRefreshAt > restartedAt);
-    }, 60_000, 'every demo user refreshed after the restart', 250);
+    await waitFor(
+      async () => {
+        const rows = await demo();
+        return rows.every((r) => r.lastRefreshAt !== null && r.lastRefreshAt > restartedAt);
+      },
+      60_000,
+      'every demo user refreshed after the restart',
+      250,
+    );
     // Let a few more sweeps run: a refresh that met a sandbox without the grant would show now.
     await new Promise((r) => setTimeout(r, 5_000));
     expect((await demo()).map((r) => r.status)).toEqual(['connected', 'connected', 'connected']);

@@ -84,7 +84,15 @@ export function restoreSnapshot(sb: SandboxState, snapshot: Snapshot): number {
   for (const s of snapshot.grants) {
     const account = accounts.get(s.accountKey);
     if (!account) continue;
-    const grant = new Grant(s.id, s.provider, account, s.clientId, s.scope, s.consentedAt, s.accessTtlSeconds);
+    const grant = new Grant(
+      s.id,
+      s.provider,
+      account,
+      s.clientId,
+      s.scope,
+      s.consentedAt,
+      s.accessTtlSeconds,
+    );
     grant.accessToken = s.accessToken;
     grant.refreshToken = s.refreshToken;
     grant.refreshExpiresAt = orInfinity(s.refreshExpiresAt);
@@ -93,7 +101,11 @@ export function restoreSnapshot(sb: SandboxState, snapshot: Snapshot): number {
     grant.rotations = s.rotations;
     grant.revokedAt = s.revokedAt;
     grant.revokedReason = s.revokedReason;
-    sb.grants.adopt(grant, { issuedAt: s.accessIssuedAt, expiresAt: orInfinity(s.accessExpiresAt) }, snapshot.grantSeq);
+    sb.grants.adopt(
+      grant,
+      { issuedAt: s.accessIssuedAt, expiresAt: orInfinity(s.accessExpiresAt) },
+      snapshot.grantSeq,
+    );
     restored += 1;
   }
   return restored;

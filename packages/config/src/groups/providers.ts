@@ -35,7 +35,12 @@ export const CONDUIT_SANDBOX_BROWSER_URL = optionalVariable({
   group: 'providers',
   description:
     "Base URL at which users' browsers reach the sandbox's consent pages, when it differs from CONDUIT_SANDBOX_URL (the address the apps use), e.g. http://127.0.0.1:4000 while the apps use http://sandbox:4000 inside docker compose. Default: CONDUIT_SANDBOX_URL.",
-  schema: url({ protocols: ['http', 'https'], noun: 'an HTTP URL', example: 'http://127.0.0.1:4000', base: true }),
+  schema: url({
+    protocols: ['http', 'https'],
+    noun: 'an HTTP URL',
+    example: 'http://127.0.0.1:4000',
+    base: true,
+  }),
 });
 
 export const CONDUIT_USER_AGENT = variable({

@@ -69,7 +69,13 @@ export const CONDUIT_DATASTORE_WAIT_SECONDS = variable({
   production: '60',
 });
 
-export const runtimeVariables = [NODE_ENV, LOG_LEVEL, LOG_FORMAT, CONDUIT_DATA_DIR, CONDUIT_DATASTORE_WAIT_SECONDS];
+export const runtimeVariables = [
+  NODE_ENV,
+  LOG_LEVEL,
+  LOG_FORMAT,
+  CONDUIT_DATA_DIR,
+  CONDUIT_DATASTORE_WAIT_SECONDS,
+];
 
 export interface RuntimeConfig {
   readonly nodeEnv: NodeEnv;

@@ -41,7 +41,7 @@ export const CONDUIT_SANDBOX_GRANTS_FILE = optionalVariable({
   name: 'CONDUIT_SANDBOX_GRANTS_FILE',
   group: 'sandbox',
   description:
-    "File in which the sandbox keeps its accounts and grants across restarts, so the tokens Conduit holds stay valid. `npm start` sets it to sandbox-grants.json in CONDUIT_DATA_DIR; unset, the sandbox forgets everything when it stops (tests, benchmarks).",
+    'File in which the sandbox keeps its accounts and grants across restarts, so the tokens Conduit holds stay valid. `npm start` sets it to sandbox-grants.json in CONDUIT_DATA_DIR; unset, the sandbox forgets everything when it stops (tests, benchmarks).',
   schema: text('a file path'),
 });
 
