@@ -100,6 +100,21 @@ async function redis(): Promise<Store> {
   return { kind: 'private', url: server.url };
 }
 
+// A port already taken (often by an earlier `npm start`) would otherwise surface as one app's
+// EADDRINUSE stack trace after the others started.
+const ports: [string, number][] = [
+  ['CONDUIT_API_PORT', config.api.port],
+  ['CONDUIT_SANDBOX_PORT', config.sandbox.port],
+  ['CONDUIT_WORKER_METRICS_PORT', config.api.workerMetricsPort],
+];
+for (const [name, port] of ports) {
+  if (port > 0 && (await portAnswers(port)))
+    fail(
+      `port ${port} (${name}) is in use, perhaps by an earlier npm start (lsof -i :${port}); stop that, or set ${name} to a free port`,
+      EX_UNAVAILABLE,
+    );
+}
+
 const [pgStore, redisStore] = await Promise.all([postgres(), redis()]);
 
 try {

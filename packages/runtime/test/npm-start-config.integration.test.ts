@@ -1,6 +1,8 @@
 // `npm start` checks the configuration before it touches a datastore: each mistake is one line
 // with its fix and exit 78, never a stack trace, and never "is it running?" for the wrong cause.
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,9 @@ async function start(env: NodeJS.ProcessEnv) {
     CONDUIT_DATA_DIR: join(dataDir, 'data'),
     CONDUIT_LOCAL_POSTGRES_PORT: '17490',
     CONDUIT_LOCAL_REDIS_PORT: '6379',
+    CONDUIT_API_PORT: '17493',
+    CONDUIT_SANDBOX_PORT: '17494',
+    CONDUIT_WORKER_METRICS_PORT: '0',
     ...env,
   });
   try {
@@ -97,5 +102,22 @@ describe('npm start › configuration is checked before any datastore', () => {
       /^conduit: cannot reach Postgres at 127\.0\.0\.1:17491 \(.*ECONNREFUSED.*\); check DATABASE_URL and that Postgres is running; waited 2 s/,
     );
     expect(Date.now() - started).toBeLessThan(20_000);
+  }, 30_000);
+});
+
+describe('npm start › ports', () => {
+  it('a port already in use is one line naming the variable that moves it, before anything starts', async () => {
+    const server = createServer().listen(17492, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { code, stderr } = await start({ CONDUIT_API_PORT: '17492' });
+      expect(code).toBe(69);
+      expect(lines(stderr)).toEqual([
+        'conduit: port 17492 (CONDUIT_API_PORT) is in use, perhaps by an earlier npm start (lsof -i :17492); stop that, or set CONDUIT_API_PORT to a free port',
+      ]);
+      expect(existsSync(join(dataDir, 'data'))).toBe(false);
+    } finally {
+      server.close();
+    }
   }, 30_000);
 });
