@@ -10,7 +10,6 @@
 // Ctrl-C stops the apps (each lets running work finish), then the private datastores.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, relative } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EX_CONFIG, loadConfigOrExit, loadDotEnv, REPOSITORY_ROOT, type Config } from '@conduit/config';
 import { MigrationError } from '@conduit/db/migrate';
@@ -134,22 +133,19 @@ interface App {
   name: string;
   entry: string;
   nodeFlags?: string[];
-  colour: number;
 }
 
 const APPS: App[] = [
-  { name: 'sandbox', entry: 'apps/sandbox/src/main.ts', colour: 35 },
-  { name: 'api', entry: 'apps/api/src/main.ts', colour: 36 },
+  { name: 'sandbox', entry: 'apps/sandbox/src/main.ts' },
+  { name: 'api', entry: 'apps/api/src/main.ts' },
   // bounded memory under load (docs/benchmarks.md)
   {
     name: 'worker',
     entry: 'apps/worker/src/main.ts',
     nodeFlags: ['--max-semi-space-size=1', '--max-old-space-size=160'],
-    colour: 33,
   },
-  { name: 'scheduler', entry: 'apps/scheduler/src/main.ts', colour: 32 },
+  { name: 'scheduler', entry: 'apps/scheduler/src/main.ts' },
 ];
-const width = Math.max(...APPS.map((a) => a.name.length));
 
 const childEnv: NodeJS.ProcessEnv = {
   ...process.env,
@@ -159,17 +155,10 @@ const childEnv: NodeJS.ProcessEnv = {
   CONDUIT_SANDBOX_GRANTS_FILE:
     process.env.CONDUIT_SANDBOX_GRANTS_FILE || join(dataDir, 'sandbox-grants.json'),
   LOG_FORMAT: process.env.LOG_FORMAT || 'pretty',
-  // pino-pretty colours only for a terminal; the children write to our pipe
-  ...(colour && { FORCE_COLOR: process.env.FORCE_COLOR ?? '1' }),
 };
 
 const children = new Map<string, ChildProcess>();
 let stopping = false;
-
-function pipeLines(app: App, stream: NodeJS.ReadableStream, out: NodeJS.WriteStream): void {
-  const prefix = paint(app.colour, `${app.name.padEnd(width)} │`);
-  createInterface({ input: stream }).on('line', (line) => out.write(`${prefix} ${line}\n`));
-}
 
 for (const app of APPS) {
   const child = spawn(
@@ -179,13 +168,13 @@ for (const app of APPS) {
       cwd: join(REPOSITORY_ROOT, app.entry, '../..'),
       env: childEnv,
       // Own process group: Ctrl-C reaches us only, and we stop the apps in order. The IPC channel
-      // tells them when we are gone, even after a SIGKILL, so none is left behind.
+      // tells them when we are gone, even after a SIGKILL, so none is left behind. Their output
+      // goes straight to ours (each line names its app): an app must never write into a pipe that
+      // died with us, where a blocked log write would keep it from stopping.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
-  pipeLines(app, child.stdout!, process.stdout);
-  pipeLines(app, child.stderr!, process.stderr);
   child.on('exit', (code, signal) => {
     children.delete(app.name);
     if (!stopping) {
