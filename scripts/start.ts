@@ -5,7 +5,7 @@
 //      CONDUIT_LOCAL_POSTGRES_PORT / CONDUIT_LOCAL_REDIS_PORT; else an embedded Postgres and a
 //      private redis-server, their data in CONDUIT_DATA_DIR;
 //   3. the database created if needed and the migrations applied (our runner, ~0.1 s);
-//   4. sandbox, api, worker and scheduler as child processes with prefixed, interleaved logs;
+//   4. sandbox, api, worker and scheduler as child processes, their logs interleaved;
 //   5. a banner once the api's /readyz answers 200: the URLs, the logins, the datastores.
 // Ctrl-C stops the apps (each lets running work finish), then the private datastores.
 import { spawn, type ChildProcess } from 'node:child_process';
