@@ -61,10 +61,24 @@ interface Store {
 }
 
 const privateStores: { stop(): Promise<void> }[] = [];
+const children = new Map<string, ChildProcess>();
+let stopping = false;
 
 async function stopPrivateStores(): Promise<void> {
   for (const s of privateStores.reverse()) await s.stop().catch(() => undefined);
 }
+
+/** One line and the exit, after stopping whatever private datastore this run already started. */
+async function stopAndFail(line: string, code: number): Promise<never> {
+  stopping = true;
+  await stopPrivateStores();
+  return fail(line, code);
+}
+
+// From here on Ctrl-C stops what was started so far, datastores included.
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+process.on('SIGHUP', () => void stopAll(0));
 
 async function postgres(): Promise<Store> {
   if (config.database.urlIsSet) return { kind: 'configured', url: config.database.url };
@@ -76,7 +90,10 @@ async function postgres(): Promise<Store> {
   try {
     pg = await startEmbeddedPostgres({ dataDir: dir, port });
   } catch (error) {
-    fail(`${(error as Error).message}; or start your Postgres, or set DATABASE_URL`, EX_UNAVAILABLE);
+    return stopAndFail(
+      `${(error as Error).message}; or start your Postgres, or set DATABASE_URL`,
+      EX_UNAVAILABLE,
+    );
   }
   privateStores.push(pg);
   return { kind: 'embedded', url: pg.url };
@@ -87,13 +104,16 @@ async function redis(): Promise<Store> {
   const port = config.redis.localPort;
   if (await portAnswers(port)) return { kind: 'local', url: config.redis.url };
   if (!redisServerOnPath())
-    fail(`no Redis on 127.0.0.1:${port}, and no redis-server to start one; ${INSTALL_REDIS}`, EX_UNAVAILABLE);
+    return stopAndFail(
+      `no Redis on 127.0.0.1:${port}, and no redis-server to start one; ${INSTALL_REDIS}`,
+      EX_UNAVAILABLE,
+    );
   say(`no Redis on 127.0.0.1:${port}: starting a private redis-server`);
   let server: PrivateRedis;
   try {
     server = await startPrivateRedis({ port, dir: join(dataDir, 'redis') });
   } catch (error) {
-    fail(`${(error as Error).message}; or start your Redis, or set REDIS_URL`, EX_UNAVAILABLE);
+    return stopAndFail(`${(error as Error).message}; or start your Redis, or set REDIS_URL`, EX_UNAVAILABLE);
   }
   privateStores.push(server);
   return { kind: 'private', url: server.url };
@@ -114,7 +134,9 @@ for (const [name, port] of ports) {
     );
 }
 
-const [pgStore, redisStore] = await Promise.all([postgres(), redis()]);
+// One after the other, so that a failure of the second stops the first.
+const redisStore = await redis();
+const pgStore = await postgres();
 
 try {
   const prepared = await prepareDatabase(pgStore.url, waitMs);
@@ -122,10 +144,10 @@ try {
   if (prepared.applied.length > 0)
     say(`applied ${prepared.applied.length} migration(s): ${prepared.applied.join(', ')}`);
 } catch (error) {
-  await stopPrivateStores();
   if (error instanceof DatastoreUnreachableError)
-    fail(error.message, error.isConfiguration ? EX_CONFIG : EX_UNAVAILABLE);
-  if (error instanceof MigrationError) fail(error.message, 1);
+    await stopAndFail(error.message, error.isConfiguration ? EX_CONFIG : EX_UNAVAILABLE);
+  if (error instanceof MigrationError) await stopAndFail(error.message, 1);
+  await stopPrivateStores();
   throw error;
 }
 
@@ -156,9 +178,6 @@ const childEnv: NodeJS.ProcessEnv = {
     process.env.CONDUIT_SANDBOX_GRANTS_FILE || join(dataDir, 'sandbox-grants.json'),
   LOG_FORMAT: process.env.LOG_FORMAT || 'pretty',
 };
-
-const children = new Map<string, ChildProcess>();
-let stopping = false;
 
 for (const app of APPS) {
   const child = spawn(
@@ -208,10 +227,6 @@ async function stopAll(code: number): Promise<void> {
   await stopPrivateStores();
   process.exit(code);
 }
-
-process.on('SIGINT', () => void stopAll(0));
-process.on('SIGTERM', () => void stopAll(0));
-process.on('SIGHUP', () => void stopAll(0));
 
 const apiHost = ['0.0.0.0', '::'].includes(config.api.host) ? '127.0.0.1' : config.api.host;
 const apiUrl = `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${config.api.port}`;
