@@ -5,6 +5,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   refresh: () => import('./refresh.ts'),
   webhooks: () => import('./webhooks.ts'),
   'token-api': () => import('./token-api.ts'),
+  start: () => import('./start.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

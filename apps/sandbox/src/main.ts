@@ -1,7 +1,10 @@
 // The sandbox as a process: `npm start -w @conduit/sandbox`. Reads its environment here only.
+import { loadDotEnv } from '@conduit/config';
 import { createLogger } from '@conduit/observability';
 import { parseFaultConfig } from './fault-config.ts';
 import { startSandbox } from './sandbox.ts';
+
+loadDotEnv(process.env);
 
 function integerFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -33,9 +36,15 @@ try {
     seed: integerFromEnv('CONDUIT_SANDBOX_SEED', 42),
     faults: faultsText ? parseFaultConfig(faultsText) : {},
     logger,
+    grantsFile: process.env.CONDUIT_SANDBOX_GRANTS_FILE?.trim() ?? '',
   });
   logger.info(
-    { url: sandbox.url, seed: sandbox.seed, faults: Boolean(faultsText) },
+    {
+      url: sandbox.url,
+      seed: sandbox.seed,
+      faults: Boolean(faultsText),
+      ...(sandbox.restoredGrants > 0 && { restoredGrants: sandbox.restoredGrants }),
+    },
     'provider sandbox ready',
   );
 
@@ -51,6 +60,8 @@ try {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  // Started by `npm start` over an IPC channel: when that parent dies, stop too.
+  if (process.channel) process.once('disconnect', () => shutdown('SIGTERM'));
 } catch (error) {
   logger.error(
     { err: error instanceof Error ? error.message : String(error) },

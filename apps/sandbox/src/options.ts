@@ -30,6 +30,8 @@ export interface SandboxOptions {
   /** Fathom list page size (default 10) */
   pageSize?: number;
   logger?: SandboxLogger;
+  /** keep accounts and grants in this file across restarts (default '': in memory only) */
+  grantsFile?: string;
 }
 
 export type ResolvedOptions = Required<SandboxOptions>;
@@ -53,5 +55,6 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     earlyRequestGraceMs: options.earlyRequestGraceMs ?? 50,
     pageSize: options.pageSize ?? 10,
     logger: options.logger ?? silentLogger,
+    grantsFile: options.grantsFile ?? '',
   };
 }

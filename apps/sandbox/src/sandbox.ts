@@ -8,6 +8,7 @@ import { controlPlugin } from './control/index.ts';
 import { registerFathomApi } from './fathom/api.ts';
 import { registerAuthorizeRoutes } from './oauth/authorize.ts';
 import { registerTokenRoutes } from './oauth/token.ts';
+import { persistGrants } from './grants/snapshot.ts';
 import { resolveOptions, type SandboxOptions } from './options.ts';
 import { SandboxState } from './state.ts';
 
@@ -17,12 +18,15 @@ export interface Sandbox {
   host: string;
   port: number;
   seed: number;
+  /** grants taken back from the grants file at start */
+  restoredGrants: number;
   close(): Promise<void>;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const resolved = resolveOptions(options);
   const sb = new SandboxState(resolved);
+  const grantFile = resolved.grantsFile === '' ? undefined : persistGrants(sb, resolved.grantsFile);
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
@@ -48,8 +52,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     host: resolved.host,
     port,
     seed: resolved.seed,
+    restoredGrants: grantFile?.restored ?? 0,
     close: () =>
       (closing ??= (async () => {
+        grantFile?.stop();
         await sb.close();
         await app.close();
       })()),

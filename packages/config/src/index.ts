@@ -1,6 +1,8 @@
 export type { Config } from './config.ts';
 export { ConfigError } from './config-error.ts';
 export { EX_CONFIG, loadConfig, loadConfigOrExit } from './load-config.ts';
+export { DOTENV_FILE, loadDotEnv } from './dotenv.ts';
+export { REPOSITORY_ROOT } from './groups/runtime.ts';
 export type { ExitOptions, LoadConfigOptions } from './load-config.ts';
 export { CONFIG_VARIABLES, describeConfig } from './catalogue.ts';
 export type { ConfigGroupDescription, ConfigVariable } from './catalogue.ts';

@@ -122,9 +122,12 @@ function entries(raw: string): string[] {
     .filter((entry) => entry !== '');
 }
 
+/** AES-256: the vault refuses any other length, and so does the configuration, before anything starts. */
+const KEY_BYTES = 32;
+
 export interface EncryptionKey {
   readonly id: string;
-  /** Base64 of the key bytes; the vault checks the length. */
+  /** Base64 of 32 key bytes. */
   readonly key: string;
 }
 
@@ -148,6 +151,12 @@ export function encryptionKeys(howToSet: string) {
       else if (key === '') problem(`key "${id}" has no value after the ":"; ${howToSet}`);
       else if (keys.some((k) => k.id === id))
         problem(`key id "${id}" appears twice; give every key its own id (e.g. k1, k2)`);
+      else if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || key.length % 4 !== 0)
+        problem(`key "${id}" is not valid base64; ${howToSet}`);
+      else if (Buffer.byteLength(key, 'base64') !== KEY_BYTES)
+        problem(
+          `key "${id}" is ${Buffer.byteLength(key, 'base64')} bytes, expected ${KEY_BYTES}; ${howToSet}`,
+        );
       else keys.push({ id, key });
     });
     return keys;

@@ -20,6 +20,8 @@ export type ConfigGroup = (typeof CONFIG_GROUPS)[number];
 
 export interface DefaultContext {
   readonly isTTY: boolean;
+  /** Another variable as set (blank: undefined), for defaults built from it, e.g. a URL from a port. */
+  readonly raw?: (name: string) => string | undefined;
 }
 
 /** A value, or for the few that depend on the terminal, a rule: its usual value and when it differs. */
@@ -57,6 +59,26 @@ export function variable<T>(spec: VariableSpec<T>): Variable<T> {
 /** May be unset; reads as undefined then. */
 export function optionalVariable<T>(spec: VariableSpec<T>): Variable<T | undefined> {
   return { ...spec, optional: true };
+}
+
+/**
+ * A default built from a port variable, e.g. `http://127.0.0.1:${port}`: so that moving a port
+ * moves every URL that points at it. A port that is not a number is reported on its own line,
+ * and the URL then keeps the documented port rather than adding a second, confusing problem.
+ */
+export function fromPort(
+  portVariable: string,
+  fallbackPort: number,
+  build: (port: string) => string,
+): DefaultValue {
+  return {
+    shown: build(String(fallbackPort)),
+    note: `the port follows ${portVariable}`,
+    compute: ({ raw }) => {
+      const port = raw?.(portVariable)?.trim();
+      return build(port !== undefined && /^\d+$/.test(port) ? port : String(fallbackPort));
+    },
+  };
 }
 
 export function defaultFor(v: Variable<unknown>, nodeEnv: NodeEnv): DefaultValue | undefined {
@@ -98,7 +120,8 @@ export class EnvReader {
   read<T>(v: Variable<T>): T {
     const raw = this.raw(v.name);
     const fallback = defaultFor(v, this.nodeEnv);
-    const input = raw ?? (typeof fallback === 'object' ? fallback.compute(this.#ctx) : fallback);
+    const ctx: DefaultContext = { ...this.#ctx, raw: (name) => this.raw(name) };
+    const input = raw ?? (typeof fallback === 'object' ? fallback.compute(ctx) : fallback);
     if (input === undefined) {
       if (!v.optional) this.require(v);
       return undefined as T;

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../src/index.ts';
 /** The least a production deployment must set. */
 export const PRODUCTION_ENV = {
   NODE_ENV: 'production',
-  CONDUIT_ENCRYPTION_KEYS: 'k1:3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q2+4=',
+  CONDUIT_ENCRYPTION_KEYS: 'k1:3q2+796tvu/erb7v3q2+796tvu/erb7v3q2+796tvu8=',
   CONDUIT_LOG_HASH_KEY: 'a-long-random-log-hash-key',
   // sha256 of "prod-api-key-0123456789"
   CONDUIT_API_KEYS: 'prod:connections:read:62be5523f012718c53cf840fb9abcc108542a6efab12b676c93a814a043368eb',

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { API_SCOPES, ConfigError, loadConfig, sha256Hex } from '../src/index.ts';
+import { API_SCOPES, ConfigError, loadConfig, REPOSITORY_ROOT, sha256Hex } from '../src/index.ts';
 import { PRODUCTION_ENV, problemFor, problemsOf } from './helpers.ts';
 
 describe('loadConfig › defaults', () => {
@@ -10,14 +11,23 @@ describe('loadConfig › defaults', () => {
       isProduction: false,
       logLevel: 'info',
       logFormat: 'json',
+      dataDir: join(REPOSITORY_ROOT, '.conduit'),
+      datastoreWaitSeconds: 20,
     });
     expect(config.database).toEqual({
       url: 'postgresql://postgres@127.0.0.1:5432/conduit',
+      urlIsSet: false,
+      localPort: 5432,
       poolSize: 10,
       statementTimeoutMs: 30_000,
       lockTimeoutMs: 5_000,
     });
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', queuePrefix: '{conduit}' });
+    expect(config.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      urlIsSet: false,
+      localPort: 6379,
+      queuePrefix: '{conduit}',
+    });
     expect(config.api).toEqual({
       host: '127.0.0.1',
       port: 3000,
@@ -113,7 +123,8 @@ describe('loadConfig › defaults', () => {
         CONDUIT_PUBLIC_URL: 'https://conduit.example.com/',
         CONDUIT_SANDBOX_FAULTS: '{"spotify":{"rate":0.5}}',
         CONDUIT_API_KEYS: `one:${sha256Hex('key-one')}, two:tokens:read+meetings:read:${sha256Hex('key-two').toUpperCase()},`,
-        CONDUIT_ENCRYPTION_KEYS: 'k2:bmV3,k1:b2xk',
+                CONDUIT_ENCRYPTION_KEYS:
+          'k2:bm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm4=,k1:b29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb28=',
       },
       { isTTY: false },
     );
@@ -125,8 +136,8 @@ describe('loadConfig › defaults', () => {
       { name: 'two', scopes: ['tokens:read', 'meetings:read'], sha256: sha256Hex('key-two') },
     ]);
     expect(config.security.encryptionKeys).toEqual([
-      { id: 'k2', key: 'bmV3' },
-      { id: 'k1', key: 'b2xk' },
+      { id: 'k2', key: 'bm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm4=' },
+      { id: 'k1', key: 'b29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb28=' },
     ]);
   });
 
@@ -173,7 +184,13 @@ describe('loadConfig › bad values', () => {
     ['CONDUIT_QUEUE_PREFIX', '{}conduit', ['empty hash tag', '{conduit}']],
     ['CONDUIT_ENCRYPTION_KEYS', 'just-a-key', ['key 1 is not "id:base64"', 'k1:<base64 of 32 random bytes>']],
     ['CONDUIT_ENCRYPTION_KEYS', 'k1:', ['key "k1" has no value', 'openssl rand -base64 32']],
-    ['CONDUIT_ENCRYPTION_KEYS', 'k1:YQ==,k1:Yg==', ['key id "k1" appears twice', 'k1, k2']],
+    [
+      'CONDUIT_ENCRYPTION_KEYS',
+      'k1:YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=,k1:YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI=',
+      ['key id "k1" appears twice', 'k1, k2'],
+    ],
+    ['CONDUIT_ENCRYPTION_KEYS', 'k1:YQ==', ['key "k1" is 1 bytes, expected 32', 'openssl rand -base64 32']],
+    ['CONDUIT_ENCRYPTION_KEYS', 'k1:not*base64', ['key "k1" is not valid base64', 'openssl rand -base64 32']],
     ['CONDUIT_LOG_HASH_KEY', 'short', ['is 5 characters, expected at least 16', 'openssl rand']],
     [
       'CONDUIT_OPERATORS',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '@conduit/testing';
 
-// The run's template database was migrated from empty by `npm run db:migrate` (global setup);
+// The run's template database was migrated from empty by our runner (global setup);
 // every test database is a clone of it.
 let db: TestDatabase;
 let client: pg.Client;

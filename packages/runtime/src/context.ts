@@ -103,15 +103,24 @@ export function createContext(config: Config, name: string, options: ContextOpti
   };
 }
 
-/** Resolved endpoints of one provider: explicit override, else the sandbox, else the real host. */
+/**
+ * Resolved endpoints of one provider: explicit override, else the sandbox, else the real host.
+ * The authorize URL is opened by the user's browser, so it uses the sandbox's browser-facing URL.
+ */
 export function endpointsOf(config: Config, provider: ProviderKey) {
   const c = config.providers.clients[provider];
-  return resolveEndpoints(PROVIDERS[provider], {
-    sandboxUrl: config.providers.sandboxUrl,
+  const { sandboxUrl, sandboxBrowserUrl } = config.providers;
+  const resolved = resolveEndpoints(PROVIDERS[provider], {
+    sandboxUrl,
     authorizeUrl: c.authorizeUrl,
     tokenUrl: c.tokenUrl,
     apiBaseUrl: c.apiBaseUrl,
   });
+  if (c.authorizeUrl !== undefined || sandboxBrowserUrl === undefined) return resolved;
+  return {
+    ...resolved,
+    authorizeUrl: `${sandboxBrowserUrl}${PROVIDERS[provider].sandboxPaths.authorizeUrl}`,
+  };
 }
 
 export function enabledProviders(config: Config): ProviderKey[] {

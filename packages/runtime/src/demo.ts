@@ -1,7 +1,8 @@
 // `npm start` shows a working system at once: a few demo users connected to the local sandbox,
 // with short-lived tokens so refreshes (and, for Fathom, syncs) happen within minutes.
-// Development only; each start gives the demo users fresh sandbox grants (the sandbox keeps
-// its state in memory), reconnecting the same connection rows.
+// Development only. A restart is a non-event: `npm start` keeps the sandbox's grants in a file,
+// so a demo connection that is still healthy and whose grant the sandbox still holds is left
+// alone; only a missing one, or one the sandbox no longer knows, gets a fresh grant.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderKey } from '@conduit/core';
 import { QUEUE_NAMES, type SyncJobData } from '@conduit/jobs';
@@ -9,8 +10,13 @@ import type { AppContext } from './context.ts';
 import type { SeededGrant } from '@conduit/sandbox';
 
 const DEMO_PROVIDERS: ProviderKey[] = ['fathom', 'spotify', 'google', 'discord', 'github_app'];
-/** seven minutes: with the default 5-minute buffer, each demo token is refreshed every couple of minutes */
-const DEMO_TOKEN_TTL_SECONDS = 420;
+/**
+ * Six minutes: the refresh sweep (every minute) queues a token once it expires within the
+ * 5-minute buffer plus one interval, the worker refreshes it once it is within the buffer, and a
+ * queued connection is left alone for the requeue time (2 minutes), so each demo token is first
+ * refreshed about three minutes after it was issued (174 s measured), and every few after that.
+ */
+const DEMO_TOKEN_TTL_SECONDS = 360;
 
 async function sandboxPost<T>(base: string, path: string, body: unknown): Promise<T> {
   const res = await fetch(`${base}${path}`, {
@@ -20,6 +26,18 @@ async function sandboxPost<T>(base: string, path: string, body: unknown): Promis
   });
   if (!res.ok) throw new Error(`sandbox ${path} answered ${res.status}`);
   return (await res.json()) as T;
+}
+
+async function sandboxGet<T>(base: string, path: string): Promise<T> {
+  const res = await fetch(`${base}${path}`);
+  if (!res.ok) throw new Error(`sandbox ${path} answered ${res.status}`);
+  return (await res.json()) as T;
+}
+
+interface SandboxGrantView {
+  provider: string;
+  accountId: string;
+  family: 'active' | 'revoked';
 }
 
 async function waitForSandbox(base: string, timeoutMs: number): Promise<void> {
@@ -41,10 +59,29 @@ export async function seedDemoConnections(ctx: AppContext): Promise<number> {
   const count = ctx.config.sandbox.demoUsers;
   if (!base || count <= 0 || ctx.config.runtime.isProduction) return 0;
   await waitForSandbox(base, 30_000);
+  const { grants: held } = await sandboxGet<{ grants: SandboxGrantView[] }>(
+    base,
+    '/_sandbox/grants?limit=100000',
+  );
+  const active = new Set(
+    held.filter((g) => g.family === 'active').map((g) => `${g.provider}:${g.accountId}`),
+  );
+  let kept = 0;
   for (let i = 0; i < count; i++) {
     const provider = DEMO_PROVIDERS[i % DEMO_PROVIDERS.length]!;
     if (!ctx.config.providers.clients[provider].enabled) continue;
     const ownerId = `demo-user-${i + 1}`;
+    const current = await ctx.db.connection.findUnique({
+      where: { ownerId_provider: { ownerId, provider } },
+    });
+    if (
+      current &&
+      (current.status === 'connected' || current.status === 'token_expired') &&
+      active.has(`${provider}:${current.externalAccountId}`)
+    ) {
+      kept += 1;
+      continue;
+    }
     const { grants } = await sandboxPost<{ grants: SeededGrant[] }>(base, '/_sandbox/grants', {
       provider,
       email: `demo${i + 1}@example.com`,
@@ -89,6 +126,6 @@ export async function seedDemoConnections(ctx: AppContext): Promise<number> {
         .add('sync', data, { deduplication: { id: `sync:${connectionId}` } });
     }
   }
-  ctx.logger.info({ count }, 'demo users connected to the sandbox');
+  ctx.logger.info({ count, kept }, 'demo users connected to the sandbox');
   return count;
 }

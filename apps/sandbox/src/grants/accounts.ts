@@ -52,6 +52,17 @@ export class AccountDirectory {
     return account;
   }
 
+  /** Every account, with the count that numbers the next one: what a snapshot keeps. */
+  entries(): { accounts: Account[]; seq: number } {
+    return { accounts: [...this.byKey.values()], seq: this.seq };
+  }
+
+  /** Takes back the accounts of a snapshot. */
+  adopt(accounts: readonly Account[], seq: number): void {
+    for (const a of accounts) this.byKey.set(`${a.namespace}|${a.email.toLowerCase()}`, a);
+    this.seq = Math.max(this.seq, seq);
+  }
+
   private make(provider: ProviderKey, namespace: string, email: string, name: string): Account {
     this.seq += 1;
     const id = ID_FORMATS[provider](this.seq, () => hash32(`${this.seed}:${email}`));

@@ -78,10 +78,27 @@ export class GrantStore {
   private readonly accessTokens = new Map<string, AccessRecord>();
   private readonly refreshTokens = new Map<string, Grant>();
   private seq = 0;
+  /** Counts every change of a grant, so a snapshot is written only when something changed. */
+  changes = 0;
 
   constructor(private readonly lifetimes: Lifetimes) {}
 
+  /** How many grants were ever created: the next id continues from it after a restore. */
+  get created(): number {
+    return this.seq;
+  }
+
+  /** Takes back a grant from a snapshot, with its current tokens (rotated-out ones are not kept). */
+  adopt(grant: Grant, access: { issuedAt: number; expiresAt: number }, created: number): void {
+    this.byId.set(grant.id, grant);
+    grant.access = new AccessRecord(grant, access.issuedAt, access.expiresAt);
+    this.accessTokens.set(grant.accessToken, grant.access);
+    if (grant.refreshToken !== null) this.refreshTokens.set(grant.refreshToken, grant);
+    this.seq = Math.max(this.seq, created);
+  }
+
   create(input: NewGrant): IssuedTokens {
+    this.changes += 1;
     this.seq += 1;
     const id = `${input.provider}_g${String(this.seq).padStart(6, '0')}`;
     const ttl = input.accessTtlSeconds ?? this.lifetimes.accessTtlSeconds(input.provider);
@@ -94,6 +111,7 @@ export class GrantStore {
 
   /** A successful refresh: a new access token, and a new refresh token when `rotate`. */
   refresh(grant: Grant, now: number, rotate: boolean, client?: string): IssuedTokens {
+    this.changes += 1;
     this.issueAccess(grant, now);
     grant.refreshes += 1;
     grant.lastRefreshAt = now;
@@ -120,12 +138,14 @@ export class GrantStore {
   /** Revokes the whole family; false when it already was. */
   revoke(grant: Grant, reason: RevokeReason, now: number): boolean {
     if (grant.revokedAt !== null) return false;
+    this.changes += 1;
     grant.revokedAt = now;
     grant.revokedReason = reason;
     return true;
   }
 
   clear(): void {
+    this.changes += 1;
     this.byId.clear();
     this.accessTokens.clear();
     this.refreshTokens.clear();

@@ -1,5 +1,5 @@
 import { appOrigin, host, integer, port, url } from '../kinds.ts';
-import { variable } from '../variable.ts';
+import { fromPort, variable } from '../variable.ts';
 import type { EnvReader } from '../variable.ts';
 
 export const CONDUIT_API_HOST = variable({
@@ -31,7 +31,7 @@ export const CONDUIT_PUBLIC_URL = variable({
     example: 'https://conduit.example.com',
     base: true,
   }),
-  development: 'http://127.0.0.1:3000',
+  development: fromPort('CONDUIT_API_PORT', 3000, (port) => `http://127.0.0.1:${port}`),
   requiredWhen: 'NODE_ENV=production',
   howToSet: 'set it to the https URL users reach this API at, e.g. https://conduit.example.com',
 });

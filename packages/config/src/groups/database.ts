@@ -1,16 +1,27 @@
-import { integer, url } from '../kinds.ts';
-import { variable } from '../variable.ts';
+import { integer, port, url } from '../kinds.ts';
+import { fromPort, variable } from '../variable.ts';
 import type { EnvReader } from '../variable.ts';
 
-const LOCAL_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/conduit';
+const localDatabaseUrl = (port: string) => `postgresql://postgres@127.0.0.1:${port}/conduit`;
+const LOCAL_DATABASE_URL = localDatabaseUrl('5432');
+
+export const CONDUIT_LOCAL_POSTGRES_PORT = variable({
+  name: 'CONDUIT_LOCAL_POSTGRES_PORT',
+  group: 'database',
+  description:
+    'Port of the local Postgres on 127.0.0.1 that DATABASE_URL defaults to. With DATABASE_URL unset and nothing answering there, `npm start` runs an embedded Postgres on this port, its data in CONDUIT_DATA_DIR.',
+  schema: port(5432),
+  development: '5432',
+  production: '5432',
+});
 
 export const DATABASE_URL = variable({
   name: 'DATABASE_URL',
   group: 'database',
   description: 'Postgres connection URL (Prisma). Include the password here, or use PGPASSWORD / .pgpass.',
   schema: url({ protocols: ['postgres', 'postgresql'], noun: 'a Postgres URL', example: LOCAL_DATABASE_URL }),
-  development: LOCAL_DATABASE_URL,
-  production: LOCAL_DATABASE_URL,
+  development: fromPort(CONDUIT_LOCAL_POSTGRES_PORT.name, 5432, localDatabaseUrl),
+  production: fromPort(CONDUIT_LOCAL_POSTGRES_PORT.name, 5432, localDatabaseUrl),
 });
 
 export const DATABASE_POOL_SIZE = variable({
@@ -44,6 +55,7 @@ export const DATABASE_LOCK_TIMEOUT_MS = variable({
 
 export const databaseVariables = [
   DATABASE_URL,
+  CONDUIT_LOCAL_POSTGRES_PORT,
   DATABASE_POOL_SIZE,
   DATABASE_STATEMENT_TIMEOUT_MS,
   DATABASE_LOCK_TIMEOUT_MS,
@@ -51,6 +63,9 @@ export const databaseVariables = [
 
 export interface DatabaseConfig {
   readonly url: string;
+  /** DATABASE_URL was set; otherwise the local default applies, and `npm start` may embed one. */
+  readonly urlIsSet: boolean;
+  readonly localPort: number;
   readonly poolSize: number;
   readonly statementTimeoutMs: number;
   readonly lockTimeoutMs: number;
@@ -59,6 +74,8 @@ export interface DatabaseConfig {
 export function readDatabase(r: EnvReader): DatabaseConfig {
   return {
     url: r.read(DATABASE_URL),
+    urlIsSet: r.isSet(DATABASE_URL),
+    localPort: r.read(CONDUIT_LOCAL_POSTGRES_PORT),
     poolSize: r.read(DATABASE_POOL_SIZE),
     statementTimeoutMs: r.read(DATABASE_STATEMENT_TIMEOUT_MS),
     lockTimeoutMs: r.read(DATABASE_LOCK_TIMEOUT_MS),

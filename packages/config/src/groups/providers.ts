@@ -1,5 +1,5 @@
 import { orOff, text, url } from '../kinds.ts';
-import { optionalVariable, variable } from '../variable.ts';
+import { fromPort, optionalVariable, variable } from '../variable.ts';
 import type { EnvReader, Variable } from '../variable.ts';
 
 export const PROVIDER_KEYS = ['fathom', 'spotify', 'google', 'discord', 'github', 'github_app'] as const;
@@ -27,7 +27,20 @@ export const CONDUIT_SANDBOX_URL = optionalVariable({
   schema: orOff(
     url({ protocols: ['http', 'https'], noun: 'an HTTP URL', example: 'http://127.0.0.1:4000', base: true }),
   ),
-  development: 'http://127.0.0.1:4000',
+  development: fromPort('CONDUIT_SANDBOX_PORT', 4000, (port) => `http://127.0.0.1:${port}`),
+});
+
+export const CONDUIT_SANDBOX_BROWSER_URL = optionalVariable({
+  name: 'CONDUIT_SANDBOX_BROWSER_URL',
+  group: 'providers',
+  description:
+    "Base URL at which users' browsers reach the sandbox's consent pages, when it differs from CONDUIT_SANDBOX_URL (the address the apps use), e.g. http://127.0.0.1:4000 while the apps use http://sandbox:4000 inside docker compose. Default: CONDUIT_SANDBOX_URL.",
+  schema: url({
+    protocols: ['http', 'https'],
+    noun: 'an HTTP URL',
+    example: 'http://127.0.0.1:4000',
+    base: true,
+  }),
 });
 
 export const CONDUIT_USER_AGENT = variable({
@@ -85,6 +98,7 @@ export const PROVIDER_CLIENT_VARIABLES = Object.fromEntries(
 
 export const providerVariables: Variable<unknown>[] = [
   CONDUIT_SANDBOX_URL,
+  CONDUIT_SANDBOX_BROWSER_URL,
   CONDUIT_USER_AGENT,
   ...PROVIDER_KEYS.flatMap((key) => Object.values(PROVIDER_CLIENT_VARIABLES[key])),
 ];
@@ -105,6 +119,8 @@ export type ProviderClientConfig = Endpoints & { readonly key: ProviderKey } & (
 export interface ProvidersConfig {
   /** Base URL of the local sandbox that serves every provider, when used. */
   readonly sandboxUrl: string | undefined;
+  /** Where browsers reach the sandbox's consent pages; the sandbox URL unless set apart. */
+  readonly sandboxBrowserUrl: string | undefined;
   readonly userAgent: string;
   readonly clients: { readonly [K in ProviderKey]: ProviderClientConfig };
 }
@@ -128,9 +144,11 @@ function readClient(r: EnvReader, key: ProviderKey): ProviderClientConfig {
 
 export function readProviders(r: EnvReader): ProvidersConfig {
   const sandboxUrl = r.read(CONDUIT_SANDBOX_URL);
+  const sandboxBrowserUrl = r.read(CONDUIT_SANDBOX_BROWSER_URL);
   const clients = Object.fromEntries(PROVIDER_KEYS.map((key) => [key, readClient(r, key)]));
   return {
     sandboxUrl,
+    sandboxBrowserUrl: sandboxUrl === undefined ? undefined : (sandboxBrowserUrl ?? sandboxUrl),
     userAgent: r.read(CONDUIT_USER_AGENT),
     clients: clients as ProvidersConfig['clients'],
   };

@@ -1,4 +1,6 @@
-import { oneOf } from '../kinds.ts';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { integer, oneOf } from '../kinds.ts';
 import { NODE_ENVS, variable } from '../variable.ts';
 import type { EnvReader, NodeEnv } from '../variable.ts';
 
@@ -40,13 +42,49 @@ export const LOG_FORMAT = variable({
   production: 'json',
 });
 
-export const runtimeVariables = [NODE_ENV, LOG_LEVEL, LOG_FORMAT];
+/** The repository root: the default data folder and `.env` live there, whatever the cwd. */
+export const REPOSITORY_ROOT = join(import.meta.dirname, '../../../..');
+
+export const CONDUIT_DATA_DIR = variable({
+  name: 'CONDUIT_DATA_DIR',
+  group: 'runtime',
+  description:
+    "Folder for what `npm start` keeps between runs: the embedded Postgres (pg/), the private Redis (redis/) and the sandbox's grants (sandbox-grants.json). Relative paths are taken from the repository root; git ignores the default.",
+  schema: z
+    .string()
+    .trim()
+    .min(1)
+    .transform((dir) => (isAbsolute(dir) ? dir : resolve(REPOSITORY_ROOT, dir))),
+  development: '.conduit',
+  production: '.conduit',
+});
+
+export const CONDUIT_DATASTORE_WAIT_SECONDS = variable({
+  name: 'CONDUIT_DATASTORE_WAIT_SECONDS',
+  group: 'runtime',
+  description:
+    'How long an app (and `npm start`) waits at start for Postgres and Redis to answer; then it names the one that did not and exits non-zero instead of running half-connected.',
+  schema: integer({ min: 1, max: 3_600, noun: 'a number of seconds', example: 20 }),
+  development: '20',
+  production: '60',
+});
+
+export const runtimeVariables = [
+  NODE_ENV,
+  LOG_LEVEL,
+  LOG_FORMAT,
+  CONDUIT_DATA_DIR,
+  CONDUIT_DATASTORE_WAIT_SECONDS,
+];
 
 export interface RuntimeConfig {
   readonly nodeEnv: NodeEnv;
   readonly isProduction: boolean;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** Absolute. */
+  readonly dataDir: string;
+  readonly datastoreWaitSeconds: number;
 }
 
 export function readRuntime(r: EnvReader): RuntimeConfig {
@@ -55,5 +93,7 @@ export function readRuntime(r: EnvReader): RuntimeConfig {
     isProduction: r.nodeEnv === 'production',
     logLevel: r.read(LOG_LEVEL),
     logFormat: r.read(LOG_FORMAT),
+    dataDir: r.read(CONDUIT_DATA_DIR),
+    datastoreWaitSeconds: r.read(CONDUIT_DATASTORE_WAIT_SECONDS),
   };
 }

@@ -1,4 +1,4 @@
-import { host, integer, jsonObject, port } from '../kinds.ts';
+import { host, integer, jsonObject, port, text } from '../kinds.ts';
 import { optionalVariable, variable } from '../variable.ts';
 import type { EnvReader } from '../variable.ts';
 
@@ -37,6 +37,14 @@ export const CONDUIT_SANDBOX_FAULTS = optionalVariable({
   schema: jsonObject('{"spotify": {…}}, with the keys apps/sandbox documents'),
 });
 
+export const CONDUIT_SANDBOX_GRANTS_FILE = optionalVariable({
+  name: 'CONDUIT_SANDBOX_GRANTS_FILE',
+  group: 'sandbox',
+  description:
+    'File in which the sandbox keeps its accounts and grants across restarts, so the tokens Conduit holds stay valid. `npm start` sets it to sandbox-grants.json in CONDUIT_DATA_DIR; unset, the sandbox forgets everything when it stops (tests, benchmarks).',
+  schema: text('a file path'),
+});
+
 export const CONDUIT_DEMO_USERS = variable({
   name: 'CONDUIT_DEMO_USERS',
   group: 'sandbox',
@@ -51,6 +59,7 @@ export const sandboxVariables = [
   CONDUIT_SANDBOX_PORT,
   CONDUIT_SANDBOX_SEED,
   CONDUIT_SANDBOX_FAULTS,
+  CONDUIT_SANDBOX_GRANTS_FILE,
   CONDUIT_DEMO_USERS,
 ];
 
@@ -59,6 +68,7 @@ export interface SandboxConfig {
   readonly port: number;
   readonly seed: number;
   readonly faults: Readonly<Record<string, unknown>> | undefined;
+  readonly grantsFile: string | undefined;
   readonly demoUsers: number;
 }
 
@@ -68,6 +78,7 @@ export function readSandbox(r: EnvReader): SandboxConfig {
     port: r.read(CONDUIT_SANDBOX_PORT),
     seed: r.read(CONDUIT_SANDBOX_SEED),
     faults: r.read(CONDUIT_SANDBOX_FAULTS),
+    grantsFile: r.read(CONDUIT_SANDBOX_GRANTS_FILE),
     demoUsers: r.read(CONDUIT_DEMO_USERS),
   };
 }
