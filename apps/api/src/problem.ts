@@ -4,6 +4,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allowedMethods } from './edge/allowed-methods.ts';
 import { datastoreUnavailable } from './edge/datastore-errors.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the route relays another server's answer (the provider proxy): its errors pass unchanged */
+    providerAnswer?: boolean;
+  }
+}
 import { validationProblem } from './edge/validation-detail.ts';
 
 export interface Problem {
@@ -125,7 +132,7 @@ export function installProblemHandler(app: FastifyInstance): void {
   // own reply) is rewritten as problem details. A 4xx keeps its fields as extensions (Bull
   // Board's UI reads its `error.key`); a 5xx keeps nothing, since it may carry internals.
   app.addHook('onSend', async (req, reply, payload) => {
-    if (reply.statusCode < 400) return payload;
+    if (reply.statusCode < 400 || req.routeOptions.config.providerAnswer === true) return payload;
     const type = String(reply.getHeader('content-type') ?? '');
     // Problem details already, or a page written for a person (the OAuth popup's error page).
     if (type.startsWith(PROBLEM_CONTENT_TYPE) || type.startsWith('text/html')) return payload;

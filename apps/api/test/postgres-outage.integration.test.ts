@@ -1,6 +1,7 @@
 // A Postgres outage is answered too: /readyz says 503 within 2 s, the health page shows Postgres
 // as down, and the API answers 503 problem+json rather than a 500 or a hang. Postgres is reached
 // through a TCP proxy of the test's own (port 17120), hung and cut; the shared server is untouched.
+import { sha256Hex } from '@conduit/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, basic, startTestApi, type TestApi } from './admin-harness.ts';
 import { answer, expectProblem } from './support/problem.ts';
@@ -17,7 +18,7 @@ beforeAll(async () => {
     env: {
       CONDUIT_READY_CHECK_TIMEOUT_MS: String(BOUND_MS),
       CONDUIT_HEALTH_READ_TIMEOUT_MS: String(BOUND_MS),
-      CONDUIT_API_KEYS: 'pg-outage-key-0123456789',
+      CONDUIT_API_KEYS: `pg-outage:connections:read:${sha256Hex('pg-outage-key-0123456789')}`,
     },
   });
 });

@@ -53,7 +53,8 @@ export async function proxyPlugin(app: FastifyInstance, { ctx, tokens }: ProxyPl
     method: [...METHODS],
     url: '/v1/proxy/:connectionId/*',
     bodyLimit: limits.proxyMaxBodyBytes,
-    config: { scope: 'tokens:read' },
+    // the provider's own errors are its answer: passed back as they came, not as problem details
+    config: { scope: 'tokens:read', providerAnswer: true },
     schema: {
       summary: "Call the connection's provider with its token injected",
       description:
