@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from './generated/client.ts';
 
 export type Db = PrismaClient;
@@ -27,7 +28,7 @@ const CLIENT_GRACE_MS = 5_000;
 export function createDb(options: DbOptions): PrismaClient {
   const statementTimeout = options.statementTimeoutMs ?? 30_000;
   const lockTimeout = options.lockTimeoutMs ?? 5_000;
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
@@ -38,5 +39,11 @@ export function createDb(options: DbOptions): PrismaClient {
     ...(lockTimeout > 0 && { lock_timeout: lockTimeout }),
     keepAlive: true,
   });
+  // A server that shuts down or crashes (57P01, a reset socket) makes each client emit `error`,
+  // sometimes twice; pg-pool listens only once per query. The failure reaches the statement that
+  // was running and the pool drops the client; an unheard second event must not end the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  pool.on('error', () => undefined);
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   return new PrismaClient({ adapter });
 }

@@ -74,30 +74,34 @@ async function expectStoredIsCurrent(connectionId: string, grantId: string): Pro
 }
 
 describe('refresh › Postgres crashes between the answer and the commit', () => {
-  it('the live holder keeps retrying the commit and stores the rotated tokens once Postgres is back', async () => {
-    const [c] = await h.seed('discord', 1, { expiresInMs: 60_000 });
-    await h.sandboxPost('/_sandbox/holds', { provider: 'discord', endpoint: 'token' });
-    const refresh = refreshConnection(h.deps, { connectionId: c!.connectionId, reason: 'sweep' });
-    await waitFor(parked, 10_000, 'the refresh to reach the held token endpoint');
-    await cluster.stop('immediate');
-    await h.sandboxPost('/_sandbox/holds/release', {});
-    // The provider has rotated; Postgres stays down longer than the lease.
-    await waitFor(
-      async () => (await h.redis.keys(`${h.prefix}:rescue:*`)).length === 1,
-      5_000,
-      'the rescue copy of the answer',
-    );
-    await sleep(LEASE_MS + 500);
-    await cluster.start();
-    expect((await refresh).kind).toBe('refreshed');
-    await expectStoredIsCurrent(c!.connectionId, c!.grant.grantId);
-    // The next refresh presents the stored (current) token: no reuse, the family lives on.
-    expect((await refreshConnection(h.deps, { connectionId: c!.connectionId, reason: 'manual' })).kind).toBe(
-      'refreshed',
-    );
-    const after = await expectStoredIsCurrent(c!.connectionId, c!.grant.grantId);
-    expect(after.refreshes).toBe(2);
-  }, 60_000);
+  it.each(['immediate', 'fast'] as const)(
+    'the live holder keeps retrying the commit and stores the rotated tokens once Postgres is back (pg_ctl -m %s)',
+    async (mode) => {
+      const [c] = await h.seed('discord', 1, { expiresInMs: 60_000 });
+      await h.sandboxPost('/_sandbox/holds', { provider: 'discord', endpoint: 'token' });
+      const refresh = refreshConnection(h.deps, { connectionId: c!.connectionId, reason: 'sweep' });
+      await waitFor(parked, 10_000, 'the refresh to reach the held token endpoint');
+      await cluster.stop(mode);
+      await h.sandboxPost('/_sandbox/holds/release', {});
+      // The provider has rotated; Postgres stays down longer than the lease.
+      await waitFor(
+        async () => (await h.redis.keys(`${h.prefix}:rescue:*`)).length === 1,
+        5_000,
+        'the rescue copy of the answer',
+      );
+      await sleep(LEASE_MS + 500);
+      await cluster.start();
+      expect((await refresh).kind).toBe('refreshed');
+      await expectStoredIsCurrent(c!.connectionId, c!.grant.grantId);
+      // The next refresh presents the stored (current) token: no reuse, the family lives on.
+      expect(
+        (await refreshConnection(h.deps, { connectionId: c!.connectionId, reason: 'manual' })).kind,
+      ).toBe('refreshed');
+      const after = await expectStoredIsCurrent(c!.connectionId, c!.grant.grantId);
+      expect(after.refreshes).toBe(2);
+    },
+    60_000,
+  );
 });
 
 describe('refresh › a row locked longer than the lease', () => {
