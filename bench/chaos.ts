@@ -191,6 +191,9 @@ try {
     killedAgents: fleet.killedAgents,
     lockTtlMs: Number(conduitTimings(o).CONDUIT_LOCK_TTL_MS),
     runStartedAt,
+    answerLostWindows: timeline.windows
+      .filter((w) => w.cls === 'lost-answer')
+      .map((w) => ({ fromMs: faultsFrom + w.startedAtMs, toMs: faultsFrom + w.endedAtMs })),
   });
   // Where the fetches of unprocessed webhooks stand, and what failed: Redis still has it all.
   const lostWebhookJobs = await transcriptJobs(

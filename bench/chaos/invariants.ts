@@ -58,6 +58,11 @@ export interface DiedInFlight {
   /** accepted deliveries of those connections left unprocessed (needs_reauth stops the fetch) */
   lostWebhooks: number;
   connectionIds: string[];
+  /**
+   * of `lostTokens`: rotated while the `lost-answer` class made the provider answer only after its
+   * client had given up — an answer no client could receive (docs/refresh-safety.md), not a kill
+   */
+  answerLost: number;
 }
 
 export interface FinalChecks {
@@ -103,6 +108,8 @@ export async function finalChecks(a: {
   killedAgents: ReadonlyMap<string, number>;
   lockTtlMs: number;
   runStartedAt: Date;
+  /** epoch-ms spans of the `lost-answer` class: the provider answers only after its client gave up */
+  answerLostWindows?: ReadonlyArray<{ fromMs: number; toMs: number }>;
 }): Promise<FinalChecks> {
   const grants = new Map((a.report.grants?.items ?? []).map((g) => [g.grantId, g]));
   const rows = await a.db.connection.findMany({ select: { id: true, status: true, refreshTokenEnc: true } });
@@ -115,6 +122,7 @@ export async function finalChecks(a: {
     falseNeedsReauth: 0,
     lostWebhooks: 0,
     connectionIds: [],
+    answerLost: 0,
   };
   let falseNeedsReauth = 0;
   let missedRevocations = 0;
@@ -141,7 +149,15 @@ export async function finalChecks(a: {
         killedAt === undefined || answeredAt === null ? null : killedAt - answeredAt;
       // A live worker stores an answer within its lock; one that was killed later than that had
       // every chance to, and losing it is Conduit's fault.
-      const died = killedMsAfterAnswer !== null && killedMsAfterAnswer <= a.lockTtlMs;
+      const killed = killedMsAfterAnswer !== null && killedMsAfterAnswer <= a.lockTtlMs;
+      // Only inside the lost-answer class is an answer nobody received excused: elsewhere it means
+      // Conduit gave up on an answer too early, and that counts.
+      const undeliverable =
+        (grant?.lastAnswerLost ?? false) &&
+        answeredAt !== null &&
+        (a.answerLostWindows ?? []).some((w) => answeredAt >= w.fromMs && answeredAt <= w.toMs + a.lockTtlMs);
+      const died = killed || undeliverable;
+      if (undeliverable && !killed) diedInFlight.answerLost++;
       if (died) {
         diedInFlight.lostTokens++;
         diedInFlight.connectionIds.push(c.connectionId);

@@ -138,7 +138,7 @@ export function resultJson(r: RunRecord, violations: string[]): Record<string, u
     violations,
     violationsBeyondDiedInFlight: violationsBeyondDiedInFlight(r),
     ...c.invariants,
-    lostPer100Kills: lostPer100Kills(c.diedInFlight.lostTokens, r.kills),
+    lostPer100Kills: lostPer100Kills(c.diedInFlight.lostTokens - c.diedInFlight.answerLost, r.kills),
     classesRun: FAULT_CLASSES.filter((x) => !o.skip.has(x)),
     classesLeftOut: [...o.skip],
     hogThroughout: o.hogThroughout,
@@ -225,9 +225,12 @@ export function summary(r: RunRecord): string[] {
     unprocessedReceivedAt: r.checks.unprocessedReceivedAt,
     phaseStart: r.phaseStart,
   });
-  const per100 = lostPer100Kills(r.checks.diedInFlight.lostTokens, r.kills);
+  const per100 = lostPer100Kills(
+    r.checks.diedInFlight.lostTokens - r.checks.diedInFlight.answerLost,
+    r.kills,
+  );
   return [
-    `invariants: lostTokens ${inv.lostTokens} (${r.checks.diedInFlight.lostTokens} died in flight with a SIGKILLed worker), ` +
+    `invariants: lostTokens ${inv.lostTokens} (${r.checks.diedInFlight.lostTokens - r.checks.diedInFlight.answerLost} died in flight with a SIGKILLed worker, ${r.checks.diedInFlight.answerLost} answered only after their client gave up in the lost-answer class), ` +
       `reusedTokens ${inv.reusedTokens}, concurrentRefreshes ${inv.concurrentRefreshes}, ` +
       `falseNeedsReauth ${inv.falseNeedsReauth}, missedRevocations ${inv.missedRevocations}, ` +
       `lostWebhooks ${inv.lostWebhooks}, duplicateTranscripts ${inv.duplicateTranscripts}, stuckJobs ${inv.stuckJobs}; ` +
@@ -237,7 +240,7 @@ export function summary(r: RunRecord): string[] {
       `${r.revoked} revocations, ${r.checks.credentialErrors} credential errors, ` +
       `${r.webhooks.accepted} webhooks accepted (${r.webhooks.duplicatesSent} sent twice)` +
       (r.unexpectedExits > 0 ? `, ${r.unexpectedExits} app exits on their own (restarted)` : ''),
-    `lostPer100Kills: ${per100 ?? 'n/a (no kills)'} (${r.checks.diedInFlight.lostTokens} tokens died in flight over ${r.kills} SIGKILLs)` +
+    `lostPer100Kills: ${per100 ?? 'n/a (no kills)'} (${r.checks.diedInFlight.lostTokens - r.checks.diedInFlight.answerLost} tokens died in flight over ${r.kills} SIGKILLs)` +
       (r.options.hogThroughout ? '; a CPU hog loaded every core throughout' : ''),
     ...(r.options.skip.size > 0 ? [`classes left out: ${[...r.options.skip].join(', ')}`] : []),
     ...classes.map(

@@ -23,6 +23,7 @@ const diedInFlight = (d: Partial<DiedInFlight> = {}): DiedInFlight => ({
   falseNeedsReauth: 0,
   lostWebhooks: 0,
   connectionIds: [],
+  answerLost: 0,
   ...d,
 });
 
