@@ -216,6 +216,9 @@ async function storeUntilDurable(
           ? presentedRefreshToken === null
           : deps.vault.decrypt(current.refreshTokenEnc) === presentedRefreshToken);
       if (!stillOurs || ++casMisses > MAX_CAS_MISSES) return false;
+      // The next holder looks for a rescue copy under the row's version: follow it there.
+      if (current.version !== conn.version)
+        deps.rescue.put(current.id, current.version, tokens).catch(() => undefined);
       conn = current;
     } catch (err) {
       const delayMs = Math.min(deps.settings.commitRetryMaxMs, 100 * 2 ** Math.min(attempt - 1, 10));
