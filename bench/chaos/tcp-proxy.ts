@@ -141,12 +141,22 @@ export class TcpProxy {
       toClient.flush();
       client.end();
     });
-    client.once('error', close);
+    // A client that dies (a SIGKILLed worker resets its sockets) does not unsend what it sent:
+    // on a real network those bytes are still on the wire and arrive. They are delivered, then
+    // the upstream side is ended; only what was going to the dead client is dropped.
+    const clientGone = () => {
+      toClient.cancel();
+      client.destroy();
+      this.sockets.delete(client);
+      toUpstream.flush();
+      upstream.end();
+    };
+    client.once('error', clientGone);
+    client.once('close', clientGone);
     upstream.once('error', () => {
       if (!connected) this.stats.refusedUpstream += 1;
       close();
     });
-    client.once('close', close);
     upstream.once('close', close);
   }
 

@@ -129,3 +129,28 @@ describe('tcp proxy › over real sockets', () => {
     expect(proxy.stats.refusedUpstream).toBe(1);
   });
 });
+
+describe('tcp proxy › a client that dies', () => {
+  it('still delivers what it sent before it reset its connection, as a real network would', async () => {
+    let received = '';
+    let delivered!: () => void;
+    const got = new Promise<void>((resolve) => (delivered = resolve));
+    const server = createServer((sock) => {
+      sock.on('data', (c: Buffer) => {
+        received += c.toString();
+        if (received === 'SET rescue') delivered();
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    open.push({ close: () => new Promise((r) => server.close(() => r(undefined))) });
+    const proxy = await proxyTo((server.address() as AddressInfo).port);
+    proxy.setLatency({ latencyMs: 200, jitterMs: 0 });
+    const s = await client(proxy.port);
+    s.write('SET rescue');
+    await new Promise((r) => setTimeout(r, 20));
+    s.resetAndDestroy();
+    await got;
+    expect(received).toBe('SET rescue');
+  });
+});
