@@ -93,10 +93,20 @@ export function describePostgresError(
     if (pattern.test(message))
       return { sentence: `${fix} (${hostOf(url)}: ${first})`, isConfiguration: true };
   }
-  if (/unexpected|copyData|protocol|ECONNRESET|Connection terminated unexpectedly/i.test(message)) {
+  // A connection cut right after it opened is what a Postgres that is shutting down or starting,
+  // or a proxy in front of one that is down, does: an outage to wait out, not a setting. Only an
+  // answer in another protocol is one.
+  const cut = /ECONNRESET|Connection terminated unexpectedly|shutting down|starting up/i.test(message);
+  if (!cut && /unexpected|copyData|protocol/i.test(message)) {
     return {
       sentence: `the server at ${hostOf(url)} does not speak the Postgres protocol (${first}); check the host and port in DATABASE_URL`,
       isConfiguration: true,
+    };
+  }
+  if (cut) {
+    return {
+      sentence: `Postgres at ${hostOf(url)} closes every connection (${first}); it is restarting or something else listens on that port — check DATABASE_URL and that Postgres is running`,
+      isConfiguration: false,
     };
   }
   return {
