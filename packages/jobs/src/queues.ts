@@ -40,7 +40,13 @@ export interface NotifyJobData {
 }
 
 export type SweepName =
-  'refresh-sweep' | 'lapse-sweep' | 'sync-sweep' | 'recovery-sweep' | 'inbox-sweep' | 'cleanup';
+  | 'refresh-sweep'
+  | 'lapse-sweep'
+  | 'sync-sweep'
+  | 'recovery-sweep'
+  | 'inbox-sweep'
+  | 'webhook-sweep'
+  | 'cleanup';
 
 export interface SweepJobData {
   sweep: SweepName;

@@ -61,6 +61,15 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
     '/v1/connections/:id',
     { schema: { params: idParams }, config: { scope: 'connections:write' } },
     async (req) => {
+      // The webhook goes first: deleting it at Fathom needs the token the disconnect wipes.
+      if (deps.webhooks) {
+        const routing = await ctx.connections.routingOf(req.params.id);
+        if (routing?.provider === 'fathom') {
+          await deps.webhooks.remove(req.params.id).catch((err: Error) => {
+            req.log.warn({ connectionId: req.params.id, err: err.message }, 'disconnect: webhook not removed');
+          });
+        }
+      }
       const conn = await disconnectConnection(ctx.db, req.params.id, new Date());
       if (!conn) throw notFound(req.params.id);
       req.log.info(
