@@ -60,6 +60,9 @@ describe('fathom webhooks › one per connection, registered by Conduit', () => 
   it('a user connected through the connect flow gets the transcript of their next recording through their own webhook', async () => {
     connectionId = await connectedFathom('owner-newcomer');
     seed = await s.sandboxGrant('fathom', EMAIL);
+    // The lifetime issued at connect is kept: the refresh moment adapts to it.
+    const conn = await s.ctx.db.connection.findUniqueOrThrow({ where: { id: connectionId } });
+    expect(conn.tokenLifetimeSeconds).toBe(seed.expiresIn);
 
     const hooks = await sandboxWebhooks();
     expect(hooks).toHaveLength(1);

@@ -67,11 +67,12 @@ export const CONDUIT_FATHOM_WEBHOOK_SECRET = optionalVariable({
   name: 'CONDUIT_FATHOM_WEBHOOK_SECRET',
   group: 'security',
   description:
-    "Secret of the one operator-registered Fathom webhook (whsec_…), for deliveries to /v1/webhooks/fathom; unsigned or mis-signed ones are refused. Per-connection webhooks have secrets of their own (CONDUIT_FATHOM_WEBHOOK_MODE).",
+    'Secret of the one operator-registered Fathom webhook (whsec_…), for deliveries to /v1/webhooks/fathom; unsigned or mis-signed ones are refused. Per-connection webhooks have secrets of their own (CONDUIT_FATHOM_WEBHOOK_MODE).',
   schema: webhookSecret(WHSEC_HOW),
   // base64 of "conduit-dev-only-fathom-webhook-secret"
   development: 'whsec_Y29uZHVpdC1kZXYtb25seS1mYXRob20td2ViaG9vay1zZWNyZXQ=',
-  requiredWhen: 'Fathom is enabled (CONDUIT_FATHOM_CLIENT_ID is set) and CONDUIT_FATHOM_WEBHOOK_MODE is operator',
+  requiredWhen:
+    'Fathom is enabled (CONDUIT_FATHOM_CLIENT_ID is set) and CONDUIT_FATHOM_WEBHOOK_MODE is operator',
   howToSet: "set it to the signing secret of Fathom's webhook (whsec_…)",
   secret: true,
 });
@@ -139,7 +140,10 @@ export interface SecurityConfig {
 
 export function readSecurity(
   r: EnvReader,
-  { fathomEnabled, fathomWebhookMode }: { fathomEnabled: boolean; fathomWebhookMode: 'per_connection' | 'operator' },
+  {
+    fathomEnabled,
+    fathomWebhookMode,
+  }: { fathomEnabled: boolean; fathomWebhookMode: 'per_connection' | 'operator' },
 ): SecurityConfig {
   const encryptionKeys = r.read(CONDUIT_ENCRYPTION_KEYS);
   const logHashKey = r.read(CONDUIT_LOG_HASH_KEY);

@@ -63,32 +63,36 @@ export class FathomWebhookRegistrar {
    * Never throws for Fathom or token trouble: the result says what happened.
    */
   async register(connectionId: string, accessToken?: string): Promise<RegistrationResult> {
-    return this.underClaim(connectionId, async (row, token) => {
-      if (row.externalId !== null) await this.deleteAtFathom(token, row.externalId, connectionId);
-      const url = this.destinationUrl(row.routingId);
-      const listed = await this.deps.api.listWebhooks(token);
-      if (listed.kind === 'ok') {
-        for (const orphan of listed.value.filter((w) => w.url === url && w.id !== row.externalId)) {
-          await this.deleteAtFathom(token, orphan.id, connectionId);
+    return this.underClaim(
+      connectionId,
+      async (row, token) => {
+        if (row.externalId !== null) await this.deleteAtFathom(token, row.externalId, connectionId);
+        const url = this.destinationUrl(row.routingId);
+        const listed = await this.deps.api.listWebhooks(token);
+        if (listed.kind === 'ok') {
+          for (const orphan of listed.value.filter((w) => w.url === url && w.id !== row.externalId)) {
+            await this.deleteAtFathom(token, orphan.id, connectionId);
+          }
         }
-      }
-      const created = await this.deps.api.createWebhook(token, {
-        destinationUrl: url,
-        triggeredFor: TRIGGERS,
-        includeTranscript: true,
-        includeSummary: true,
-        includeActionItems: false,
-        includeCrmMatches: false,
-      });
-      if (created.kind !== 'ok') return failed(`registering the webhook: ${describe(created)}`);
-      await this.deps.webhooks.registered(
-        connectionId,
-        { externalId: created.value.id, secretEnc: this.deps.vault.encrypt(created.value.secret) },
-        this.now(),
-      );
-      this.deps.logger.info({ connectionId, webhookId: created.value.id }, 'webhook: registered at Fathom');
-      return { kind: 'registered', externalId: created.value.id };
-    }, accessToken);
+        const created = await this.deps.api.createWebhook(token, {
+          destinationUrl: url,
+          triggeredFor: TRIGGERS,
+          includeTranscript: true,
+          includeSummary: true,
+          includeActionItems: false,
+          includeCrmMatches: false,
+        });
+        if (created.kind !== 'ok') return failed(`registering the webhook: ${describe(created)}`);
+        await this.deps.webhooks.registered(
+          connectionId,
+          { externalId: created.value.id, secretEnc: this.deps.vault.encrypt(created.value.secret) },
+          this.now(),
+        );
+        this.deps.logger.info({ connectionId, webhookId: created.value.id }, 'webhook: registered at Fathom');
+        return { kind: 'registered', externalId: created.value.id };
+      },
+      accessToken,
+    );
   }
 
   /** The sweep's look: registers a missing webhook, re-registers one deleted at Fathom. */
@@ -106,7 +110,8 @@ export class FathomWebhookRegistrar {
       await this.deps.webhooks.release(connectionId, this.now(), { lastError: null, checked: true });
       return { kind: 'present' };
     }
-    if (seen.kind !== 'not_found') return this.noted(connectionId, failed(`looking the webhook up: ${describe(seen)}`));
+    if (seen.kind !== 'not_found')
+      return this.noted(connectionId, failed(`looking the webhook up: ${describe(seen)}`));
     this.deps.logger.warn(
       { connectionId, webhookId: row.externalId },
       'webhook: deleted at Fathom; registering a new one',
@@ -145,7 +150,10 @@ export class FathomWebhookRegistrar {
 
   private async underClaim(
     connectionId: string,
-    work: (row: { routingId: string; externalId: string | null }, token: string) => Promise<RegistrationResult>,
+    work: (
+      row: { routingId: string; externalId: string | null },
+      token: string,
+    ) => Promise<RegistrationResult>,
     accessToken?: string,
   ): Promise<RegistrationResult> {
     const now = this.now();
@@ -191,7 +199,10 @@ export class FathomWebhookRegistrar {
 
   private async noted(connectionId: string, result: RegistrationResult): Promise<RegistrationResult> {
     if (result.kind === 'failed') {
-      await this.deps.webhooks.release(connectionId, this.now(), { lastError: result.detail, checked: false });
+      await this.deps.webhooks.release(connectionId, this.now(), {
+        lastError: result.detail,
+        checked: false,
+      });
     }
     return result;
   }

@@ -66,7 +66,10 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
         const routing = await ctx.connections.routingOf(req.params.id);
         if (routing?.provider === 'fathom') {
           await deps.webhooks.remove(req.params.id).catch((err: Error) => {
-            req.log.warn({ connectionId: req.params.id, err: err.message }, 'disconnect: webhook not removed');
+            req.log.warn(
+              { connectionId: req.params.id, err: err.message },
+              'disconnect: webhook not removed',
+            );
           });
         }
       }

@@ -35,7 +35,12 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
     ? createFathomWebhookRegistrar(ctx, createRefreshDeps(ctx, webhookTokens))
     : undefined;
   app.addHook('onClose', async () => {
-    await Promise.all([tokenClient?.close(), identityClient?.close(), webhookTokens?.close(), webhooks?.close()]);
+    await Promise.all([
+      tokenClient?.close(),
+      identityClient?.close(),
+      webhookTokens?.close(),
+      webhooks?.close(),
+    ]);
   });
   const deps: ConnectDeps = {
     ctx,

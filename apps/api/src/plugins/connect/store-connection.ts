@@ -43,6 +43,7 @@ export async function storeConnection(deps: ConnectDeps, grant: NewGrant): Promi
         tokens.expiresInSeconds === undefined
           ? null
           : new Date(now.getTime() + tokens.expiresInSeconds * 1000),
+      tokenLifetimeSeconds: tokens.expiresInSeconds ?? null,
       refreshTokenExpiresAt:
         refreshToken === null
           ? null

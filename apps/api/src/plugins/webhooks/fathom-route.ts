@@ -70,13 +70,28 @@ export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): vo
     async (req, reply) => {
       let route: Awaited<ReturnType<typeof routes.route>>;
       try {
-        route = await within(routes.route(req.params.routingId), webhookStoreTimeoutMs, 'postgres', 'the route lookup');
+        route = await within(
+          routes.route(req.params.routingId),
+          webhookStoreTimeoutMs,
+          'postgres',
+          'the route lookup',
+        );
       } catch (err) {
         reply.header('retry-after', '10');
-        throw new HttpProblem(503, 'webhook-not-stored', 'The delivery could not be stored', (err as Error).message);
+        throw new HttpProblem(
+          503,
+          'webhook-not-stored',
+          'The delivery could not be stored',
+          (err as Error).message,
+        );
       }
       if (route === null || route.provider !== 'fathom') {
-        throw new HttpProblem(404, 'unknown-webhook', 'No such webhook', 'this URL names no webhook Conduit registered');
+        throw new HttpProblem(
+          404,
+          'unknown-webhook',
+          'No such webhook',
+          'this URL names no webhook Conduit registered',
+        );
       }
       if (route.status === 'disconnected' || route.secretEnc === null) {
         // 410: Svix-style senders disable an endpoint that answers Gone.
