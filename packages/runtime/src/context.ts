@@ -140,12 +140,7 @@ export function createRefreshDeps(
     tokens,
     locks: new RedisLocks(ctx.redis, `${prefix}:lock`),
     leases: new ConnectionLeases(ctx.db),
-    rescue: new RescueSlots(
-      ctx.redis,
-      `${prefix}:rescue`,
-      t.refreshRescueTtlSeconds * 1000,
-      RESCUE_TIMEOUT_MS,
-    ),
+    rescue: new RescueSlots(ctx.redis, `${prefix}:rescue`, t.refreshRescueTtlSeconds * 1000, RESCUE_TIMEOUT_MS),
     gate: new ProviderGate(ctx.redis, `${prefix}:gate`),
     redis: ctx.redis,
     keyPrefix: prefix,
