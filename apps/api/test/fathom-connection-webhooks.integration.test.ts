@@ -179,12 +179,46 @@ describe('fathom webhooks › one per connection, registered by Conduit', () => 
     }
   });
 
+  it('a registration that fails never fails the connect; the sweep registers the webhook later', async () => {
+    await s.sandboxPost('/_sandbox/faults', { provider: 'fathom', endpoint: 'webhooks', rate5xx: 1 });
+    let other: string;
+    try {
+      const attempt = await s.connect('fathom', 'owner-unlucky', { email: 'unlucky@acme.test' });
+      expect(attempt.message).toMatchObject({ status: 'connected' });
+      other = attempt.message!.connectionId!;
+      const row = await s.ctx.db.connectionWebhook.findUniqueOrThrow({ where: { connectionId: other } });
+      expect(row.externalId).toBeNull();
+      expect(row.lastError).toMatch(/registering the webhook/);
+      expect(row.claimUntil).toBeNull();
+    } finally {
+      await fetch(`${s.sandbox.url}/_sandbox/faults`, { method: 'DELETE' });
+    }
+    const tokens = createTokenClient(s.config);
+    const built = createFathomWebhookRegistrar(s.ctx, createRefreshDeps(s.ctx, tokens));
+    try {
+      const report = await runWebhookSweep(
+        { webhooks: built.webhooks, registrar: built.registrar },
+        { intervalMs: 60_000, batchSize: 100 },
+      );
+      expect(report).toMatchObject({ registered: 1, failed: 0 });
+    } finally {
+      await built.close();
+      await tokens.close();
+    }
+    const row = await s.ctx.db.connectionWebhook.findUniqueOrThrow({ where: { connectionId: other } });
+    expect(row.externalId).not.toBeNull();
+    expect(row.lastError).toBeNull();
+    const theirs = (await sandboxWebhooks()).filter((h) => h.url.endsWith(row.routingId));
+    expect(theirs.map((h) => h.id)).toEqual([row.externalId]);
+  });
+
   it('a disconnect deletes the webhook at Fathom, and its route accepts nothing more', async () => {
     const row = await s.ctx.db.connectionWebhook.findUniqueOrThrow({ where: { connectionId } });
     const secret = s.ctx.vault.decrypt(row.secretEnc!);
     const res = await s.api('DELETE', `/v1/connections/${connectionId}`);
     expect(res.status).toBe(200);
-    expect(await sandboxWebhooks()).toEqual([]);
+    expect((await sandboxWebhooks()).map((h) => h.id)).not.toContain(row.externalId);
+    expect((await sandboxWebhooks()).filter((h) => h.url.endsWith(row.routingId))).toEqual([]);
     const body = JSON.stringify({
       recording_id: 2,
       title: 'x',

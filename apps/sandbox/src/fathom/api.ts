@@ -89,7 +89,7 @@ export function registerFathomApi(app: FastifyInstance, sb: SandboxState): void 
   });
 
   app.post(`${base}/webhooks`, async (req, reply) => {
-    const grant = await guardApi(sb, FATHOM, req, reply);
+    const grant = await guardApi(sb, FATHOM, req, reply, 'webhooks');
     if (!grant) return reply;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const destination = typeof body.destination_url === 'string' ? body.destination_url : '';
@@ -126,21 +126,21 @@ export function registerFathomApi(app: FastifyInstance, sb: SandboxState): void 
 
   // The account's own webhooks only, without secrets.
   app.get(`${base}/webhooks`, async (req, reply) => {
-    const grant = await guardApi(sb, FATHOM, req, reply);
+    const grant = await guardApi(sb, FATHOM, req, reply, 'webhooks');
     if (!grant) return reply;
     const items = (sb.fathom.webhooks.get(grant.account.id) ?? []).map(webhookJson);
     return reply.send({ limit: items.length, next_cursor: null, items });
   });
 
   app.get<{ Params: { id: string } }>(`${base}/webhooks/:id`, async (req, reply) => {
-    const grant = await guardApi(sb, FATHOM, req, reply);
+    const grant = await guardApi(sb, FATHOM, req, reply, 'webhooks');
     if (!grant) return reply;
     const webhook = (sb.fathom.webhooks.get(grant.account.id) ?? []).find((w) => w.id === req.params.id);
     return webhook ? reply.send(webhookJson(webhook)) : notFound(reply);
   });
 
   app.delete<{ Params: { id: string } }>(`${base}/webhooks/:id`, async (req, reply) => {
-    const grant = await guardApi(sb, FATHOM, req, reply);
+    const grant = await guardApi(sb, FATHOM, req, reply, 'webhooks');
     if (!grant) return reply;
     const list = sb.fathom.webhooks.get(grant.account.id) ?? [];
     const index = list.findIndex((w) => w.id === req.params.id);
