@@ -35,3 +35,5 @@ export type { IdentityStrategy } from './identity/strategies.ts';
 export type { HttpHeaders } from './http-headers.ts';
 export { ProxyClient } from './proxy/proxy-client.ts';
 export type { ProxyAnswer, ProxyClientOptions, ProxyRequest } from './proxy/proxy-client.ts';
+export { RevocationClient } from './revocation-client.ts';
+export type { RevocationClientOptions, RevocationOutcome, RevocationTarget } from './revocation-client.ts';

@@ -8,6 +8,7 @@ import {
   createFathomWebhookRegistrar,
   createIdentityClient,
   createRefreshDeps,
+  createRevocationClient,
   createTokenClient,
   registersFathomWebhooks,
   type AppContext,
@@ -34,8 +35,10 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
   const webhooks = webhookTokens
     ? createFathomWebhookRegistrar(ctx, createRefreshDeps(ctx, webhookTokens))
     : undefined;
+  const revocation = createRevocationClient(ctx.config);
   app.addHook('onClose', async () => {
     await Promise.all([
+      revocation.close(),
       tokenClient?.close(),
       identityClient?.close(),
       webhookTokens?.close(),
@@ -49,6 +52,7 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
     states: new OAuthStateRepository(ctx.db),
     budgets: createAccountBudgets(ctx),
     ...(webhooks && { webhooks: webhooks.registrar }),
+    revocation,
   };
 
   registerCallbackRoute(app, deps);
