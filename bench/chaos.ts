@@ -120,6 +120,8 @@ try {
       CONDUIT_API_PORT: String(apiPort),
       CONDUIT_PUBLIC_URL: apiUrl,
       CONDUIT_FATHOM_WEBHOOK_SECRET: webhookSecret,
+      // deliveries are sent to the operator-registered, email-routed route with one secret
+      CONDUIT_FATHOM_WEBHOOK_MODE: 'operator',
       CONDUIT_DEMO_USERS: '0',
       CONDUIT_WORKER_METRICS_PORT: '0',
       ...conduitTimings(o),

@@ -227,6 +227,8 @@ export async function run(argv: string[]): Promise<void> {
         CONDUIT_API_PORT: String(port),
         CONDUIT_PUBLIC_URL: base,
         CONDUIT_FATHOM_WEBHOOK_SECRET: secret,
+        // deliveries are sent to the operator-registered, email-routed route with one secret
+        CONDUIT_FATHOM_WEBHOOK_MODE: 'operator',
         CONDUIT_DEMO_USERS: '0',
         CONDUIT_BENCH_BASELINE_ROUTE: '1',
       },

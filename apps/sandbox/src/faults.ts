@@ -6,7 +6,8 @@ import type { FastifyReply } from 'fastify';
 import { connectionClosed, send, sleep, type WireAnswer } from './http.ts';
 import { seededRng, type Rng } from './random.ts';
 
-export const FAULT_ENDPOINTS = ['token', 'api', 'authorize'] as const;
+/** `webhooks`: Fathom's webhook registration API (its own endpoint, so connects can succeed while it fails) */
+export const FAULT_ENDPOINTS = ['token', 'api', 'authorize', 'webhooks'] as const;
 export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number];
 
 export interface FaultRule {

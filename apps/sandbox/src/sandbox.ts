@@ -7,6 +7,7 @@ import { registerYouTubeRoutes } from './api/youtube.ts';
 import { controlPlugin } from './control/index.ts';
 import { registerFathomApi } from './fathom/api.ts';
 import { registerAuthorizeRoutes } from './oauth/authorize.ts';
+import { registerRevokeRoutes } from './oauth/revoke.ts';
 import { registerTokenRoutes } from './oauth/token.ts';
 import { persistGrants } from './grants/snapshot.ts';
 import { resolveOptions, type SandboxOptions } from './options.ts';
@@ -37,6 +38,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   await app.register(formbody);
   registerAuthorizeRoutes(app, sb);
   registerTokenRoutes(app, sb);
+  registerRevokeRoutes(app, sb);
   registerFathomApi(app, sb);
   registerIdentityRoutes(app, sb);
   registerYouTubeRoutes(app, sb);

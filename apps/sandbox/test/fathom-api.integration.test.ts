@@ -182,6 +182,51 @@ describe('Fathom API › webhooks', () => {
     ).toBe(204);
   });
 
+  it("lists and reads the account's own webhooks without their secrets; another account sees none", async () => {
+    const mine = await seedGrant(sb, 'fathom', { email: 'lister@acme.test' });
+    const other = await seedGrant(sb, 'fathom', { email: 'other@acme.test' });
+    const created = await api<Record<string, unknown>>(sb, 'fathom', '/webhooks', mine.accessToken, {
+      method: 'POST',
+      json: {
+        destination_url: 'https://hooks.example.test/mine',
+        triggered_for: ['my_recordings', 'shared_team_recordings'],
+        include_summary: true,
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      triggered_for: ['my_recordings', 'shared_team_recordings'],
+      include_summary: true,
+      include_transcript: false,
+      include_action_items: false,
+      include_crm_matches: false,
+      created_at: expect.any(String),
+    });
+    const id = created.body.id as string;
+    const list = await api<{ items: Record<string, unknown>[] }>(sb, 'fathom', '/webhooks', mine.accessToken);
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((w) => w.id)).toEqual([id]);
+    expect(list.body.items[0]).not.toHaveProperty('secret');
+    const one = await api(sb, 'fathom', `/webhooks/${id}`, mine.accessToken);
+    expect(one.status).toBe(200);
+    expect(one.body).not.toHaveProperty('secret');
+    expect(one.text).not.toContain(created.body.secret as string);
+
+    const theirs = await api<{ items: unknown[] }>(sb, 'fathom', '/webhooks', other.accessToken);
+    expect(theirs.body.items).toEqual([]);
+    expect((await api(sb, 'fathom', `/webhooks/${id}`, other.accessToken)).status).toBe(404);
+    expect((await api(sb, 'fathom', `/webhooks/${id}`, other.accessToken, { method: 'DELETE' })).status).toBe(
+      404,
+    );
+    expect((await api(sb, 'fathom', `/webhooks/${id}`, mine.accessToken, { method: 'DELETE' })).status).toBe(
+      204,
+    );
+    expect((await api(sb, 'fathom', `/webhooks/${id}`, mine.accessToken, { method: 'DELETE' })).status).toBe(
+      404,
+    );
+    expect((await api(sb, 'fathom', '/webhooks', undefined)).status).toBe(401);
+  });
+
   it('refuses a registration without triggered_for or without any include_* flag', async () => {
     const noTrigger = await api(sb, 'fathom', '/webhooks', owner.accessToken, {
       method: 'POST',

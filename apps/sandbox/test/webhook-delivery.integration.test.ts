@@ -102,6 +102,49 @@ describe('webhook delivery › a recorded meeting reaches every registered desti
     expect(list.body.items[0]!.recording_id).toBe(recorded.recordings[0]!.recording_id);
   });
 
+  it('fires only for the registering account and the triggers it chose, each signed with its own secret', async () => {
+    const hook = await receiver();
+    closers.push(hook.close);
+    const alice = await seedGrant(sb, 'fathom', { email: 'alice@acme.test' });
+    const bob = await seedGrant(sb, 'fathom', { email: 'bob@acme.test' });
+    const aliceSecret = await register(alice, `${hook.url}?who=alice`);
+    const bobSecret = await register(bob, `${hook.url}?who=bob`);
+    const teamOnly = await api<{ secret: string }>(sb, 'fathom', '/webhooks', alice.accessToken, {
+      method: 'POST',
+      json: {
+        destination_url: `${hook.url}?who=alice-team`,
+        triggered_for: ['shared_team_recordings'],
+        include_summary: true,
+      },
+    });
+    expect(aliceSecret).not.toBe(bobSecret);
+
+    await control(sb, 'POST', '/fathom/recordings', { grantId: alice.grantId });
+    await eventually(async () => hook.received.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(hook.received).toHaveLength(1);
+    const [first] = hook.received;
+    const headers = first!.headers as Record<string, string>;
+    expect(verifyStandardWebhook(aliceSecret, headers, first!.body)).toBe(true);
+    expect(verifyStandardWebhook(bobSecret, headers, first!.body)).toBe(false);
+    expect(verifyStandardWebhook(teamOnly.body.secret, headers, first!.body)).toBe(false);
+    expect(JSON.parse(first!.body)).toMatchObject({ recorded_by: { email: 'alice@acme.test' } });
+
+    const shared = await control<{ deliveries: { url: string }[] }>(sb, 'POST', '/fathom/recordings', {
+      grantId: alice.grantId,
+      trigger: 'shared_team_recordings',
+    });
+    expect(shared.deliveries.map((d) => d.url)).toEqual([`${hook.url}?who=alice-team`]);
+    await eventually(async () => hook.received.length === 2);
+    expect(
+      verifyStandardWebhook(
+        teamOnly.body.secret,
+        hook.received[1]!.headers as Record<string, string>,
+        hook.received[1]!.body,
+      ),
+    ).toBe(true);
+  });
+
   it('retries failed deliveries on the (shortened) schedule, same message id, freshly signed', async () => {
     const hook = await receiver(2);
     closers.push(hook.close);

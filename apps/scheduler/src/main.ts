@@ -7,18 +7,28 @@ import {
   runLapseSweep,
   runRecoverySweep,
   runInboxSweep,
+  runWebhookSweep,
   runRefreshSweep,
   runSyncSweep,
   type SweepJobData,
   type SweepName,
 } from '@conduit/jobs';
 import { OAuthStateRepository, WebhookDeliveryRepository } from '@conduit/db';
-import { runApp } from '@conduit/runtime';
+import {
+  createFathomWebhookRegistrar,
+  createRefreshDeps,
+  createTokenClient,
+  registersFathomWebhooks,
+  runApp,
+} from '@conduit/runtime';
 
 await runApp('scheduler', async (ctx) => {
   const { config, connections, queues, logger, db } = ctx;
   const t = config.timings;
   const batchSize = t.refreshSweepBatchSize;
+  // Per-connection Fathom webhooks: registered where missing, again where deleted at Fathom.
+  const webhookTokens = registersFathomWebhooks(config) ? createTokenClient(config) : undefined;
+  const webhooks = webhookTokens && createFathomWebhookRegistrar(ctx, createRefreshDeps(ctx, webhookTokens));
   const sweeps: Record<SweepName, { everyMs: number; run: () => Promise<object> }> = {
     'refresh-sweep': {
       everyMs: t.refreshSweepIntervalSeconds * 1000,
@@ -61,6 +71,16 @@ await runApp('scheduler', async (ctx) => {
           { deliveries: new WebhookDeliveryRepository(db), queues },
           { requeueAfterMs: config.api.inboxRequeueAfterSeconds * 1000, batchSize },
         ),
+    },
+    'webhook-sweep': {
+      everyMs: config.api.webhookSweepIntervalSeconds * 1000,
+      run: async () =>
+        webhooks
+          ? runWebhookSweep(
+              { webhooks: webhooks.webhooks, registrar: webhooks.registrar },
+              { intervalMs: config.api.webhookSweepIntervalSeconds * 1000, batchSize },
+            )
+          : { skipped: 'CONDUIT_FATHOM_WEBHOOK_MODE is operator, or Fathom is not enabled' },
     },
     cleanup: {
       everyMs: 3_600_000,
@@ -120,6 +140,8 @@ await runApp('scheduler', async (ctx) => {
     async stop() {
       ctx.redis.off('ready', onRedisReady);
       await worker.close();
+      await webhooks?.close();
+      await webhookTokens?.close();
     },
   };
 });

@@ -31,8 +31,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const database = readDatabase(r);
   const redis = readRedis(r);
   const providers = readProviders(r);
-  const security = readSecurity(r, { fathomEnabled: providers.clients.fathom.enabled });
   const api = readApi(r);
+  const security = readSecurity(r, {
+    fathomEnabled: providers.clients.fathom.enabled,
+    fathomWebhookMode: api.fathomWebhookMode,
+  });
   const integration = readIntegration(r);
   const timings = readTimings(r);
   const sandbox = readSandbox(r);

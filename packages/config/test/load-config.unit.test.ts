@@ -43,6 +43,8 @@ describe('loadConfig › defaults', () => {
       inboxRequeueAfterSeconds: 60,
       readyCheckTimeoutMs: 1500,
       healthReadTimeoutMs: 2000,
+      fathomWebhookMode: 'per_connection',
+      webhookSweepIntervalSeconds: 300,
       signIn: { maxPerClient: 20, maxPerName: 10, windowSeconds: 300 },
     });
     expect(config.providers.sandboxUrl).toBe('http://127.0.0.1:4000');
@@ -353,8 +355,17 @@ describe('loadConfig › production', () => {
     expect(config.providers.clients.google.enabled).toBe(false);
   });
 
-  it('the Fathom webhook secret is required once Fathom is enabled, not before', () => {
-    const fathom = { CONDUIT_FATHOM_CLIENT_ID: 'fathom-id', CONDUIT_FATHOM_CLIENT_SECRET: 'fathom-secret' };
+  it('the Fathom webhook secret is required once Fathom is enabled in operator webhook mode, not before', () => {
+    const fathom = {
+      CONDUIT_FATHOM_CLIENT_ID: 'fathom-id',
+      CONDUIT_FATHOM_CLIENT_SECRET: 'fathom-secret',
+      CONDUIT_FATHOM_WEBHOOK_MODE: 'operator',
+    };
+    // Per-connection webhooks (the default) carry secrets of their own.
+    expect(
+      loadConfig({ ...PRODUCTION_ENV, ...fathom, CONDUIT_FATHOM_WEBHOOK_MODE: 'per_connection' }).security
+        .fathomWebhookSecret,
+    ).toBeUndefined();
     expect(problemsOf({ ...PRODUCTION_ENV, ...fathom })).toEqual([
       expect.stringMatching(/^CONDUIT_FATHOM_WEBHOOK_SECRET: required when Fathom is enabled/),
     ]);

@@ -15,6 +15,8 @@ export interface GrantInput {
   accessTokenEnc: string;
   refreshTokenEnc: string | null;
   tokenExpiresAt: Date | null;
+  /** the access-token lifetime issued (`expires_in`), when the provider said */
+  tokenLifetimeSeconds?: number | null;
   refreshTokenExpiresAt: Date | null;
   scopes: string[];
 }
@@ -46,6 +48,7 @@ async function storeOnce(tx: Prisma.TransactionClient, input: GrantInput, now: D
     accessTokenEnc: input.accessTokenEnc,
     refreshTokenEnc: input.refreshTokenEnc,
     tokenExpiresAt: input.tokenExpiresAt,
+    tokenLifetimeSeconds: input.tokenLifetimeSeconds ?? null,
     refreshTokenExpiresAt: input.refreshTokenExpiresAt,
     scopes: input.scopes,
     lastRefreshAt: now,

@@ -12,6 +12,8 @@ export interface RefreshedTokens {
   /** undefined: the provider sent no new refresh token, keep the stored one */
   refreshTokenEnc?: string;
   tokenExpiresAt: Date | null;
+  /** the lifetime issued with the access token (`expires_in`); undefined: unchanged */
+  tokenLifetimeSeconds?: number | null;
   /** undefined: unchanged */
   refreshTokenExpiresAt?: Date | null;
   scopes?: string[];
@@ -57,7 +59,13 @@ export type SafeConnection = Prisma.ConnectionGetPayload<{ select: typeof SAFE_C
 
 export interface DueQuery {
   status: Extract<ConnectionStatus, 'connected' | 'token_expired'>;
+  /** tokens expiring before this (the index range: now + buffer + interval) */
   dueBefore: Date;
+  /**
+   * the worker's rule (core's refreshDueAt): only tokens whose refresh is due by `dueBy`, their
+   * lead being min(buffer, share × issued lifetime) — so a queued job is never `fresh` on arrival
+   */
+  due?: { dueBy: Date; bufferSeconds: number; lifetimeShare: number } | undefined;
   after?: DueCursor | undefined;
   limit: number;
 }
@@ -69,12 +77,17 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
  * order after `after`: an index range scan on (status, tokenExpiresAt, id) whose cost grows
  * with the batch, not the table.
  */
-function dueForRefreshSql({ status, dueBefore, after, limit }: DueQuery): Prisma.Sql {
+function dueForRefreshSql({ status, dueBefore, due, after, limit }: DueQuery): Prisma.Sql {
+  const dueRule = due
+    ? Prisma.sql`AND "tokenExpiresAt" - make_interval(secs => LEAST(${due.bufferSeconds}::float8,
+          COALESCE("tokenLifetimeSeconds" * ${due.lifetimeShare}::float8, ${due.bufferSeconds}::float8))) <= ${due.dueBy}`
+    : Prisma.empty;
   return Prisma.sql`
-    SELECT id, provider, "tokenExpiresAt", "refreshNotBefore", "refreshQueuedAt"
+    SELECT id, provider, "tokenExpiresAt", "tokenLifetimeSeconds", "refreshNotBefore", "refreshQueuedAt"
     FROM "Connection"
     WHERE status = ${status}::"ConnectionStatus"
       AND "tokenExpiresAt" < ${dueBefore}
+      ${dueRule}
       AND ("tokenExpiresAt", id) > (${after?.tokenExpiresAt ?? new Date(0)}, ${after?.id ?? NIL_UUID}::uuid)
     ORDER BY "tokenExpiresAt", id
     LIMIT ${limit}`;
@@ -121,6 +134,7 @@ export class ConnectionRepository {
         refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
       }),
       ...(tokens.scopes !== undefined && { scopes: tokens.scopes }),
+      ...(tokens.tokenLifetimeSeconds !== undefined && { tokenLifetimeSeconds: tokens.tokenLifetimeSeconds }),
     };
     if (conn.status === 'connected') {
       // The hot path: one statement, no transaction, no event (a refresh is not a status change).
@@ -128,6 +142,7 @@ export class ConnectionRepository {
         UPDATE "Connection" SET
           "accessTokenEnc" = ${tokens.accessTokenEnc},
           "tokenExpiresAt" = ${tokens.tokenExpiresAt},
+          "tokenLifetimeSeconds" = ${tokens.tokenLifetimeSeconds !== undefined ? Prisma.sql`${tokens.tokenLifetimeSeconds}::int` : Prisma.raw('"tokenLifetimeSeconds"')},
           "refreshTokenEnc" = ${tokens.refreshTokenEnc !== undefined ? Prisma.sql`${tokens.refreshTokenEnc}` : Prisma.raw('"refreshTokenEnc"')},
           "refreshTokenExpiresAt" = ${tokens.refreshTokenExpiresAt !== undefined ? Prisma.sql`${tokens.refreshTokenExpiresAt}` : Prisma.raw('"refreshTokenExpiresAt"')},
           "scopes" = ${tokens.scopes !== undefined ? Prisma.sql`${tokens.scopes}::text[]` : Prisma.raw('"scopes"')},
@@ -212,7 +227,12 @@ export class ConnectionRepository {
   listDueForRefresh(
     args: DueQuery,
   ): Promise<
-    Array<Pick<ConnectionRow, 'id' | 'provider' | 'tokenExpiresAt' | 'refreshNotBefore' | 'refreshQueuedAt'>>
+    Array<
+      Pick<
+        ConnectionRow,
+        'id' | 'provider' | 'tokenExpiresAt' | 'tokenLifetimeSeconds' | 'refreshNotBefore' | 'refreshQueuedAt'
+      >
+    >
   > {
     return this.db.$queryRaw(dueForRefreshSql(args));
   }

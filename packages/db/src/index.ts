@@ -4,6 +4,7 @@ export * from './connection-leases.ts';
 export * from './status-change.ts';
 export * from './oauth-states.ts';
 export * from './connection-grants.ts';
+export * from './connection-webhooks.ts';
 export * from './meetings.ts';
 export * from './sync.ts';
 export * from './webhook-deliveries.ts';

@@ -40,7 +40,13 @@ export interface NotifyJobData {
 }
 
 export type SweepName =
-  'refresh-sweep' | 'lapse-sweep' | 'sync-sweep' | 'recovery-sweep' | 'inbox-sweep' | 'cleanup';
+  | 'refresh-sweep'
+  | 'lapse-sweep'
+  | 'sync-sweep'
+  | 'recovery-sweep'
+  | 'inbox-sweep'
+  | 'webhook-sweep'
+  | 'cleanup';
 
 export interface SweepJobData {
   sweep: SweepName;
@@ -129,7 +135,13 @@ export class Queues {
   }
 
   async enqueueRefreshBulk(
-    jobs: ReadonlyArray<{ provider: ProviderKey; connectionId: string; reason: RefreshReason }>,
+    jobs: ReadonlyArray<{
+      provider: ProviderKey;
+      connectionId: string;
+      reason: RefreshReason;
+      /** run it then, not before: when its token becomes due */
+      delayMs?: number;
+    }>,
   ) {
     const byProvider = new Map<ProviderKey, (typeof jobs)[number][]>();
     for (const j of jobs) {
@@ -143,7 +155,10 @@ export class Queues {
           list.map((j) => ({
             name: 'refresh',
             data: { connectionId: j.connectionId, reason: j.reason },
-            opts: refreshJobOptions(j.connectionId),
+            opts: {
+              ...refreshJobOptions(j.connectionId),
+              ...(j.delayMs !== undefined && j.delayMs > 0 && { delay: Math.ceil(j.delayMs) }),
+            },
           })),
         ),
       ),

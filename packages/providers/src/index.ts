@@ -20,7 +20,13 @@ export { ApiHttp } from './api/http-get.ts';
 export type { ApiHttpOptions, ApiTimeouts } from './api/http-get.ts';
 export { classifyApiResponse } from './api/api-response.ts';
 export { FathomClient } from './fathom/client.ts';
-export type { CallOptions, FathomClientOptions, ListMeetingsQuery } from './fathom/client.ts';
+export type {
+  CallOptions,
+  FathomClientOptions,
+  FathomWebhook,
+  FathomWebhookSpec,
+  ListMeetingsQuery,
+} from './fathom/client.ts';
 export { identifyFathomAccount } from './fathom/identity.ts';
 export { IdentityClient } from './identity/identity-client.ts';
 export type { IdentityAnswer, IdentityClientOptions } from './identity/identity-client.ts';
@@ -29,3 +35,5 @@ export type { IdentityStrategy } from './identity/strategies.ts';
 export type { HttpHeaders } from './http-headers.ts';
 export { ProxyClient } from './proxy/proxy-client.ts';
 export type { ProxyAnswer, ProxyClientOptions, ProxyRequest } from './proxy/proxy-client.ts';
+export { RevocationClient } from './revocation-client.ts';
+export type { RevocationClientOptions, RevocationOutcome, RevocationTarget } from './revocation-client.ts';

@@ -28,7 +28,7 @@ import {
   type Logger,
   type UserIdHasher,
 } from '@conduit/observability';
-import { TokenClient } from '@conduit/providers';
+import { RevocationClient, TokenClient, type RevocationTarget } from '@conduit/providers';
 import type { Redis } from 'ioredis';
 import { RedisOutageLog, redisEndpoint } from './redis-outages.ts';
 
@@ -208,4 +208,26 @@ export function createRefreshDeps(
 /** The library entry point for application code: `getValidAccessToken(connectionId)`. */
 export function createAccessTokens(deps: RefreshDeps): AccessTokens {
   return new AccessTokens(deps);
+}
+
+/** Revokes grants on disconnect where the catalogue says the provider can (the sandbox's in development). */
+export function createRevocationClient(config: Config): RevocationClient {
+  const targets: Partial<Record<ProviderKey, RevocationTarget>> = {};
+  const sandbox = config.providers.sandboxUrl?.replace(/\/+$/, '');
+  for (const p of enabledProviders(config)) {
+    const c = config.providers.clients[p];
+    const spec = PROVIDERS[p].revocation;
+    if (!c.enabled || spec.kind === 'none') continue;
+    const url = (sandbox ? `${sandbox}${spec.sandboxPath}` : spec.url).replace(
+      '{client_id}',
+      encodeURIComponent(c.clientId),
+    );
+    targets[p] = { clientId: c.clientId, clientSecret: c.clientSecret, url };
+  }
+  const t = config.timings;
+  return new RevocationClient({
+    targets,
+    timeoutMs: t.httpConnectTimeoutMs + t.httpHeadersTimeoutMs,
+    userAgent: config.providers.userAgent,
+  });
 }

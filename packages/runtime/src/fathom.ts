@@ -2,11 +2,17 @@
 // through Redis, and the two job lanes (sync-fathom, transcripts) with their dependencies.
 import { PROVIDERS, type ProviderKey } from '@conduit/core';
 import type { Config } from '@conduit/config';
-import { MeetingRepository, SyncRepository, WebhookDeliveryRepository } from '@conduit/db';
+import {
+  ConnectionWebhookRepository,
+  MeetingRepository,
+  SyncRepository,
+  WebhookDeliveryRepository,
+} from '@conduit/db';
 import {
   AccountBudget,
   ApiCaller,
   DEFAULT_NOT_READY_DELAYS_MS,
+  FathomWebhookRegistrar,
   startFathomWorkers,
   type RefreshDeps,
   type SyncDeps,
@@ -122,4 +128,27 @@ export function createFathomWorkers(
   });
   for (const w of workers) ctx.redisOutages.watch(w, `worker ${w.name}`);
   return { workers, close: () => jobs.close() };
+}
+
+/** Per-connection Fathom webhooks (CONDUIT_FATHOM_WEBHOOK_MODE=per_connection), with their own client. */
+export function createFathomWebhookRegistrar(
+  ctx: AppContext,
+  refresh: RefreshDeps,
+): { registrar: FathomWebhookRegistrar; webhooks: ConnectionWebhookRepository; close(): Promise<void> } {
+  const client = createFathomClient(ctx.config);
+  const webhooks = new ConnectionWebhookRepository(ctx.db);
+  const registrar = new FathomWebhookRegistrar({
+    api: client,
+    webhooks,
+    vault: ctx.vault,
+    accessTokens: createAccessTokens(refresh),
+    publicUrl: ctx.config.api.publicUrl,
+    logger: ctx.logger,
+  });
+  return { registrar, webhooks, close: () => client.close() };
+}
+
+/** Whether Conduit registers a webhook per Fathom connection. */
+export function registersFathomWebhooks(config: Config): boolean {
+  return config.providers.clients.fathom.enabled && config.api.fathomWebhookMode === 'per_connection';
 }

@@ -34,7 +34,7 @@ export interface StackOptions {
   sandbox?: SandboxOptions;
   /** extra configuration */
   env?: Record<string, string>;
-  /** register a Fathom webhook for this account (email) and configure its signing secret */
+  /** operator mode: register one Fathom webhook for this account (email) and configure its secret */
   webhookEmail?: string;
   /** keep the api's log lines (JSON, info and up) in `logs`, to check what they hold */
   captureLogs?: boolean;
@@ -107,7 +107,11 @@ export async function startStack(options: StackOptions) {
     CONDUIT_PUBLIC_URL: publicUrl,
     CONDUIT_API_KEYS: API_KEYS_ENTRY,
     CONDUIT_LOCK_RETRY_DELAY_MS: '50',
-    ...(webhookSecret !== undefined && { CONDUIT_FATHOM_WEBHOOK_SECRET: webhookSecret }),
+    // The operator-registered mode: one webhook, one secret, deliveries matched by email.
+    ...(webhookSecret !== undefined && {
+      CONDUIT_FATHOM_WEBHOOK_SECRET: webhookSecret,
+      CONDUIT_FATHOM_WEBHOOK_MODE: 'operator',
+    }),
     ...options.env,
   });
   const ctx: AppContext = createContext(config, 'test');

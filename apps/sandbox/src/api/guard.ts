@@ -17,6 +17,8 @@ export async function guardApi(
   candidates: readonly ProviderKey[],
   req: FastifyRequest,
   reply: FastifyReply,
+  /** which fault rules apply: the data API's, or the webhook registration API's */
+  faultEndpoint: 'api' | 'webhooks' = 'api',
 ): Promise<Grant | undefined> {
   const now = Date.now();
   const token = bearerToken(req.headers.authorization);
@@ -34,7 +36,7 @@ export async function guardApi(
     bad = classify(sb, record, now);
   }
 
-  const fault = sb.faults.roll(provider, 'api');
+  const fault = sb.faults.roll(provider, faultEndpoint);
   if (fault && (await enactFault(fault, reply, sb.faultHooks(provider, 'api', waitKey))) === 'answered')
     return undefined;
   if (sb.holds.isHeld(provider, 'api')) {

@@ -64,15 +64,13 @@ export function registerYouTubeRoutes(app: FastifyInstance, sb: SandboxState): v
     if (!grant.scope.includes(SCOPE)) return insufficientScope(reply);
     const channel = channelOf(grant);
     if (req.query.playlistId !== channel.contentDetails.relatedPlaylists.uploads) {
-      return reply
-        .code(404)
-        .send({
-          error: {
-            code: 404,
-            message: "The playlist identified with the request's playlistId parameter cannot be found.",
-            status: 'NOT_FOUND',
-          },
-        });
+      return reply.code(404).send({
+        error: {
+          code: 404,
+          message: "The playlist identified with the request's playlistId parameter cannot be found.",
+          status: 'NOT_FOUND',
+        },
+      });
     }
     const items = Array.from({ length: VIDEOS }, (_, i) => ({
       kind: 'youtube#playlistItem',

@@ -1,6 +1,7 @@
 // Simulated Fathom activity: seed past meetings, record new ones (→ webhook deliveries).
 import type { FastifyInstance } from 'fastify';
 import { recordMeetings, seedPastMeetings } from '../fathom/recordings.ts';
+import { WEBHOOK_TRIGGERS, type WebhookTrigger } from '../fathom/store.ts';
 import type { SandboxState } from '../state.ts';
 import { ControlError } from './errors.ts';
 import { findGrant } from './grants.ts';
@@ -9,6 +10,7 @@ interface MeetingsBody {
   grantId: string;
   count?: number;
   days?: number;
+  trigger?: WebhookTrigger;
 }
 
 const body = (maxCount: number, required: string[]) =>
@@ -20,6 +22,7 @@ const body = (maxCount: number, required: string[]) =>
       grantId: { type: 'string' },
       count: { type: 'integer', minimum: 1, maximum: maxCount },
       days: { type: 'integer', minimum: 1, maximum: 3650 },
+      trigger: { type: 'string', enum: [...WEBHOOK_TRIGGERS] },
     },
   }) as const;
 
@@ -55,7 +58,7 @@ export function registerFathomControl(app: FastifyInstance, sb: SandboxState): v
     { schema: { body: body(1000, ['grantId']) } },
     async (req) => {
       const grant = fathomGrant(req.body.grantId);
-      const recorded = recordMeetings(sb, grant, req.body.count ?? 1, Date.now());
+      const recorded = recordMeetings(sb, grant, req.body.count ?? 1, Date.now(), req.body.trigger);
       return {
         recordings: recorded.meetings.map((m) => ({
           recording_id: m.recording_id,
@@ -67,4 +70,22 @@ export function registerFathomControl(app: FastifyInstance, sb: SandboxState): v
   );
 
   app.get('/fathom/deliveries', async () => ({ deliveries: sb.webhooks.list() }));
+
+  // Every registered webhook, with its account (never its secret): what tests check after a connect.
+  app.get('/fathom/webhooks', async () => ({
+    webhooks: sb.fathom.allWebhooks().map((w) => ({
+      id: w.id,
+      accountId: w.accountId,
+      url: w.destinationUrl,
+      triggeredFor: w.triggeredFor,
+      createdAt: w.createdAt,
+    })),
+  }));
+
+  // The user deleting a webhook in Fathom's settings, behind the client's back.
+  app.delete<{ Params: { id: string } }>('/fathom/webhooks/:id', async (req) => {
+    if (!sb.fathom.removeWebhook(req.params.id))
+      throw new ControlError(404, `there is no webhook "${req.params.id}"`);
+    return { deleted: req.params.id };
+  });
 }

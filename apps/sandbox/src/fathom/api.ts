@@ -9,15 +9,9 @@ import { randomAlphanumeric } from '../random.ts';
 import type { SandboxState } from '../state.ts';
 import { newWebhookSecret } from '../standard-webhooks.ts';
 import { summaryOf, transcriptOf } from './generator.ts';
-import { InvalidCursor, type Webhook } from './store.ts';
+import { InvalidCursor, WEBHOOK_TRIGGERS, type Webhook } from './store.ts';
 
 const FATHOM: readonly ProviderKey[] = ['fathom'];
-const TRIGGERS = [
-  'my_recordings',
-  'shared_external_recordings',
-  'my_shared_with_team_recordings',
-  'shared_team_recordings',
-];
 const INCLUDES_FOR_WEBHOOKS_ONLY = [
   'include_transcript',
   'include_summary',
@@ -95,14 +89,17 @@ export function registerFathomApi(app: FastifyInstance, sb: SandboxState): void 
   });
 
   app.post(`${base}/webhooks`, async (req, reply) => {
-    const grant = await guardApi(sb, FATHOM, req, reply);
+    const grant = await guardApi(sb, FATHOM, req, reply, 'webhooks');
     if (!grant) return reply;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const destination = typeof body.destination_url === 'string' ? body.destination_url : '';
     if (!/^https?:\/\//.test(destination)) return badRequest(reply, 'destination_url must be an http(s) URL');
     const triggeredFor = Array.isArray(body.triggered_for) ? body.triggered_for : [];
-    if (triggeredFor.length === 0 || !triggeredFor.every((t) => TRIGGERS.includes(t as string))) {
-      return badRequest(reply, `triggered_for must be a non-empty list of: ${TRIGGERS.join(', ')}`);
+    if (
+      triggeredFor.length === 0 ||
+      !triggeredFor.every((t) => (WEBHOOK_TRIGGERS as readonly unknown[]).includes(t))
+    ) {
+      return badRequest(reply, `triggered_for must be a non-empty list of: ${WEBHOOK_TRIGGERS.join(', ')}`);
     }
     const flag = (name: string): boolean => body[name] === true;
     if (!INCLUDES_FOR_WEBHOOKS_ONLY.some(flag)) {
@@ -113,7 +110,7 @@ export function registerFathomApi(app: FastifyInstance, sb: SandboxState): void 
       accountId: grant.account.id,
       destinationUrl: destination,
       secret: newWebhookSecret(),
-      triggeredFor: triggeredFor as string[],
+      triggeredFor: [...new Set(triggeredFor as string[])],
       includeTranscript: flag('include_transcript'),
       includeSummary: flag('include_summary'),
       includeActionItems: flag('include_action_items'),
@@ -123,11 +120,27 @@ export function registerFathomApi(app: FastifyInstance, sb: SandboxState): void 
     const list = sb.fathom.webhooks.get(grant.account.id) ?? [];
     list.push(webhook);
     sb.fathom.webhooks.set(grant.account.id, list);
-    return reply.code(201).send(webhookJson(webhook));
+    // The secret is in this answer only: lists and reads never show it again.
+    return reply.code(201).send({ ...webhookJson(webhook), secret: webhook.secret });
+  });
+
+  // The account's own webhooks only, without secrets.
+  app.get(`${base}/webhooks`, async (req, reply) => {
+    const grant = await guardApi(sb, FATHOM, req, reply, 'webhooks');
+    if (!grant) return reply;
+    const items = (sb.fathom.webhooks.get(grant.account.id) ?? []).map(webhookJson);
+    return reply.send({ limit: items.length, next_cursor: null, items });
+  });
+
+  app.get<{ Params: { id: string } }>(`${base}/webhooks/:id`, async (req, reply) => {
+    const grant = await guardApi(sb, FATHOM, req, reply, 'webhooks');
+    if (!grant) return reply;
+    const webhook = (sb.fathom.webhooks.get(grant.account.id) ?? []).find((w) => w.id === req.params.id);
+    return webhook ? reply.send(webhookJson(webhook)) : notFound(reply);
   });
 
   app.delete<{ Params: { id: string } }>(`${base}/webhooks/:id`, async (req, reply) => {
-    const grant = await guardApi(sb, FATHOM, req, reply);
+    const grant = await guardApi(sb, FATHOM, req, reply, 'webhooks');
     if (!grant) return reply;
     const list = sb.fathom.webhooks.get(grant.account.id) ?? [];
     const index = list.findIndex((w) => w.id === req.params.id);
@@ -141,7 +154,6 @@ function webhookJson(w: Webhook): Record<string, unknown> {
   return {
     id: w.id,
     url: w.destinationUrl,
-    secret: w.secret,
     created_at: w.createdAt,
     include_transcript: w.includeTranscript,
     include_crm_matches: w.includeCrmMatches,

@@ -4,7 +4,7 @@ import type { Grant } from '../grants/store.ts';
 import { intBetween, seededRng } from '../random.ts';
 import type { SandboxState } from '../state.ts';
 import { actionItemsOf, summaryOf, transcriptOf, type Meeting } from './generator.ts';
-import type { Webhook } from './store.ts';
+import type { Webhook, WebhookTrigger } from './store.ts';
 import type { Delivery } from './webhooks.ts';
 
 const DAY = 86_400_000;
@@ -33,9 +33,20 @@ export interface Recorded {
   deliveries: Delivery[];
 }
 
-/** Meetings that finished processing just now, delivered to the account's webhooks. */
-export function recordMeetings(sb: SandboxState, grant: Grant, count: number, now: number): Recorded {
-  const webhooks = sb.fathom.webhooks.get(grant.account.id) ?? [];
+/**
+ * Meetings that finished processing just now, delivered to the webhooks of that account (no
+ * other) whose `triggered_for` names the recording's kind, each signed with its own secret.
+ */
+export function recordMeetings(
+  sb: SandboxState,
+  grant: Grant,
+  count: number,
+  now: number,
+  trigger: WebhookTrigger = 'my_recordings',
+): Recorded {
+  const webhooks = (sb.fathom.webhooks.get(grant.account.id) ?? []).filter((w) =>
+    w.triggeredFor.includes(trigger),
+  );
   const meetings: Meeting[] = [];
   const deliveries: Delivery[] = [];
   for (let i = 0; i < count; i++) {

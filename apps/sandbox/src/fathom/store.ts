@@ -9,12 +9,21 @@ export interface StoredMeeting {
   accountId: string;
 }
 
+/** What a webhook can fire for (`triggered_for`); a recording is of exactly one of these kinds for its account. */
+export const WEBHOOK_TRIGGERS = [
+  'my_recordings',
+  'shared_external_recordings',
+  'my_shared_with_team_recordings',
+  'shared_team_recordings',
+] as const;
+export type WebhookTrigger = (typeof WEBHOOK_TRIGGERS)[number];
+
 export interface Webhook {
   id: string;
   accountId: string;
   destinationUrl: string;
   secret: string;
-  triggeredFor: string[];
+  triggeredFor: readonly string[];
   includeTranscript: boolean;
   includeSummary: boolean;
   includeActionItems: boolean;
@@ -92,6 +101,22 @@ export class FathomStore {
       items: page.map((stored) => stored.meeting),
       nextCursor: more && last ? encodeCursor(last.createdAtMs, last.meeting.recording_id) : null,
     };
+  }
+
+  /** Removes a webhook wherever it is (the user deleting it in Fathom's settings); false when unknown. */
+  removeWebhook(id: string): boolean {
+    for (const list of this.webhooks.values()) {
+      const index = list.findIndex((w) => w.id === id);
+      if (index >= 0) {
+        list.splice(index, 1);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  allWebhooks(): Webhook[] {
+    return [...this.webhooks.values()].flat();
   }
 
   clear(): void {

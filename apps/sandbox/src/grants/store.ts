@@ -6,7 +6,8 @@ import type { Lifetimes } from '../lifetimes.ts';
 import { TOKEN_FORMATS } from '../tokens.ts';
 import type { Account } from './accounts.ts';
 
-export type RevokeReason = 'refresh_token_reuse' | 'revoked_by_control';
+/** `revoked_by_client`: the client revoked it (RFC 7009, GitHub's delete-grant), as on a disconnect */
+export type RevokeReason = 'refresh_token_reuse' | 'revoked_by_control' | 'revoked_by_client';
 
 /** One issued access token. Kept after it is replaced, so late calls can be classified. */
 export class AccessRecord {

@@ -1,4 +1,4 @@
-import { appOrigin, host, integer, port, url } from '../kinds.ts';
+import { appOrigin, host, integer, oneOf, port, url } from '../kinds.ts';
 import { fromPort, variable } from '../variable.ts';
 import type { EnvReader } from '../variable.ts';
 
@@ -175,6 +175,26 @@ export const CONDUIT_SIGNIN_FAILURE_WINDOW_SECONDS = variable({
   production: '300',
 });
 
+export const CONDUIT_FATHOM_WEBHOOK_MODE = variable({
+  name: 'CONDUIT_FATHOM_WEBHOOK_MODE',
+  group: 'api',
+  description:
+    "per_connection: Conduit registers a Fathom webhook for each connection on connect (its own URL and secret; deleted on disconnect, re-registered by a sweep). operator: Conduit registers none; an operator registers one webhook to /v1/webhooks/fathom signed with CONDUIT_FATHOM_WEBHOOK_SECRET, and deliveries are matched by the recorder's email. Both routes accept deliveries in either mode.",
+  schema: oneOf(['per_connection', 'operator'], 'a webhook mode'),
+  development: 'per_connection',
+  production: 'per_connection',
+});
+
+export const CONDUIT_WEBHOOK_SWEEP_INTERVAL_SECONDS = variable({
+  name: 'CONDUIT_WEBHOOK_SWEEP_INTERVAL_SECONDS',
+  group: 'api',
+  description:
+    "How often the scheduler checks per-connection Fathom webhooks: registers missing ones (a registration that failed at connect) and re-registers ones deleted at Fathom. Each connection's webhook is looked up at Fathom at most once per interval.",
+  schema: integer({ min: 1, max: 86_400, noun: 'a number of seconds', example: 900 }),
+  development: '300',
+  production: '900',
+});
+
 export const apiVariables = [
   CONDUIT_API_HOST,
   CONDUIT_API_PORT,
@@ -193,6 +213,8 @@ export const apiVariables = [
   CONDUIT_SIGNIN_MAX_FAILURES_PER_CLIENT,
   CONDUIT_SIGNIN_MAX_FAILURES_PER_NAME,
   CONDUIT_SIGNIN_FAILURE_WINDOW_SECONDS,
+  CONDUIT_FATHOM_WEBHOOK_MODE,
+  CONDUIT_WEBHOOK_SWEEP_INTERVAL_SECONDS,
 ];
 
 export interface ApiConfig {
@@ -213,6 +235,9 @@ export interface ApiConfig {
   readonly inboxRequeueAfterSeconds: number;
   readonly readyCheckTimeoutMs: number;
   readonly healthReadTimeoutMs: number;
+  /** who registers Fathom webhooks: Conduit, one per connection, or an operator, one for all */
+  readonly fathomWebhookMode: 'per_connection' | 'operator';
+  readonly webhookSweepIntervalSeconds: number;
   /** failed sign-ins per client IP, and per operator name, within one window */
   readonly signIn: {
     readonly maxPerClient: number;
@@ -237,6 +262,8 @@ export function readApi(r: EnvReader): ApiConfig {
     inboxRequeueAfterSeconds: r.read(CONDUIT_INBOX_REQUEUE_AFTER_SECONDS),
     readyCheckTimeoutMs: r.read(CONDUIT_READY_CHECK_TIMEOUT_MS),
     healthReadTimeoutMs: r.read(CONDUIT_HEALTH_READ_TIMEOUT_MS),
+    fathomWebhookMode: r.read(CONDUIT_FATHOM_WEBHOOK_MODE),
+    webhookSweepIntervalSeconds: r.read(CONDUIT_WEBHOOK_SWEEP_INTERVAL_SECONDS),
     signIn: {
       maxPerClient: r.read(CONDUIT_SIGNIN_MAX_FAILURES_PER_CLIENT),
       maxPerName: r.read(CONDUIT_SIGNIN_MAX_FAILURES_PER_NAME),

@@ -67,11 +67,12 @@ export const CONDUIT_FATHOM_WEBHOOK_SECRET = optionalVariable({
   name: 'CONDUIT_FATHOM_WEBHOOK_SECRET',
   group: 'security',
   description:
-    'Secret that Fathom webhook deliveries are signed with (whsec_…); unsigned or mis-signed ones are refused.',
+    'Secret of the one operator-registered Fathom webhook (whsec_…), for deliveries to /v1/webhooks/fathom; unsigned or mis-signed ones are refused. Per-connection webhooks have secrets of their own (CONDUIT_FATHOM_WEBHOOK_MODE).',
   schema: webhookSecret(WHSEC_HOW),
   // base64 of "conduit-dev-only-fathom-webhook-secret"
   development: 'whsec_Y29uZHVpdC1kZXYtb25seS1mYXRob20td2ViaG9vay1zZWNyZXQ=',
-  requiredWhen: 'Fathom is enabled (CONDUIT_FATHOM_CLIENT_ID is set)',
+  requiredWhen:
+    'Fathom is enabled (CONDUIT_FATHOM_CLIENT_ID is set) and CONDUIT_FATHOM_WEBHOOK_MODE is operator',
   howToSet: "set it to the signing secret of Fathom's webhook (whsec_…)",
   secret: true,
 });
@@ -129,7 +130,7 @@ export interface SecurityConfig {
   /** every key that may call /v1, each with its scopes */
   readonly apiKeys: readonly ApiKey[];
   readonly operators: readonly Operator[];
-  /** Set whenever Fathom is enabled. */
+  /** Set whenever Fathom is enabled in operator webhook mode; optional in per-connection mode. */
   readonly fathomWebhookSecret: string | undefined;
   /** Where and how to send notifications; undefined when CONDUIT_NOTIFY_URL is unset. */
   readonly notify: { readonly url: string; readonly secret: string } | undefined;
@@ -137,7 +138,13 @@ export interface SecurityConfig {
   readonly metricsToken: string | undefined;
 }
 
-export function readSecurity(r: EnvReader, { fathomEnabled }: { fathomEnabled: boolean }): SecurityConfig {
+export function readSecurity(
+  r: EnvReader,
+  {
+    fathomEnabled,
+    fathomWebhookMode,
+  }: { fathomEnabled: boolean; fathomWebhookMode: 'per_connection' | 'operator' },
+): SecurityConfig {
   const encryptionKeys = r.read(CONDUIT_ENCRYPTION_KEYS);
   const logHashKey = r.read(CONDUIT_LOG_HASH_KEY);
   const apiKeys = r.read(CONDUIT_API_KEYS);
@@ -151,7 +158,8 @@ export function readSecurity(r: EnvReader, { fathomEnabled }: { fathomEnabled: b
   const fathomWebhookSecret = r.read(CONDUIT_FATHOM_WEBHOOK_SECRET);
   const notifyUrl = r.read(CONDUIT_NOTIFY_URL);
   const notifySecret = r.read(CONDUIT_NOTIFY_SECRET);
-  if (fathomEnabled && fathomWebhookSecret === undefined && !r.failed(CONDUIT_FATHOM_WEBHOOK_SECRET)) {
+  const needsGlobalSecret = fathomEnabled && fathomWebhookMode === 'operator';
+  if (needsGlobalSecret && fathomWebhookSecret === undefined && !r.failed(CONDUIT_FATHOM_WEBHOOK_SECRET)) {
     r.require(CONDUIT_FATHOM_WEBHOOK_SECRET);
   }
   if (notifyUrl !== undefined && notifySecret === undefined && !r.failed(CONDUIT_NOTIFY_SECRET)) {

@@ -9,6 +9,11 @@ const NO_FORBIDDEN_LIMITS = {
 } as const;
 
 const github = {
+  revocation: {
+    kind: 'github_grant',
+    url: 'https://api.github.com/applications/{client_id}/grant',
+    sandboxPath: '/github/api/applications/{client_id}/grant',
+  },
   endpoints: {
     authorizeUrl: 'https://github.com/login/oauth/authorize',
     tokenUrl: 'https://github.com/login/oauth/access_token',
@@ -43,6 +48,10 @@ const github = {
 export const PROVIDERS: Readonly<Record<ProviderKey, ProviderSpec>> = {
   fathom: {
     key: 'fathom',
+    revocation: {
+      kind: 'none',
+      note: 'Fathom documents no token revocation; the user removes the app in Fathom settings',
+    },
     displayName: 'Fathom',
     endpoints: {
       authorizeUrl: 'https://fathom.video/external/v1/oauth2/authorize',
@@ -71,6 +80,10 @@ export const PROVIDERS: Readonly<Record<ProviderKey, ProviderSpec>> = {
   },
   spotify: {
     key: 'spotify',
+    revocation: {
+      kind: 'none',
+      note: 'Spotify has no revocation endpoint; the user removes the app at spotify.com/account/apps',
+    },
     displayName: 'Spotify',
     endpoints: {
       authorizeUrl: 'https://accounts.spotify.com/authorize',
@@ -99,6 +112,14 @@ export const PROVIDERS: Readonly<Record<ProviderKey, ProviderSpec>> = {
   },
   google: {
     key: 'google',
+    revocation: {
+      kind: 'rfc7009',
+      url: 'https://oauth2.googleapis.com/revoke',
+      sandboxPath: '/google/revoke',
+      clientAuth: 'none',
+      // revoking the refresh token revokes the whole grant
+      token: 'refresh_token',
+    },
     displayName: 'Google',
     endpoints: {
       authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
@@ -149,6 +170,13 @@ export const PROVIDERS: Readonly<Record<ProviderKey, ProviderSpec>> = {
   },
   discord: {
     key: 'discord',
+    revocation: {
+      kind: 'rfc7009',
+      url: 'https://discord.com/api/oauth2/token/revoke',
+      sandboxPath: '/discord/api/oauth2/token/revoke',
+      clientAuth: 'basic',
+      token: 'refresh_token',
+    },
     displayName: 'Discord',
     endpoints: {
       authorizeUrl: 'https://discord.com/oauth2/authorize',

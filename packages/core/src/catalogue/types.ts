@@ -59,6 +59,24 @@ export type RefreshSpec =
       refreshTokenLifetime: RefreshTokenLifetime;
     };
 
+/**
+ * How a disconnect revokes the grant at the provider, or that it cannot. URLs are the real one
+ * and the sandbox's path (under its base URL), like the other endpoints.
+ */
+export type RevocationSpec =
+  /** no documented way: the user revokes the app in the provider's settings */
+  | { kind: 'none'; note: string }
+  /** RFC 7009: POST form `token` (+ `token_type_hint`), with the token endpoint's client authentication or none */
+  | {
+      kind: 'rfc7009';
+      url: string;
+      sandboxPath: string;
+      clientAuth: ClientAuthStyle | 'none';
+      token: 'refresh_token' | 'access_token';
+    }
+  /** GitHub: DELETE /applications/{client_id}/grant, Basic client id and secret, JSON {access_token} */
+  | { kind: 'github_grant'; url: string; sandboxPath: string };
+
 export interface EndpointSet {
   authorizeUrl: string;
   tokenUrl: string;
@@ -95,4 +113,5 @@ export interface ProviderSpec {
     codes: Readonly<Record<string, TokenErrorKind>>;
   };
   rateLimit: RateLimitSpec;
+  revocation: RevocationSpec;
 }

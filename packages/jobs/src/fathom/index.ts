@@ -7,3 +7,5 @@ export * from './sync-processor.ts';
 export * from './transcript-processor.ts';
 export * from './workers.ts';
 export * from './inbox-sweep.ts';
+export * from './webhook-registrar.ts';
+export * from './webhook-sweep.ts';

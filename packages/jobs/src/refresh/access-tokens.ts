@@ -4,6 +4,7 @@
 // processes wait for the lock holder and then find the connection fresh.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectionRow } from '@conduit/db';
+import { isRefreshDue } from '@conduit/core';
 import type { RefreshDeps } from './deps.ts';
 import { refreshConnection, type RefreshResult } from './refresh-connection.ts';
 
@@ -120,7 +121,14 @@ export class AccessTokens {
     if (conn.status === 'token_expired') return true;
     return (
       conn.tokenExpiresAt !== null &&
-      conn.tokenExpiresAt.getTime() <= now.getTime() + this.deps.settings.bufferMs
+      isRefreshDue(
+        {
+          tokenExpiresAt: conn.tokenExpiresAt,
+          tokenLifetimeSeconds: conn.tokenLifetimeSeconds,
+          bufferMs: this.deps.settings.bufferMs,
+        },
+        now,
+      )
     );
   }
 

@@ -4,7 +4,13 @@
 // until it lands → lease ends. The queue worker, getValidAccessToken, the CLI and the Fathom API
 // caller all run exactly this; what the worker does with the result lives in refresh-worker.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decideRefresh, PROVIDERS, refreshTokenExpiresAt, type ProviderKey } from '@conduit/core';
+import {
+  decideRefresh,
+  isRefreshDue,
+  PROVIDERS,
+  refreshTokenExpiresAt,
+  type ProviderKey,
+} from '@conduit/core';
 import { notificationPayload, type ConnectionRow, type RefreshedTokens } from '@conduit/db';
 import type { RefreshReason } from '../queues.ts';
 import type { RefreshDeps, RefreshOutcomeLabel } from './deps.ts';
@@ -57,7 +63,15 @@ export function isDue(
     );
   }
   return (
-    conn.tokenExpiresAt !== null && conn.tokenExpiresAt.getTime() <= now.getTime() + deps.settings.bufferMs
+    conn.tokenExpiresAt !== null &&
+    isRefreshDue(
+      {
+        tokenExpiresAt: conn.tokenExpiresAt,
+        tokenLifetimeSeconds: conn.tokenLifetimeSeconds,
+        bufferMs: deps.settings.bufferMs,
+      },
+      now,
+    )
   );
 }
 
@@ -291,6 +305,7 @@ async function callAndApply(
         accessTokenEnc: deps.vault.encrypt(outcome.accessToken),
         ...(decision.refreshTokenRotated && { refreshTokenEnc: deps.vault.encrypt(outcome.refreshToken!) }),
         tokenExpiresAt: decision.accessTokenExpiresAt,
+        tokenLifetimeSeconds: outcome.expiresInSeconds ?? null,
         ...(rtExpiry !== undefined && { refreshTokenExpiresAt: rtExpiry }),
         ...(outcome.scope !== undefined && { scopes: splitScopes(outcome.scope, spec.scopes.separator) }),
       };

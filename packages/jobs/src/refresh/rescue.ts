@@ -11,6 +11,7 @@ interface Stored {
   accessTokenEnc: string;
   refreshTokenEnc?: string;
   tokenExpiresAt: string | null;
+  tokenLifetimeSeconds?: number | null;
   refreshTokenExpiresAt?: string | null;
   scopes?: string[];
 }
@@ -39,6 +40,7 @@ export class RescueSlots {
       accessTokenEnc: tokens.accessTokenEnc,
       ...(tokens.refreshTokenEnc !== undefined && { refreshTokenEnc: tokens.refreshTokenEnc }),
       tokenExpiresAt: tokens.tokenExpiresAt?.toISOString() ?? null,
+      ...(tokens.tokenLifetimeSeconds !== undefined && { tokenLifetimeSeconds: tokens.tokenLifetimeSeconds }),
       ...(tokens.refreshTokenExpiresAt !== undefined && {
         refreshTokenExpiresAt: tokens.refreshTokenExpiresAt?.toISOString() ?? null,
       }),
@@ -58,6 +60,7 @@ export class RescueSlots {
       accessTokenEnc: s.accessTokenEnc,
       ...(s.refreshTokenEnc !== undefined && { refreshTokenEnc: s.refreshTokenEnc }),
       tokenExpiresAt: s.tokenExpiresAt === null ? null : new Date(s.tokenExpiresAt),
+      ...(s.tokenLifetimeSeconds !== undefined && { tokenLifetimeSeconds: s.tokenLifetimeSeconds }),
       ...(s.refreshTokenExpiresAt !== undefined && {
         refreshTokenExpiresAt: s.refreshTokenExpiresAt === null ? null : new Date(s.refreshTokenExpiresAt),
       }),

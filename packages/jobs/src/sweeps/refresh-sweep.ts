@@ -5,6 +5,7 @@
 // connection alone instead of re-adding it to Redis every interval; after `requeueAfterMs` it is
 // queued again, in case the job was lost (a Redis that kept nothing). Queue deduplication still
 // keeps it to one job per connection, and the claim keeps several schedulers from racing.
+import { REFRESH_LIFETIME_SHARE, refreshDueAt } from '@conduit/core';
 import type { ConnectionRepository, DueCursor } from '@conduit/db';
 import type { Queues } from '../queues.ts';
 
@@ -49,6 +50,12 @@ export async function runRefreshSweep(
       const rows = await deps.connections.listDueForRefresh({
         status,
         dueBefore,
+        // The worker's rule: due before the next sweep, each job delayed until it is due.
+        due: {
+          dueBy: new Date(now.getTime() + settings.intervalMs),
+          bufferSeconds: settings.bufferMs / 1000,
+          lifetimeShare: REFRESH_LIFETIME_SHARE,
+        },
         after,
         limit: settings.batchSize,
       });
@@ -64,8 +71,23 @@ export async function runRefreshSweep(
         now,
         requeueBefore,
       );
+      const dueAt = new Map(
+        unqueued.map((r) => [
+          r.id,
+          refreshDueAt({
+            tokenExpiresAt: r.tokenExpiresAt!,
+            tokenLifetimeSeconds: r.tokenLifetimeSeconds,
+            bufferMs: settings.bufferMs,
+          }).getTime(),
+        ]),
+      );
       await deps.queues.enqueueRefreshBulk(
-        claimed.map((r) => ({ provider: r.provider, connectionId: r.id, reason: 'sweep' as const })),
+        claimed.map((r) => ({
+          provider: r.provider,
+          connectionId: r.id,
+          reason: 'sweep' as const,
+          delayMs: (dueAt.get(r.id) ?? now.getTime()) - now.getTime(),
+        })),
       );
       report.enqueued += claimed.length;
       report.notClaimed += unqueued.length - claimed.length;

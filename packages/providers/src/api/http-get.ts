@@ -1,4 +1,4 @@
-// GET with a bearer token over a pooled undici agent, bounded end to end: connect, headers and
+// Requests with a bearer token over a pooled undici agent, bounded end to end: connect, headers and
 // body timeouts plus one overall deadline, and a cap on the body size. Transport failures become
 // transient outcomes (never exceptions), exactly as at the token endpoint.
 import { Agent, request } from 'undici';
@@ -53,9 +53,20 @@ export class ApiHttp {
   }
 
   /** `where` names the request in outcome details: method, origin and path, never the query or token. */
-  async get(url: URL, accessToken: string, signal?: AbortSignal): Promise<HttpAnswer | TransientOutcome> {
+  get(url: URL, accessToken: string, signal?: AbortSignal): Promise<HttpAnswer | TransientOutcome> {
+    return this.send('GET', url, accessToken, undefined, signal);
+  }
+
+  /** Any method; `json` is sent as the JSON body. */
+  async send(
+    method: 'GET' | 'POST' | 'DELETE',
+    url: URL,
+    accessToken: string,
+    json?: unknown,
+    signal?: AbortSignal,
+  ): Promise<HttpAnswer | TransientOutcome> {
     if (this.#closed) throw new Error('ApiHttp: used after close()');
-    const where = `GET ${url.origin}${url.pathname}`;
+    const where = `${method} ${url.origin}${url.pathname}`;
     if (signal?.aborted)
       return { kind: 'transient', cause: 'timeout', detail: `${where}: aborted by the caller` };
     const { connectMs, headersMs, bodyMs } = this.#timeouts;
@@ -68,12 +79,14 @@ export class ApiHttp {
     try {
       response = await request(url, {
         dispatcher: this.#agent,
-        method: 'GET',
+        method,
         headers: {
           authorization: `Bearer ${accessToken}`,
           accept: 'application/json',
           'user-agent': this.#userAgent,
+          ...(json !== undefined && { 'content-type': 'application/json' }),
         },
+        ...(json !== undefined && { body: JSON.stringify(json) }),
         signal: controller.signal,
       });
       const text = await readLimited(response.body, this.#maxResponseBytes);

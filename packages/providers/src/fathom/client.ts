@@ -33,6 +33,31 @@ export interface ListMeetingsQuery {
   cursor?: string | undefined;
 }
 
+/** What a Fathom webhook fires for and carries (at least one include_* must be true). */
+export interface FathomWebhookSpec {
+  destinationUrl: string;
+  triggeredFor: string[];
+  includeTranscript: boolean;
+  includeSummary: boolean;
+  includeActionItems: boolean;
+  includeCrmMatches: boolean;
+}
+
+/** A registered webhook as Fathom lists it (never with its secret). */
+export interface FathomWebhook {
+  id: string;
+  url: string;
+}
+
+function webhookOf(raw: unknown): ParseResult<FathomWebhook> {
+  if (raw === null || typeof raw !== 'object') return { ok: false, problem: 'the webhook is not an object' };
+  const { id, url } = raw as Record<string, unknown>;
+  if ((typeof id !== 'string' && typeof id !== 'number') || typeof url !== 'string') {
+    return { ok: false, problem: 'the webhook has no id or url' };
+  }
+  return { ok: true, value: { id: String(id), url } };
+}
+
 export interface CallOptions {
   signal?: AbortSignal;
 }
@@ -110,8 +135,64 @@ export class FathomClient {
     });
   }
 
+  /** Registers a webhook for the token's account; the answer holds its secret, this once only. */
+  createWebhook(
+    accessToken: string,
+    spec: FathomWebhookSpec,
+    opts: CallOptions = {},
+  ): Promise<ApiOutcome<FathomWebhook & { secret: string }>> {
+    const body = {
+      destination_url: spec.destinationUrl,
+      triggered_for: spec.triggeredFor,
+      include_transcript: spec.includeTranscript,
+      include_summary: spec.includeSummary,
+      include_action_items: spec.includeActionItems,
+      include_crm_matches: spec.includeCrmMatches,
+    };
+    return this.#send('POST', this.#url('/webhooks'), accessToken, body, opts, (raw) => {
+      const hook = webhookOf(raw);
+      if (!hook.ok) return hook;
+      const secret = (raw as Record<string, unknown>).secret;
+      return typeof secret === 'string' && secret.startsWith('whsec_')
+        ? { ok: true, value: { ...hook.value, secret } }
+        : { ok: false, problem: 'the answer has no whsec_ secret' };
+    });
+  }
+
+  /** One webhook of the token's account; not_found once it was deleted (in Fathom's settings, say). */
+  getWebhook(accessToken: string, id: string, opts: CallOptions = {}): Promise<ApiOutcome<FathomWebhook>> {
+    return this.#send('GET', this.#webhook(id), accessToken, undefined, opts, webhookOf);
+  }
+
+  /** The token account's webhooks (no secrets). */
+  listWebhooks(accessToken: string, opts: CallOptions = {}): Promise<ApiOutcome<FathomWebhook[]>> {
+    return this.#send('GET', this.#url('/webhooks'), accessToken, undefined, opts, (raw) => {
+      const items = (raw as { items?: unknown } | null)?.items;
+      if (!Array.isArray(items)) return { ok: false, problem: 'the answer has no items list' };
+      const hooks: FathomWebhook[] = [];
+      for (const item of items) {
+        const hook = webhookOf(item);
+        if (!hook.ok) return hook;
+        hooks.push(hook.value);
+      }
+      return { ok: true, value: hooks };
+    });
+  }
+
+  /** 204 → ok; not_found when it is already gone. */
+  deleteWebhook(accessToken: string, id: string, opts: CallOptions = {}): Promise<ApiOutcome<null>> {
+    return this.#send('DELETE', this.#webhook(id), accessToken, undefined, opts, () => ({
+      ok: true,
+      value: null,
+    }));
+  }
+
   close(): Promise<void> {
     return this.#http.close();
+  }
+
+  #webhook(id: string): URL {
+    return this.#url(`/webhooks/${encodeURIComponent(id)}`);
   }
 
   #url(path: string): URL {
@@ -125,19 +206,32 @@ export class FathomClient {
     return this.#url(`/recordings/${recordingId}/${what}`);
   }
 
-  async #get<T>(
+  #get<T>(
     url: URL,
     accessToken: string,
     opts: CallOptions,
     parse: (body: unknown) => ParseResult<T>,
   ): Promise<ApiOutcome<T>> {
+    return this.#send('GET', url, accessToken, undefined, opts, parse);
+  }
+
+  async #send<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    url: URL,
+    accessToken: string,
+    json: unknown,
+    opts: CallOptions,
+    parse: (body: unknown) => ParseResult<T>,
+  ): Promise<ApiOutcome<T>> {
     if (accessToken === '') throw new TypeError('FathomClient: the access token is empty');
-    const answer = await this.#http.get(url, accessToken, opts.signal);
+    const answer = await this.#http.send(method, url, accessToken, json, opts.signal);
     if (answer.kind === 'transient') return answer;
-    return classifyApiResponse(PROVIDERS.fathom, answer.status, answer.headers, answer.text, parse, {
+    // A 204 has no body; the classifier wants JSON for a 2xx.
+    const text = answer.status === 204 && answer.text === '' ? 'null' : answer.text;
+    return classifyApiResponse(PROVIDERS.fathom, answer.status, answer.headers, text, parse, {
       now: this.#now(),
       rateLimitDefaultWaitMs: this.#rateLimitDefaultWaitMs,
-      where: `GET ${url.origin}${url.pathname}`,
+      where: `${method} ${url.origin}${url.pathname}`,
     });
   }
 }

@@ -1,6 +1,6 @@
 // The embedding app's view of its users' connections — safe fields only, never a token — and
 // the two things it may do to one: disconnect it, or ask for a sync now.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { PROVIDER_KEYS, type ProviderKey } from '@conduit/core';
 import { ConnectionLookup, disconnectConnection, SAFE_CONNECTION_FIELDS } from '@conduit/db';
 import { enqueueSync, syncLaneOf, type SyncJobData } from '@conduit/jobs';
@@ -61,6 +61,19 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
     '/v1/connections/:id',
     { schema: { params: idParams }, config: { scope: 'connections:write' } },
     async (req) => {
+      // The webhook goes first: deleting it at Fathom needs the token the disconnect wipes.
+      if (deps.webhooks) {
+        const routing = await ctx.connections.routingOf(req.params.id);
+        if (routing?.provider === 'fathom') {
+          await deps.webhooks.remove(req.params.id).catch((err: Error) => {
+            req.log.warn(
+              { connectionId: req.params.id, err: err.message },
+              'disconnect: webhook not removed',
+            );
+          });
+        }
+      }
+      await revokeAtProvider(req.log, req.params.id);
       const conn = await disconnectConnection(ctx.db, req.params.id, new Date());
       if (!conn) throw notFound(req.params.id);
       req.log.info(
@@ -70,6 +83,35 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
       return conn;
     },
   );
+
+  /**
+   * The grant goes too, where the provider can revoke it (catalogue `revocation`), before the
+   * tokens are wiped. Best effort: a failure is logged and never blocks the disconnect.
+   */
+  async function revokeAtProvider(log: FastifyBaseLogger, id: string): Promise<void> {
+    if (!deps.revocation) return;
+    try {
+      const conn = await ctx.connections.findById(id);
+      if (!conn || conn.status === 'disconnected') return;
+      const outcome = await deps.revocation.revoke(conn.provider, {
+        accessToken: conn.accessTokenEnc === null ? null : ctx.vault.decrypt(conn.accessTokenEnc),
+        refreshToken: conn.refreshTokenEnc === null ? null : ctx.vault.decrypt(conn.refreshTokenEnc),
+      });
+      if (outcome.kind === 'failed') {
+        log.warn(
+          { connectionId: id, provider: conn.provider, detail: outcome.detail },
+          'disconnect: the grant was not revoked at the provider',
+        );
+      } else {
+        log.info(
+          { connectionId: id, provider: conn.provider, revocation: outcome.kind },
+          'disconnect: revocation',
+        );
+      }
+    } catch (err) {
+      log.warn({ connectionId: id, err: (err as Error).message }, 'disconnect: revocation not attempted');
+    }
+  }
 
   app.post<{ Params: { id: string }; Body: { mode: SyncJobData['mode']; limit?: number } }>(
     '/v1/connections/:id/sync',

@@ -5,8 +5,12 @@ import type { FastifyInstance } from 'fastify';
 import { OAuthStateRepository } from '@conduit/db';
 import {
   createAccountBudgets,
+  createFathomWebhookRegistrar,
   createIdentityClient,
+  createRefreshDeps,
+  createRevocationClient,
   createTokenClient,
+  registersFathomWebhooks,
   type AppContext,
 } from '@conduit/runtime';
 import { useApiKeys } from '../api-keys/index.ts';
@@ -26,8 +30,20 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
   const { ctx } = opts;
   const tokenClient = opts.tokens ? undefined : createTokenClient(ctx.config);
   const identityClient = opts.identity ? undefined : createIdentityClient(ctx.config);
+  // Per-connection webhooks get tokens (for disconnect and retries) the way every caller does.
+  const webhookTokens = registersFathomWebhooks(ctx.config) ? createTokenClient(ctx.config) : undefined;
+  const webhooks = webhookTokens
+    ? createFathomWebhookRegistrar(ctx, createRefreshDeps(ctx, webhookTokens))
+    : undefined;
+  const revocation = createRevocationClient(ctx.config);
   app.addHook('onClose', async () => {
-    await Promise.all([tokenClient?.close(), identityClient?.close()]);
+    await Promise.all([
+      revocation.close(),
+      tokenClient?.close(),
+      identityClient?.close(),
+      webhookTokens?.close(),
+      webhooks?.close(),
+    ]);
   });
   const deps: ConnectDeps = {
     ctx,
@@ -35,6 +51,8 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
     identity: opts.identity ?? identityClient!,
     states: new OAuthStateRepository(ctx.db),
     budgets: createAccountBudgets(ctx),
+    ...(webhooks && { webhooks: webhooks.registrar }),
+    revocation,
   };
 
   registerCallbackRoute(app, deps);

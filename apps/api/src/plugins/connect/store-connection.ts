@@ -43,6 +43,7 @@ export async function storeConnection(deps: ConnectDeps, grant: NewGrant): Promi
         tokens.expiresInSeconds === undefined
           ? null
           : new Date(now.getTime() + tokens.expiresInSeconds * 1000),
+      tokenLifetimeSeconds: tokens.expiresInSeconds ?? null,
       refreshTokenExpiresAt:
         refreshToken === null
           ? null
@@ -80,6 +81,18 @@ export async function storeConnection(deps: ConnectDeps, grant: NewGrant): Promi
       { provider: grant.provider, connectionId: stored.connectionId, err: (err as Error).message },
       'connect: the first sync could not be queued; the sync sweep will pick the connection up',
     );
+  }
+  // A webhook of the connection's own (a reconnect replaces it, with a new secret). Never fails
+  // the connect: what did not happen now, the webhook sweep does.
+  if (grant.provider === 'fathom' && deps.webhooks) {
+    try {
+      await deps.webhooks.register(stored.connectionId, tokens.accessToken);
+    } catch (err) {
+      ctx.logger.warn(
+        { provider: grant.provider, connectionId: stored.connectionId, err: (err as Error).message },
+        'connect: the webhook could not be registered; the webhook sweep will register it',
+      );
+    }
   }
   return stored;
 }

@@ -1,12 +1,17 @@
-// POST /v1/webhooks/fathom — Fathom's "new meeting content ready". Verified (Standard Webhooks,
-// on the raw body), validated as a Meeting, matched to its account by `recorded_by.email` and
-// stored in the inbox (one database call) BEFORE it is acknowledged; then a transcript fetch is
-// queued. A webhook-id seen before is acknowledged with 200 and not processed again.
+// Fathom's "new meeting content ready", on two routes:
+// - POST /v1/webhooks/fathom/:routingId — the webhook Conduit registered for one connection:
+//   verified with that connection's own secret, and that connection's delivery. An unknown routing
+//   id is a 404; a disconnected connection's, or one whose webhook was replaced, is refused.
+// - POST /v1/webhooks/fathom — one operator-registered webhook (CONDUIT_FATHOM_WEBHOOK_SECRET),
+//   matched to its account by `recorded_by.email`.
+// Verified (Standard Webhooks, on the raw body), validated as a Meeting and stored in the inbox
+// (one database call) BEFORE it is acknowledged; then a transcript fetch is queued. A webhook-id
+// seen before is acknowledged with 200 and not processed again.
 // Each datastore call is bounded: nothing stored in time is a 503 (the sender retries); stored
 // but not queued (Redis down or slow) is still a 202, and the inbox sweep queues it later.
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseFathomMeeting, verifyWebhook, WebhookVerificationError } from '@conduit/core';
-import { WebhookDeliveryRepository } from '@conduit/db';
+import { ConnectionWebhookRepository, WebhookDeliveryRepository, type NewDelivery } from '@conduit/db';
 import { recordWebhookDelivery } from '@conduit/observability';
 import { enqueueTranscripts } from '@conduit/jobs';
 import type { AppContext } from '@conduit/runtime';
@@ -16,6 +21,7 @@ import { rawBodyOf } from './raw-body.ts';
 
 export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): void {
   const deliveries = new WebhookDeliveryRepository(ctx.db);
+  const routes = new ConnectionWebhookRepository(ctx.db);
   const { webhookToleranceSeconds, webhookStoreTimeoutMs, webhookEnqueueTimeoutMs } = ctx.config.api;
 
   /** False when the fetch could not be queued in time; the delivery waits for the inbox sweep. */
@@ -49,9 +55,64 @@ export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): vo
         503,
         'webhooks-not-configured',
         'Fathom webhooks are not configured',
-        'set CONDUIT_FATHOM_WEBHOOK_SECRET',
+        'this route serves one operator-registered webhook: set CONDUIT_FATHOM_WEBHOOK_SECRET (per-connection webhooks post to /v1/webhooks/fathom/<routing id>)',
       );
     }
+    return accept(req, reply, secret, (meeting) => {
+      const email = meeting.recorded_by?.email;
+      return email ? { email } : null;
+    });
+  });
+
+  app.post<{ Params: { routingId: string } }>(
+    '/v1/webhooks/fathom/:routingId',
+    { schema: { params: { type: 'object', properties: { routingId: { type: 'string', maxLength: 64 } } } } },
+    async (req, reply) => {
+      let route: Awaited<ReturnType<typeof routes.route>>;
+      try {
+        route = await within(
+          routes.route(req.params.routingId),
+          webhookStoreTimeoutMs,
+          'postgres',
+          'the route lookup',
+        );
+      } catch (err) {
+        reply.header('retry-after', '10');
+        throw new HttpProblem(
+          503,
+          'webhook-not-stored',
+          'The delivery could not be stored',
+          (err as Error).message,
+        );
+      }
+      if (route === null || route.provider !== 'fathom') {
+        throw new HttpProblem(
+          404,
+          'unknown-webhook',
+          'No such webhook',
+          'this URL names no webhook Conduit registered',
+        );
+      }
+      if (route.status === 'disconnected' || route.secretEnc === null) {
+        // 410: Svix-style senders disable an endpoint that answers Gone.
+        throw new HttpProblem(
+          410,
+          'webhook-gone',
+          'This webhook is no longer in use',
+          'its connection was disconnected or its webhook replaced; nothing is accepted here',
+        );
+      }
+      const secret = ctx.vault.decrypt(route.secretEnc);
+      return accept(req, reply, secret, () => ({ connectionId: route.connectionId }));
+    },
+  );
+
+  async function accept(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    secret: string,
+    accountOf: (meeting: { recorded_by?: { email?: string | null } | null }) => NewDelivery['account'],
+  ) {
     const raw = rawBodyOf(req.body);
     let verified: { id: string; timestamp: Date };
     try {
@@ -95,7 +156,6 @@ export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): vo
       );
     }
     const recordingId = meeting.value.recording_id;
-    const email = meeting.value.recorded_by?.email;
     let recorded: Awaited<ReturnType<typeof deliveries.record>>;
     try {
       recorded = await within(
@@ -105,7 +165,7 @@ export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): vo
             deliveryId: verified.id,
             sentAt: verified.timestamp,
             body: raw,
-            account: email ? { email } : null,
+            account: accountOf(meeting.value),
           },
           new Date(),
         ),
@@ -147,5 +207,5 @@ export function registerFathomWebhook(app: FastifyInstance, ctx: AppContext): vo
     const outcome = connectionId !== null ? 'accepted' : 'unmatched';
     recordWebhookDelivery(app.metrics.conduit, 'fathom', outcome);
     return reply.code(202).send({ status: outcome, deliveryId: delivery.id });
-  });
+  }
 }
