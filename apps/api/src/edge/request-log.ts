@@ -11,7 +11,7 @@ export function loggableUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));
-  const kept = [...params].map(([k, v]) => [k, SECRET_KEY.test(k) ? '…' : v]);
+  const kept = [...params].map(([k, v]): [string, string] => [k, SECRET_KEY.test(k) ? '…' : v]);
   return `${url.slice(0, q)}?${new URLSearchParams(kept).toString()}`;
 }
 

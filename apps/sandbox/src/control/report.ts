@@ -59,7 +59,7 @@ export function registerReportRoute(app: FastifyInstance, sb: SandboxState): voi
         return reply
           .header('content-security-policy', REPORT_PAGE_CSP)
           .type('text/html; charset=utf-8')
-          .send(renderReportPage(report as Parameters<typeof renderReportPage>[0]));
+          .send(renderReportPage(report as unknown as Parameters<typeof renderReportPage>[0]));
       }
       return report;
     },
