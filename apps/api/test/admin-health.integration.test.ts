@@ -330,6 +330,8 @@ describe('admin › connection health', () => {
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'admin-health.png'), fullPage: true });
       await page.screenshot({ path: join(DOCS, 'health-page.png'), fullPage: true });
+      await page.locator('#table').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(ARTIFACTS, 'admin-health-table.png') });
       expect(existsSync(join(ARTIFACTS, 'admin-health.png'))).toBe(true);
     } finally {
       await context.close();
@@ -392,7 +394,6 @@ describe('admin › connection health', () => {
     const context = await browser.newContext({
       httpCredentials: { username: ADMIN.name, password: ADMIN.password },
       viewport: { width: 375, height: 812 },
-      deviceScaleFactor: 2,
       isMobile: true,
       colorScheme: 'dark',
       timezoneId: 'Asia/Kolkata',
@@ -415,7 +416,12 @@ describe('admin › connection health', () => {
       expect(await relative.innerText()).toBe('15 min ago');
       expect(await relative.getAttribute('title')).toMatch(/(GMT\+5:30|IST) · .* UTC$/);
       expect(errors).toEqual([]); // the inline script ran under the page's CSP
-      await page.screenshot({ path: join(DOCS, 'health-page-phone.png'), fullPage: true });
+      // the top of the page and the start of the connection table, at the phone's width
+      await page.screenshot({
+        path: join(DOCS, 'health-page-phone.png'),
+        fullPage: true,
+        clip: { x: 0, y: 0, width: 375, height: 2400 },
+      });
     } finally {
       await context.close();
     }

@@ -49,6 +49,8 @@ form.filters input { flex:1 1 16rem; }
 nav.pager { display:flex; flex-wrap:wrap; gap:1rem; margin-top:.6rem; }
 @media (max-width: 40rem) {
   header, main { padding-left:.6rem; padding-right:.6rem; }
+  .tiles { grid-template-columns:repeat(2,minmax(0,1fr)); gap:.5rem; }
+  .tile .n { font-size:1.5rem; } .tile .l { font-size:.8rem; }
   section { padding:.75rem .6rem; }
   table.stack, table.stack tbody, table.stack tr, table.stack td { display:block; width:100%; }
   table.stack thead, table.stack tr:first-child:has(th) { display:none; }
