@@ -67,6 +67,29 @@ describe('request logging', () => {
     expect(typeof mine[0]!.ms).toBe('number');
   });
 
+  it('in the pretty format of a terminal, a request is one line too', async () => {
+    const text: string[] = [];
+    const pretty = await startTestApi('operator-pages-pretty', {
+      logFormat: 'pretty',
+      logs: new Writable({
+        write(chunk, _enc, done) {
+          text.push(String(chunk));
+          done();
+        },
+      }),
+    });
+    try {
+      text.length = 0; // "Server listening at …"
+      await fetch(`${pretty.base}/healthz`);
+      await new Promise((r) => setTimeout(r, 50));
+      const lines = text.join('').split('\n').filter(Boolean);
+      expect(lines, lines.join('\n')).toHaveLength(1);
+      expect(lines[0]).toMatch(/INFO.*GET \/healthz 200/);
+    } finally {
+      await pretty.close();
+    }
+  });
+
   it('hides query values that may be secrets or one-time codes', () => {
     expect(loggableUrl('/v1/connect/spotify/callback?code=abc&state=xyz&page=2')).toBe(
       '/v1/connect/spotify/callback?code=%E2%80%A6&state=%E2%80%A6&page=2',
