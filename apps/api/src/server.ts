@@ -1,6 +1,6 @@
 // The HTTP surface, as Fastify plugins: each feature registers its own routes.
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '@conduit/runtime';
 import { problemClientError } from './edge/client-error.ts';
 import { refuseBadText } from './edge/input-text.ts';
@@ -26,7 +26,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     // pino's Logger and Fastify's logger interface differ only in generics.
     loggerInstance: ctx.logger as unknown as FastifyBaseLogger,
     // one line per request instead, written when the answer has gone (edge/request-log.ts)
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.api.webhookMaxBodyBytes,
     trustProxy: ctx.config.runtime.isProduction,
     // Unknown properties are refused (400 naming them), never silently dropped, and every

@@ -1,7 +1,8 @@
 // One log line per HTTP request, at info, when the answer has gone: method, URL, status and time.
 // Fastify's own request logging (a line in, a line out, with the whole request object) is off
-// (`disableRequestLogging`), so an idle stack polled by probes and a browser does not flood the
-// terminal. Query values that may carry a secret or a one-time code are replaced by `…`.
+// (a LogController with disableRequestLogging, in server.ts), so an idle stack polled by probes
+// and a browser does not flood the terminal. Query values that may carry a secret or a one-time
+// code are replaced by `…`.
 import type { FastifyInstance } from 'fastify';
 
 const SECRET_KEY = /token|code|state|secret|key|password|signature|sig|auth|session/i;
