@@ -371,6 +371,11 @@ describe('admin › connection health', () => {
       await Promise.all([page.waitForURL(/q=/), page.click('form.filters button')]);
       // the token select kept "expiring" and the google error connection has none: no match
       expect(await page.locator('[data-row="connection"]').count()).toBe(0);
+      // a whole id narrows the sync log to that connection's runs
+      await page.goto(`${api.base}/admin/health?q=${ids[9]}`);
+      expect(await page.locator('[data-row="sync-run"]').count()).toBe(0);
+      await page.goto(`${api.base}/admin/health?q=${ids[12]}`);
+      expect(await page.locator('[data-row="sync-run"]').count()).toBe(2);
       await page.goto(`${api.base}/admin/health?q=${ids[9]!.slice(0, 13)}`);
       expect(await page.locator('[data-row="connection"] code.id').allInnerTexts()).toEqual([ids[9]]);
       await page.goto(`${api.base}/admin/health?q=${encodeURIComponent(owners[3]!)}`);

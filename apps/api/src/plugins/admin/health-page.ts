@@ -208,7 +208,7 @@ export function renderHealthPage(s: HealthSnapshot, operator: SignedInOperator |
 <section id="expiry"><h2>Access tokens expiring</h2>${expiryTable(s)}</section>
 <section id="queues"><h2>Queues</h2>${queuesTable(s)}</section>
 <section id="notifications"><h2>Notifications to the app</h2>${notificationsSection(s, now)}</section>
-<section class="wide" id="sync"><h2>Last ${s.syncRuns.length} sync runs</h2>${syncRunsTable(s)}</section>
+<section class="wide" id="sync"><h2>Last ${s.syncRuns.length} sync runs${s.table.filter.search && /^[0-9a-f-]{36}$/i.test(s.table.filter.search) ? ` of ${esc(s.table.filter.search)}` : ''} <span class="count">(search a connection id for its own)</span></h2>${syncRunsTable(s)}</section>
 <section class="wide" id="transitions"><h2>Last ${s.transitions.length} status changes</h2>${transitionsTable(s, now)}</section>
 </main><script>${LOCAL_TIMES_SCRIPT}</script></body></html>`;
 }

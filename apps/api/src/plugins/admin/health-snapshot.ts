@@ -99,7 +99,8 @@ export function healthSource(ctx: AppContext) {
         repo.notificationBacklog(),
         repo.deadNotifications(DEAD_NOTIFICATIONS_LIMIT),
         perConnection.page(filter, now),
-        perConnection.recentSyncRuns(SYNC_RUNS_LIMIT),
+        // a search for one whole connection id narrows the sync log to that connection's runs
+        perConnection.recentSyncRuns(SYNC_RUNS_LIMIT, oneConnection(filter.search)),
       ]);
     return { statusRows, expiry, needsReauth, errors, transitions, backlog, dead, table, syncRuns };
   }
@@ -189,6 +190,12 @@ export function healthSource(ctx: AppContext) {
       },
     };
   };
+}
+
+const WHOLE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function oneConnection(search: string | undefined): string | undefined {
+  return search !== undefined && WHOLE_ID.test(search) ? search.toLowerCase() : undefined;
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; detail: string };
