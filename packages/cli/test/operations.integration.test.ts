@@ -52,7 +52,7 @@ describe('cli › refresh', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      new RegExp(`^Refreshed connection ${conn.id}; the new access token expires at \\S+Z\\.`),
+      new RegExp(`^Refreshed connection ${conn.id}; the new access token expires in [^(]+ \\(\\S+Z\\)\\.`),
     );
     const after = await h.db.connection.findUniqueOrThrow({ where: { id: conn.id } });
     expect(after.version).toBe(conn.version + 1);
