@@ -1,15 +1,17 @@
 // The HTTP surface, as Fastify plugins: each feature registers its own routes.
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '@conduit/runtime';
 import { problemClientError } from './edge/client-error.ts';
 import { refuseBadText } from './edge/input-text.ts';
+import { registerRequestLog } from './edge/request-log.ts';
 import { registerSecurityHeaders } from './edge/security-headers.ts';
 import { createSignInThrottle } from './edge/sign-in-throttle.ts';
 import { adminPlugin } from './plugins/admin/index.ts';
 import { benchBaselineEnabled, benchBaselinePlugin } from './plugins/bench-baseline.ts';
 import { connectPlugin } from './plugins/connect/index.ts';
 import { healthPlugin } from './plugins/health.ts';
+import { landingPlugin } from './plugins/landing.ts';
 import { createApiMetrics, metricsPlugin } from './plugins/metrics.ts';
 import { webhooksPlugin } from './plugins/webhooks/index.ts';
 import { HttpProblem, installProblemHandler, problemFrom, sendProblem } from './problem.ts';
@@ -23,6 +25,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger and Fastify's logger interface differ only in generics.
     loggerInstance: ctx.logger as unknown as FastifyBaseLogger,
+    // one line per request instead, written when the answer has gone (edge/request-log.ts)
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.api.webhookMaxBodyBytes,
     trustProxy: ctx.config.runtime.isProduction,
     // Unknown properties are refused (400 naming them), never silently dropped, and every
@@ -45,6 +49,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
       ),
   });
   installProblemHandler(app);
+  registerRequestLog(app);
   app.addHook('preValidation', refuseBadText);
   await registerSecurityHeaders(app, { production: ctx.config.runtime.isProduction });
   // Not global: only failed sign-ins are counted (in this process's memory), nothing else.
@@ -52,6 +57,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   app.decorate('signInThrottle', createSignInThrottle(app, ctx.config.api.signIn));
   await registerOpenApi(app);
   await app.register(healthPlugin, { ctx });
+  await app.register(landingPlugin);
   const metrics = createApiMetrics(ctx);
   app.decorate('metrics', metrics);
   await app.register(metricsPlugin, {

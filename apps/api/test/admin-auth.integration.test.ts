@@ -18,15 +18,15 @@ const get = (path: string, headers: Record<string, string> = {}) =>
 const put = (path: string, headers: Record<string, string> = {}) =>
   fetch(api.base + path, { method: 'PUT', headers, redirect: 'manual' });
 
-/** Makes `n` jobs fail in the notify queue (one attempt each) and waits until they have. */
+/** Makes `n` jobs fail in the transcripts queue (one attempt each) and waits until they have. */
 async function failJobs(n: number): Promise<string[]> {
-  const queue = api.ctx.queues.get('notify');
+  const queue = api.ctx.queues.get('transcripts');
   const before = (await queue.getJobCounts('failed')).failed ?? 0;
   const ids: string[] = [];
   for (let i = 0; i < n; i++)
-    ids.push((await queue.add('notify', { notificationId: `n-${i}` }, { attempts: 1 })).id!);
+    ids.push((await queue.add('fetch', { connectionId: `c-${i}`, recordingId: i }, { attempts: 1 })).id!);
   const worker = new Worker(
-    'notify',
+    'transcripts',
     async () => {
       throw new Error('receiver said 500');
     },
@@ -114,9 +114,9 @@ describe('admin › Bull Board', () => {
   });
 
   it('sends a viewer to the read-only board, whose queues are read-only', async () => {
-    const res = await get('/admin/queues/queue/notify?status=failed', basic(VIEWER));
+    const res = await get('/admin/queues/queue/transcripts?status=failed', basic(VIEWER));
     expect(res.status).toBe(303);
-    expect(res.headers.get('location')).toBe('/admin/queues/view/queue/notify?status=failed');
+    expect(res.headers.get('location')).toBe('/admin/queues/view/queue/transcripts?status=failed');
     const ui = await get('/admin/queues/view/', basic(VIEWER));
     expect(ui.status).toBe(200);
     const list = (await (await get('/admin/queues/view/api/queues', basic(VIEWER))).json()) as {
@@ -128,13 +128,13 @@ describe('admin › Bull Board', () => {
 
   it('refuses a viewer every write with 403, on both boards, and leaves the jobs alone', async () => {
     await failJobs(1);
-    const queue = api.ctx.queues.get('notify');
+    const queue = api.ctx.queues.get('transcripts');
     const failed = (await queue.getJobCounts('failed')).failed;
     for (const path of [
-      '/admin/queues/api/queues/notify/retry/failed',
-      '/admin/queues/api/queues/notify/clean/failed',
-      '/admin/queues/api/queues/notify/promote',
-      '/admin/queues/view/api/queues/notify/retry/failed',
+      '/admin/queues/api/queues/transcripts/retry/failed',
+      '/admin/queues/api/queues/transcripts/clean/failed',
+      '/admin/queues/api/queues/transcripts/promote',
+      '/admin/queues/view/api/queues/transcripts/retry/failed',
       '/admin/queues/api/queues/pause',
     ]) {
       const res = await put(path, basic(VIEWER));
@@ -150,9 +150,9 @@ describe('admin › Bull Board', () => {
   });
 
   it('lets an admin retry failed jobs, clean them, and promote delayed ones', async () => {
-    const queue = api.ctx.queues.get('notify');
+    const queue = api.ctx.queues.get('transcripts');
     await failJobs(2);
-    const retried = await put('/admin/queues/api/queues/notify/retry/failed', basic(ADMIN));
+    const retried = await put('/admin/queues/api/queues/transcripts/retry/failed', basic(ADMIN));
     expect(retried.status).toBe(200);
     const counts = await queue.getJobCounts('failed', 'wait');
     expect(counts.failed).toBe(0);
@@ -160,14 +160,14 @@ describe('admin › Bull Board', () => {
     await queue.drain();
 
     const [id] = await failJobs(1);
-    const cleaned = await put(`/admin/queues/api/queues/notify/${id}/clean`, basic(ADMIN));
+    const cleaned = await put(`/admin/queues/api/queues/transcripts/${id}/clean`, basic(ADMIN));
     expect(cleaned.status).toBe(204);
     expect(await queue.getJob(id!)).toBeUndefined();
     // The bulk clean keeps jobs younger than Bull Board's 5 s grace period, but must be allowed.
-    expect((await put('/admin/queues/api/queues/notify/clean/failed', basic(ADMIN))).status).toBe(200);
+    expect((await put('/admin/queues/api/queues/transcripts/clean/failed', basic(ADMIN))).status).toBe(200);
 
-    const delayed = await queue.add('notify', { notificationId: 'later' }, { delay: 3_600_000 });
-    const promoted = await put('/admin/queues/api/queues/notify/promote', basic(ADMIN));
+    const delayed = await queue.add('fetch', { connectionId: 'later', recordingId: 0 }, { delay: 3_600_000 });
+    const promoted = await put('/admin/queues/api/queues/transcripts/promote', basic(ADMIN));
     expect(promoted.status).toBe(200);
     expect(await delayed.getState()).toBe('waiting');
   });

@@ -25,6 +25,8 @@ export interface TestApiOptions {
   databaseUrl?: (url: string) => string;
   /** where the api's log lines go (JSON), to check what is logged */
   logs?: NonNullable<Parameters<typeof createLogger>[0]['destination']>;
+  /** the format of those lines (default json) */
+  logFormat?: 'json' | 'pretty';
 }
 
 export async function startTestApi(label: string, options: TestApiOptions = {}): Promise<TestApi> {
@@ -44,7 +46,13 @@ export async function startTestApi(label: string, options: TestApiOptions = {}):
   const ctx: AppContext = options.logs
     ? {
         ...created,
-        logger: createLogger({ level: 'info', format: 'json', name: 'test', destination: options.logs }),
+        logger: createLogger({
+          level: 'info',
+          format: options.logFormat ?? 'json',
+          name: 'test',
+          destination: options.logs,
+          ...(options.logFormat === 'pretty' && { colorize: false }),
+        }),
       }
     : created;
   const app = await buildServer(ctx);

@@ -16,6 +16,7 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 const ARTIFACTS = join(import.meta.dirname, '../../../test-results');
+const DOCS = join(import.meta.dirname, '../../../docs');
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
@@ -23,6 +24,7 @@ let api: TestApi;
 let browser: Browser;
 const now = new Date();
 const owners: string[] = [];
+const ids: string[] = [];
 
 interface Seed {
   provider: ProviderKey;
@@ -90,6 +92,7 @@ async function seed(): Promise<void> {
         lastRefreshError: s.lastError ?? null,
       },
     });
+    ids.push(c.id);
     await db.connectionEvent.create({
       data: {
         connectionId: c.id,
@@ -111,6 +114,34 @@ async function seed(): Promise<void> {
       });
     }
   }
+  // The fathom connection's sync log: an older success, then a failure (the seeds' cron_job_logs).
+  await db.syncRun.createMany({
+    data: [
+      {
+        connectionId: ids[12]!,
+        resource: 'meetings',
+        mode: 'full',
+        startedAt: new Date(now.getTime() - 2 * HOUR),
+        finishedAt: new Date(now.getTime() - 2 * HOUR + 40_000),
+        pages: 3,
+        itemsSeen: 120,
+        itemsStored: 120,
+        outcome: 'succeeded',
+      },
+      {
+        connectionId: ids[12]!,
+        resource: 'meetings',
+        mode: 'incremental',
+        startedAt: new Date(now.getTime() - 15 * MIN),
+        finishedAt: new Date(now.getTime() - 15 * MIN + 2_000),
+        pages: 1,
+        itemsSeen: 4,
+        itemsStored: 0,
+        outcome: 'failed',
+        error: 'fathom answered 503',
+      },
+    ],
+  });
   await db.notification.createMany({
     data: [
       { type: 'connection.needs_reauth', provider: 'spotify', payload: {}, status: 'pending' },
@@ -272,9 +303,130 @@ describe('admin › connection health', () => {
       // Nothing but the page itself: no CDN, no script, no external asset.
       expect(requested).toEqual([`${api.base}/admin/health`]);
 
+      // Full ids, pasteable into `conduit refresh`, in the who-must-reconnect list.
+      expect(await page.locator('#needs-reauth code.id').allInnerTexts()).toEqual([ids[5], ids[4]]);
+      // Delivery is off in this configuration (CONDUIT_NOTIFY_URL unset), and the page says so.
+      expect(await page.locator('[data-delivery-off]').innerText()).toContain('CONDUIT_NOTIFY_URL is unset');
+      // The per-connection table answers the seeds' questions, first page of 13.
+      expect(await page.locator('[data-row="connection"]').count()).toBe(13);
+      expect(await page.locator('[data-table-total]').innerText()).toBe('1–13 of 13');
+      const fathom = page.locator(`[data-row="connection"]:has(code:text-is("${ids[12]}"))`);
+      expect(await fathom.locator('[data-label="token"]').innerText()).toBe('valid');
+      expect(await fathom.locator('[data-label="until expiry"]').innerText()).toBe('2.0 h');
+      expect(await fathom.locator('[data-label="refresh token"]').innerText()).toBe('yes');
+      expect(await fathom.locator('[data-label="last sync"]').innerText()).toContain('failed');
+      // The sync log, newest first.
+      expect(await page.locator('[data-row="sync-run"]').count()).toBe(2);
+      expect(await page.locator('[data-row="sync-run"] [data-label="outcome"]').allInnerTexts()).toEqual([
+        'failed',
+        'succeeded',
+      ]);
+      // Charts have axes with units.
+      expect(await page.locator('svg.chart .unit').allTextContents()).toEqual([
+        'refresh runs, last 60 min',
+        'refresh runs per minute · minutes before now',
+      ]);
+
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'admin-health.png'), fullPage: true });
+      await page.screenshot({ path: join(DOCS, 'health-page.png'), fullPage: true });
+      await page.locator('#table').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(ARTIFACTS, 'admin-health-table.png') });
       expect(existsSync(join(ARTIFACTS, 'admin-health.png'))).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('in Chromium, the table filters by provider, status, token and search, server-side, and pages', async () => {
+    const context = await browser.newContext({
+      httpCredentials: { username: ADMIN.name, password: ADMIN.password },
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${api.base}/admin/health`);
+      await page.selectOption('form.filters select[name="provider"]', 'spotify');
+      await page.selectOption('form.filters select[name="status"]', 'connected');
+      await Promise.all([page.waitForURL(/provider=spotify/), page.click('form.filters button')]);
+      const providers = await page
+        .locator('[data-row="connection"]')
+        .evaluateAll((rows) =>
+          rows.map((r) => `${r.getAttribute('data-provider')}:${r.getAttribute('data-status')}`),
+        );
+      expect(providers).toEqual([
+        'spotify:connected',
+        'spotify:connected',
+        'spotify:connected',
+        'spotify:connected',
+      ]);
+      expect(new URL(page.url()).searchParams.get('status')).toBe('connected');
+
+      await page.goto(`${api.base}/admin/health?token=expiring`);
+      const expiring = await page
+        .locator('[data-row="connection"]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-token')));
+      expect(expiring).toEqual(['expiring', 'expiring', 'expiring']);
+
+      await page.fill('form.filters input[name="q"]', ids[9]!);
+      await Promise.all([page.waitForURL(/q=/), page.click('form.filters button')]);
+      // the token select kept "expiring" and the google error connection has none: no match
+      expect(await page.locator('[data-row="connection"]').count()).toBe(0);
+      // a whole id narrows the sync log to that connection's runs
+      await page.goto(`${api.base}/admin/health?q=${ids[9]}`);
+      expect(await page.locator('[data-row="sync-run"]').count()).toBe(0);
+      await page.goto(`${api.base}/admin/health?q=${ids[12]}`);
+      expect(await page.locator('[data-row="sync-run"]').count()).toBe(2);
+      await page.goto(`${api.base}/admin/health?q=${ids[9]!.slice(0, 13)}`);
+      expect(await page.locator('[data-row="connection"] code.id').allInnerTexts()).toEqual([ids[9]]);
+      await page.goto(`${api.base}/admin/health?q=${encodeURIComponent(owners[3]!)}`);
+      expect(await page.locator('[data-row="connection"] code.id').allInnerTexts()).toEqual([ids[3]]);
+      // the search box echoes what the operator typed; the table still shows only the hash
+      expect(await page.locator('#table table').innerHTML()).not.toContain(owners[3]!);
+
+      const json = (await (
+        await fetch(`${api.base}/admin/health.json?page=2&provider=spotify`, { headers: basic(VIEWER) })
+      ).json()) as { table: unknown };
+      expect(json.table).toMatchObject({ total: 7, page: 2, pageSize: 25, rows: [] });
+      const bad = await fetch(`${api.base}/admin/health?status=sleeping`, { headers: basic(VIEWER) });
+      expect(bad.status).toBe(400);
+      expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("at phone width (375 px) nothing overflows sideways, and times are in the viewer's zone with UTC on hover", async () => {
+    const context = await browser.newContext({
+      httpCredentials: { username: ADMIN.name, password: ADMIN.password },
+      viewport: { width: 375, height: 812 },
+      isMobile: true,
+      colorScheme: 'dark',
+      timezoneId: 'Asia/Kolkata',
+      locale: 'en-GB',
+    });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      await page.goto(`${api.base}/admin/health`);
+      const overflow = await page.evaluate(
+        // a string, so the test's own TypeScript (no DOM lib) need not know the browser's globals
+        'document.documentElement.scrollWidth - window.innerWidth',
+      );
+      expect(overflow as number).toBeLessThanOrEqual(0);
+      const stamp = page.locator('header time[data-absolute]');
+      expect(await stamp.innerText()).toMatch(/GMT\+5:30|IST/);
+      expect(await stamp.getAttribute('title')).toMatch(/ UTC$/);
+      const relative = page.locator('[data-row="sync-run"] time').first();
+      expect(await relative.innerText()).toBe('15 min ago');
+      expect(await relative.getAttribute('title')).toMatch(/(GMT\+5:30|IST) · .* UTC$/);
+      expect(errors).toEqual([]); // the inline script ran under the page's CSP
+      // the top of the page and the start of the connection table, at the phone's width
+      await page.screenshot({
+        path: join(DOCS, 'health-page-phone.png'),
+        fullPage: true,
+        clip: { x: 0, y: 0, width: 375, height: 2400 },
+      });
     } finally {
       await context.close();
     }

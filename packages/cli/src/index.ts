@@ -10,3 +10,8 @@ export * from './commands/deactivate-expired.ts';
 export * from './commands/notify-reauth.ts';
 export * from './commands/webhooks-replay.ts';
 export * from './commands/keys-rotate.ts';
+export * from './commands/connections-get.ts';
+export * from './commands/disconnect.ts';
+export * from './commands/webhooks-list.ts';
+export * from './commands/sync-follow.ts';
+export { relativeTime } from './relative-time.ts';

@@ -6,6 +6,8 @@ export interface OutputWriters {
   err(text: string): void;
   /** stderr when it is a terminal a progress bar may redraw; undefined otherwise */
   tty?: NodeJS.WriteStream | undefined;
+  /** characters per stdout line (the terminal's width); tables fit it. Unset: no limit */
+  width?: number | undefined;
 }
 
 export class Output {
@@ -14,6 +16,11 @@ export class Output {
   /** The terminal stream for redrawing progress bars, if there is one. */
   get tty(): NodeJS.WriteStream | undefined {
     return this.writers.tty;
+  }
+
+  /** The width tables must fit, if stdout is a terminal (or COLUMNS says so). */
+  get width(): number | undefined {
+    return this.writers.width;
   }
 
   /** A line of the command's result. */
@@ -50,5 +57,6 @@ export function processOutput(): Output {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     tty: process.stderr.isTTY ? process.stderr : undefined,
+    width: process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS) || undefined,
   });
 }

@@ -1,19 +1,17 @@
 // The `conduit` command line: commander wiring only. Each command is a function of an
 // AppContext and an Output (commands/*), so tests call them without spawning a process.
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import type { AppContext } from '@conduit/runtime';
-import { parseConnectionId, parseCount, parseProvider, parseStatus } from './args.ts';
-import { LIST_LIMIT, connectionsListCommand } from './commands/connections-list.ts';
-import { deactivateExpiredCommand } from './commands/deactivate-expired.ts';
-import { keysRotateCommand, ROTATE_BATCH } from './commands/keys-rotate.ts';
-import { notifyReauthCommand } from './commands/notify-reauth.ts';
-import { refreshCommand } from './commands/refresh.ts';
-import { statusCommand } from './commands/status.ts';
-import { SYNC_LIMIT, syncCommand } from './commands/sync.ts';
-import { webhooksReplayCommand } from './commands/webhooks-replay.ts';
 import { CliError, EXIT } from './errors.ts';
-import { describeDatabaseError } from './reachability.ts';
+import { LIST_LIMIT, POLL_MS, ROTATE_BATCH, SYNC_LIMIT, WEBHOOKS_LIMIT, WEBHOOK_STATUSES } from './limits.ts';
 import type { Output } from './output.ts';
+
+// Only commander and the few modules above load for `--help` and `--version`: each command, the
+// argument checks and the database error texts are imported when an action runs (Prisma,
+// BullMQ and the config schema together take seconds to load, --help must take well under one).
+const args = () => import('./args.ts');
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 export interface CliDeps {
   output: Output;
@@ -34,7 +32,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (err) {
-    return reportError(err, output);
+    return await reportError(err, output);
   } finally {
     await ctx?.close().catch(() => undefined);
   }
@@ -45,6 +43,7 @@ type Run = (command: (ctx: AppContext) => Promise<number>) => Promise<void>;
 function buildProgram(out: Output, run: Run): Command {
   const program = new Command('conduit')
     .description('Operate Conduit: connection health, refreshes, syncs, notifications and key rotation.')
+    .version(VERSION, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => out.rawOut(text),
@@ -58,7 +57,9 @@ function buildProgram(out: Output, run: Run): Command {
       'Connections per provider: counts by status, access tokens expired or expiring within 1 h and 24 h, connected ones without a refresh token.',
     )
     .option('--json', 'print the report as JSON')
-    .action((opts: { json?: boolean }) => run((ctx) => statusCommand(ctx, out, opts)));
+    .action((opts: { json?: boolean }) =>
+      run(async (ctx) => (await import('./commands/status.ts')).statusCommand(ctx, out, opts)),
+    );
 
   const connections = program
     .command('connections')
@@ -77,14 +78,42 @@ function buildProgram(out: Output, run: Run): Command {
       String(LIST_LIMIT.default),
     )
     .option('--json', 'print them as JSON')
-    .action((opts: { status?: string; provider?: string; limit: string; json?: boolean }) => {
+    .action(async (opts: { status?: string; provider?: string; limit: string; json?: boolean }) => {
+      const a = await args();
       const parsed = {
-        status: parseStatus(opts.status),
-        provider: parseProvider(opts.provider),
-        limit: parseCount(opts.limit, '--limit', LIST_LIMIT)!,
+        status: a.parseStatus(opts.status),
+        provider: a.parseProvider(opts.provider),
+        limit: a.parseCount(opts.limit, '--limit', LIST_LIMIT)!,
         json: opts.json,
       };
-      return run((ctx) => connectionsListCommand(ctx, out, parsed));
+      return run(async (ctx) =>
+        (await import('./commands/connections-list.ts')).connectionsListCommand(ctx, out, parsed),
+      );
+    });
+  connections
+    .command('get')
+    .description('Show one connection: status and why, token expiries, refresh token, last refresh and sync.')
+    .argument('<connectionId>', 'the connection (UUID)')
+    .option('--json', 'print it as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const connectionId = (await args()).parseConnectionId(id);
+      return run(async (ctx) =>
+        (await import('./commands/connections-get.ts')).connectionsGetCommand(ctx, out, connectionId, opts),
+      );
+    });
+
+  program
+    .command('disconnect')
+    .description(
+      'Disconnect one connection as its user would: tokens wiped, status disconnected (with its event). Needs --yes.',
+    )
+    .argument('<connectionId>', 'the connection (UUID)')
+    .option('--yes', 'really disconnect it')
+    .action(async (id: string, opts: { yes?: boolean }) => {
+      const connectionId = (await args()).parseConnectionId(id);
+      return run(async (ctx) =>
+        (await import('./commands/disconnect.ts')).disconnectCommand(ctx, out, connectionId, opts),
+      );
     });
 
   program
@@ -93,22 +122,43 @@ function buildProgram(out: Output, run: Run): Command {
       'Refresh one connection now, under the same lock and rules as the workers, and print the outcome.',
     )
     .argument('<connectionId>', 'the connection (UUID)')
-    .action((id: string) => {
-      const connectionId = parseConnectionId(id);
-      return run((ctx) => refreshCommand(ctx, out, connectionId));
+    .action(async (id: string) => {
+      const connectionId = (await args()).parseConnectionId(id);
+      return run(async (ctx) =>
+        (await import('./commands/refresh.ts')).refreshCommand(ctx, out, connectionId),
+      );
     });
 
   program
     .command('sync')
-    .description('Queue a Fathom sync of one connection now and print the job id.')
+    .description(
+      'Queue a Fathom sync of one connection now. With --full it follows the job to its end with a progress bar (--no-follow to only queue it).',
+    )
     .argument('<connectionId>', 'the connection (UUID)')
     .option('--full', 'sync everything, not only what is new since the last sync')
     .option('--limit <n>', 'stop after this many meetings')
-    .action((id: string, opts: { full?: boolean; limit?: string }) => {
-      const connectionId = parseConnectionId(id);
-      const parsed = { full: opts.full, limit: parseCount(opts.limit, '--limit', SYNC_LIMIT) };
-      return run((ctx) => syncCommand(ctx, out, connectionId, parsed));
-    });
+    .option('--follow', 'follow the job until it ends (the default with --full)')
+    .option('--no-follow', 'only queue the job')
+    .option(
+      '--poll-ms <ms>',
+      `how often to look at the job while following (${POLL_MS.min}–${POLL_MS.max})`,
+      String(POLL_MS.default),
+    )
+    .action(
+      async (id: string, opts: { full?: boolean; limit?: string; follow?: boolean; pollMs: string }) => {
+        const a = await args();
+        const connectionId = a.parseConnectionId(id);
+        const parsed = {
+          full: opts.full,
+          limit: a.parseCount(opts.limit, '--limit', SYNC_LIMIT),
+          follow: opts.follow ?? opts.full === true,
+          pollMs: a.parseCount(opts.pollMs, '--poll-ms', POLL_MS),
+        };
+        return run(async (ctx) =>
+          (await import('./commands/sync.ts')).syncCommand(ctx, out, connectionId, parsed),
+        );
+      },
+    );
 
   program
     .command('deactivate-expired')
@@ -116,21 +166,60 @@ function buildProgram(out: Output, run: Run): Command {
       'Move connections that can no longer refresh to needs_reauth (with event and notification) and list the owners who must reconnect.',
     )
     .option('--dry-run', 'list them, change nothing')
-    .action((opts: { dryRun?: boolean }) => run((ctx) => deactivateExpiredCommand(ctx, out, opts)));
+    .action((opts: { dryRun?: boolean }) =>
+      run(async (ctx) =>
+        (await import('./commands/deactivate-expired.ts')).deactivateExpiredCommand(ctx, out, opts),
+      ),
+    );
 
   program
     .command('notify-reauth')
     .description(
       'Queue a connection.needs_reauth notification for every needs_reauth connection that has none pending or delivered (safe to repeat).',
     )
-    .action(() => run((ctx) => notifyReauthCommand(ctx, out)));
+    .action(() =>
+      run(async (ctx) => (await import('./commands/notify-reauth.ts')).notifyReauthCommand(ctx, out)),
+    );
 
   const webhooks = program.command('webhooks').description('Stored webhook deliveries.');
+  webhooks
+    .command('list')
+    .description('List stored deliveries, newest first, with the ids `webhooks replay` takes.')
+    .option('--status <status>', `only this status: ${WEBHOOK_STATUSES.join(', ')}`)
+    .option('--provider <provider>', 'only this provider, e.g. fathom')
+    .option(
+      '--limit <n>',
+      `at most this many (${WEBHOOKS_LIMIT.min}–${WEBHOOKS_LIMIT.max})`,
+      String(WEBHOOKS_LIMIT.default),
+    )
+    .option('--json', 'print them as JSON')
+    .action(async (opts: { status?: string; provider?: string; limit: string; json?: boolean }) => {
+      const a = await args();
+      if (opts.status !== undefined && !(WEBHOOK_STATUSES as readonly string[]).includes(opts.status)) {
+        throw new CliError(
+          `--status must be one of ${WEBHOOK_STATUSES.join(', ')}, not "${opts.status}".`,
+          EXIT.usage,
+        );
+      }
+      const parsed = {
+        status: opts.status,
+        provider: a.parseProvider(opts.provider),
+        limit: a.parseCount(opts.limit, '--limit', WEBHOOKS_LIMIT)!,
+        json: opts.json,
+      };
+      return run(async (ctx) =>
+        (await import('./commands/webhooks-list.ts')).webhooksListCommand(ctx, out, parsed),
+      );
+    });
   webhooks
     .command('replay')
     .description('Process a stored delivery again: reset it to received and queue its transcript fetch.')
     .argument('<deliveryId>', "Conduit's id of the delivery, or the sender's webhook-id")
-    .action((ref: string) => run((ctx) => webhooksReplayCommand(ctx, out, ref)));
+    .action((ref: string) =>
+      run(async (ctx) =>
+        (await import('./commands/webhooks-replay.ts')).webhooksReplayCommand(ctx, out, ref),
+      ),
+    );
 
   const keys = program.command('keys').description('Token encryption keys.');
   keys
@@ -143,15 +232,22 @@ function buildProgram(out: Output, run: Run): Command {
       `rows per statement (${ROTATE_BATCH.min}–${ROTATE_BATCH.max})`,
       String(ROTATE_BATCH.default),
     )
-    .action((opts: { batch: string }) => {
-      const batch = parseCount(opts.batch, '--batch', ROTATE_BATCH)!;
-      return run((ctx) => keysRotateCommand(ctx, out, { batch }));
+    .action(async (opts: { batch: string }) => {
+      const batch = (await args()).parseCount(opts.batch, '--batch', ROTATE_BATCH)!;
+      return run(async (ctx) =>
+        (await import('./commands/keys-rotate.ts')).keysRotateCommand(ctx, out, { batch }),
+      );
     });
 
   return program;
 }
 
-function reportError(err: unknown, out: Output): number {
+let describeDatabase: (message: string) => string | undefined = () => undefined;
+
+async function reportError(err: unknown, out: Output): Promise<number> {
+  if (!(err instanceof CommanderError) && !(err instanceof CliError)) {
+    describeDatabase = (await import('./reachability.ts')).describeDatabaseError;
+  }
   if (err instanceof CommanderError) {
     // Asked-for help exits 0; help shown because a group lacked its subcommand, or any parse
     // error, is a usage error (commander has already printed it).
@@ -162,7 +258,7 @@ function reportError(err: unknown, out: Output): number {
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  out.error(describeDatabaseError(message) ?? sentence(message));
+  out.error(describeDatabase(message) ?? sentence(message));
   return EXIT.failure;
 }
 

@@ -16,3 +16,4 @@ export type * from './generated/client.ts';
 export * from './health.ts';
 export * from './connection-lookup.ts';
 export * from './meeting-reads.ts';
+export * from './health-connections.ts';

@@ -35,10 +35,6 @@ export interface TranscriptJobData {
   deliveryId?: string;
 }
 
-export interface NotifyJobData {
-  notificationId: string;
-}
-
 export type SweepName =
   | 'refresh-sweep'
   | 'lapse-sweep'
@@ -62,6 +58,10 @@ export const QUEUE_NAMES = {
   sweeps: 'sweeps',
   syncFathom: 'sync-fathom',
   transcripts: 'transcripts',
+  /**
+   * @deprecated no such queue exists: notifications are drained from the Postgres outbox by
+   * polling (packages/jobs/src/notify), so Bull Board does not list it. Kept for old callers.
+   */
   notify: 'notify',
 } as const;
 
@@ -77,8 +77,6 @@ export const QUEUE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   [QUEUE_NAMES.syncFathom]:
     'Fathom meeting syncs: one per user at a time, incremental from the stored cursor.',
   [QUEUE_NAMES.transcripts]: 'Fathom transcript and summary fetches, triggered by syncs and webhooks.',
-  [QUEUE_NAMES.notify]:
-    'Outbound notifications to the embedding app (signed webhooks), drained from the outbox.',
 };
 
 /** Failures that are not classified outcomes (a bug, Postgres down) retry with BullMQ's own backoff. */
@@ -124,7 +122,7 @@ export class Queues {
     return this.get(QUEUE_NAMES.refresh(provider)) as Queue<RefreshJobData>;
   }
 
-  /** Every Conduit queue, for Bull Board and metrics. */
+  /** Every Conduit queue that has workers, for Bull Board and metrics. */
   all(): Queue[] {
     return Object.keys(QUEUE_DESCRIPTIONS).map((name) => this.get(name));
   }

@@ -54,8 +54,15 @@ export function createLogger(options: CreateLoggerOptions): Logger {
 /**
  * pino-pretty's formatter on the calling thread, rather than its transform stream or a
  * worker transport: a line is written before `log.info()` returns, so tests can read it at once.
+ * One line per entry (`singleLine`), fields after the message: a terminal shows one line per
+ * HTTP request rather than one per field.
  */
 function prettyStream(out: DestinationStream, colorize: boolean): DestinationStream {
-  const format = pretty.prettyFactory({ colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  const format = pretty.prettyFactory({
+    colorize,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    singleLine: true,
+  });
   return { write: (line: string) => out.write(format(line)) };
 }

@@ -22,7 +22,8 @@ describe('createLogger', () => {
       'slow',
     );
     expect(out.text()).toMatch(/WARN.*\(api\).*slow/);
-    expect(out.text()).toContain('jobId: "j2"');
+    expect(out.text()).toContain('"jobId":"j2"');
+    expect(out.lines).toHaveLength(1); // one line per entry, fields included
     expect(() => JSON.parse(out.text())).toThrow();
   });
 

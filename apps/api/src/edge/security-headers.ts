@@ -1,7 +1,8 @@
 // Security headers on every answer (@fastify/helmet), HTML pages above all. The default CSP is
 // the one Bull Board's UI works under — its scripts, styles and API calls are same-origin; it
-// sets <base href>, inline style attributes, and links Google Fonts — with framing forbidden, so
-// its buttons cannot be clickjacked. Pages with a stricter policy of their own (the health page,
+// sets <base href> and inline style attributes — with framing forbidden, so its buttons cannot be
+// clickjacked. No external origin at all: Bull Board's Google Fonts link is removed from its page
+// (plugins/admin/bull-board.ts) and would be refused here, so the board works offline. Pages with a stricter policy of their own (the health page,
 // the OAuth popup) send it themselves, and it replaces this one.
 import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
@@ -10,8 +11,8 @@ export const DEFAULT_CSP_DIRECTIVES = {
   'default-src': ["'self'"],
   'base-uri': ["'self'"],
   'script-src': ["'self'"],
-  'style-src': ["'self'", "'unsafe-inline'", 'https://fonts.googleapis.com'],
-  'font-src': ["'self'", 'https://fonts.gstatic.com', 'data:'],
+  'style-src': ["'self'", "'unsafe-inline'"],
+  'font-src': ["'self'", 'data:'],
   'img-src': ["'self'", 'data:'],
   'connect-src': ["'self'"],
   'object-src': ["'none'"],

@@ -1,8 +1,10 @@
 // GET /_sandbox/report: anomalies per provider, and (with ?grants=1) every grant's valid
 // refresh token and last refresh, so a checker can compare the sandbox with Conduit's database.
+// A browser (Accept: text/html, no ?format=json) gets the same report as a readable page.
 import { PROVIDER_KEYS, type ProviderKey } from '@conduit/core';
 import type { FastifyInstance } from 'fastify';
 import type { SandboxState } from '../state.ts';
+import { REPORT_PAGE_CSP, renderReportPage } from './report-page.ts';
 import { compactGrant } from './views.ts';
 
 interface ReportQuery {
@@ -10,6 +12,7 @@ interface ReportQuery {
   provider?: ProviderKey;
   offset?: number;
   limit?: number;
+  format?: 'json' | 'html';
 }
 
 export function registerReportRoute(app: FastifyInstance, sb: SandboxState): void {
@@ -24,11 +27,12 @@ export function registerReportRoute(app: FastifyInstance, sb: SandboxState): voi
             provider: { type: 'string', enum: [...PROVIDER_KEYS] },
             offset: { type: 'integer', minimum: 0 },
             limit: { type: 'integer', minimum: 1 },
+            format: { type: 'string', enum: ['json', 'html'] },
           },
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { anomalies, providers } = sb.log.snapshot();
       const report: Record<string, unknown> = {
         generatedAt: new Date().toISOString(),
@@ -47,6 +51,15 @@ export function registerReportRoute(app: FastifyInstance, sb: SandboxState): voi
           offset,
           items: all.slice(offset, offset + limit).map(compactGrant),
         };
+      }
+      const wantsHtml =
+        req.query.format === 'html' ||
+        (req.query.format === undefined && (req.headers.accept ?? '').includes('text/html'));
+      if (wantsHtml && report.grants === undefined) {
+        return reply
+          .header('content-security-policy', REPORT_PAGE_CSP)
+          .type('text/html; charset=utf-8')
+          .send(renderReportPage(report as unknown as Parameters<typeof renderReportPage>[0]));
       }
       return report;
     },

@@ -5,9 +5,11 @@ import { MaintenanceRepository, type SafeConnection } from '@conduit/db';
 import type { AppContext } from '@conduit/runtime';
 import { EXIT } from '../errors.ts';
 import type { Output } from '../output.ts';
-import { isoOrDash, renderTable } from '../table.ts';
+import { relativeTime } from '../relative-time.ts';
+import { renderTable } from '../table.ts';
+import { LIST_LIMIT } from '../limits.ts';
 
-export const LIST_LIMIT = { default: 50, min: 1, max: 10_000 } as const;
+export { LIST_LIMIT };
 
 export interface ConnectionsListOptions {
   status?: ConnectionStatus | undefined;
@@ -36,18 +38,20 @@ export async function connectionsListCommand(
     out.line('No connections match.');
     return EXIT.ok;
   }
+  const now = new Date();
   out.line(
     renderTable(
-      ['id', 'provider', 'status', 'owner', 'access token expires', 'refresh token expires', 'reason'],
+      ['id', 'provider', 'status', 'owner', 'access token', 'refresh token', 'reason'],
       listed.map((c) => [
         c.id,
         c.provider,
         c.status,
         c.owner,
-        isoOrDash(c.tokenExpiresAt),
-        isoOrDash(c.refreshTokenExpiresAt),
+        relativeTime(c.tokenExpiresAt, now),
+        relativeTime(c.refreshTokenExpiresAt, now),
         c.statusReason,
       ]),
+      { width: out.width, shrink: [6] },
     ),
   );
   if (listed.length === opts.limit) {

@@ -8,8 +8,9 @@ import type { AppContext } from '@conduit/runtime';
 import { EXIT } from '../errors.ts';
 import type { Output } from '../output.ts';
 import { createProgress, type Progress } from '../progress.ts';
+import { ROTATE_BATCH } from '../limits.ts';
 
-export const ROTATE_BATCH = { default: 500, min: 1, max: 10_000 } as const;
+export { ROTATE_BATCH };
 
 export interface RotateReport {
   activeKeyId: string;

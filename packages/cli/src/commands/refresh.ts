@@ -5,6 +5,7 @@ import { createRefreshDeps, createTokenClient, type AppContext } from '@conduit/
 import { CliError, EXIT } from '../errors.ts';
 import type { Output } from '../output.ts';
 import { ensureRedis } from '../reachability.ts';
+import { relativeTime } from '../relative-time.ts';
 
 export async function refreshCommand(ctx: AppContext, out: Output, connectionId: string): Promise<number> {
   await ensureRedis(ctx);
@@ -35,7 +36,7 @@ async function describe(ctx: AppContext, id: string, result: RefreshResult): Pro
     case 'refreshed':
       return `Refreshed connection ${id}; the new access token ${
         result.accessTokenExpiresAt
-          ? `expires at ${result.accessTokenExpiresAt.toISOString()}`
+          ? `expires ${relativeTime(result.accessTokenExpiresAt)} (${result.accessTokenExpiresAt.toISOString()})`
           : 'does not expire'
       }.`;
     case 'fresh':

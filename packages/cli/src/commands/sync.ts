@@ -5,14 +5,22 @@ import type { AppContext } from '@conduit/runtime';
 import { CliError, EXIT } from '../errors.ts';
 import type { Output } from '../output.ts';
 import { ensureRedis } from '../reachability.ts';
+import { SYNC_LIMIT } from '../limits.ts';
+import { followSync } from './sync-follow.ts';
 
-export const SYNC_LIMIT = { min: 1, max: 100_000 } as const;
+export { SYNC_LIMIT };
 
 export async function syncCommand(
-  ctx: Pick<AppContext, 'connections' | 'queues' | 'redis' | 'config'>,
+  ctx: Pick<AppContext, 'connections' | 'queues' | 'redis' | 'config' | 'db'>,
   out: Output,
   connectionId: string,
-  opts: { full?: boolean | undefined; limit?: number | undefined },
+  opts: {
+    full?: boolean | undefined;
+    limit?: number | undefined;
+    /** follow the job until it ends, with progress (the default for --full) */
+    follow?: boolean | undefined;
+    pollMs?: number | undefined;
+  },
 ): Promise<number> {
   const { limit } = opts;
   await ensureRedis(ctx);
@@ -38,6 +46,12 @@ export async function syncCommand(
     out.line(
       `Queued ${data.mode} sync job ${jobId} for connection ${connectionId}${limit !== undefined ? ` (at most ${limit} meetings)` : ''}.`,
     );
+  }
+  if (opts.follow) {
+    return followSync(ctx, out, routing.provider, jobId, connectionId, {
+      pollMs: opts.pollMs ?? 500,
+      limit,
+    });
   }
   return EXIT.ok;
 }

@@ -34,10 +34,18 @@ export async function createCliHarness(options: { encryptionKeys?: string; env?:
   const ctx: AppContext = createContext(loadConfig(env), 'test');
 
   /** Runs a command line in this process against the harness's context (which stays open). */
-  async function run(argv: string[], context: AppContext = ctx): Promise<CliRun> {
+  async function run(
+    argv: string[],
+    context: AppContext = ctx,
+    terminal: { width?: number } = {},
+  ): Promise<CliRun> {
     let stdout = '';
     let stderr = '';
-    const output = new Output({ out: (t) => (stdout += t), err: (t) => (stderr += t) });
+    const output = new Output({
+      out: (t) => (stdout += t),
+      err: (t) => (stderr += t),
+      width: terminal.width,
+    });
     const code = await runCli(argv, { output, openContext: () => ({ ...context, close: async () => {} }) });
     return { code, stdout, stderr };
   }

@@ -1,11 +1,14 @@
 // Bull Board over every Conduit queue, twice: writable at /admin/queues for admins, read-only
 // (no retry, clean or promote buttons; its API refuses writes) at /admin/queues/view for viewers.
 // Bull Board's read-only mode is fixed per board, so one board cannot serve both roles.
+// Its page is edited on the way out: the Google Fonts link is dropped (the board must work
+// offline, and the CSP allows no external origin; the UI falls back to the system font), and a
+// visible link back to the health page is added (its own "misc links" hide in a menu).
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { QUEUE_DESCRIPTIONS } from '@conduit/jobs';
 
 export const BOARD_PATH = '/admin/queues';
@@ -35,10 +38,25 @@ function board(queues: readonly Queue[], basePath: string, readOnly: boolean): F
   return serverAdapter;
 }
 
+const FONT_LINKS = /<link[^>]*fonts\.(googleapis|gstatic)\.com[^>]*>\s*/g;
+export const HEALTH_LINK =
+  '<a id="conduit-health-link" href="/admin/health" style="position:fixed;right:1rem;bottom:1rem;z-index:2000;' +
+  'padding:.4rem .8rem;border-radius:6px;background:#1f6feb;color:#fff;font:14px system-ui,sans-serif;' +
+  'text-decoration:none;box-shadow:0 2px 8px rgba(0,0,0,.35)">Connection health</a>';
+
+async function editBoardPage(_req: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  if (typeof payload !== 'string') return payload;
+  if (!String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
+  return payload.replace(FONT_LINKS, '').replace('</body>', `${HEALTH_LINK}</body>`);
+}
+
 export async function bullBoardPlugin(app: FastifyInstance, opts: { queues: readonly Queue[] }) {
-  await app.register(board(opts.queues, BOARD_PATH, false).registerPlugin(), { prefix: BOARD_PATH });
-  await app.register(board(opts.queues, VIEWER_BOARD_PATH, true).registerPlugin(), {
-    prefix: VIEWER_BOARD_PATH,
+  await app.register(async (scope) => {
+    scope.addHook('onSend', editBoardPage);
+    await scope.register(board(opts.queues, BOARD_PATH, false).registerPlugin(), { prefix: BOARD_PATH });
+    await scope.register(board(opts.queues, VIEWER_BOARD_PATH, true).registerPlugin(), {
+      prefix: VIEWER_BOARD_PATH,
+    });
   });
 }
 

@@ -18,18 +18,26 @@ export const OUTCOME_COLOURS: Record<string, string> = {
   error: '#e5534b',
 };
 
-/** Horizontal bars, one per outcome, largest first. */
+/** Round a maximum up to 1, 2 or 5 × a power of ten, so the axis reads in whole steps. */
+export function niceMax(n: number): number {
+  if (n <= 1) return 1;
+  const p = 10 ** Math.floor(Math.log10(n));
+  return ([1, 2, 5, 10].find((m) => m * p >= n) ?? 10) * p;
+}
+
+/** Horizontal bars, one per outcome, largest first, over an axis counted in runs. */
 export function outcomeBars(byOutcome: Record<string, number>): string {
   const rows = Object.entries(byOutcome)
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  if (rows.length === 0) return '<p class="muted">No refreshes recorded in the last hour.</p>';
-  const max = Math.max(...rows.map(([, n]) => n));
   const total = rows.reduce((s, [, n]) => s + n, 0);
+  const max = niceMax(Math.max(0, ...rows.map(([, n]) => n)));
   const labelW = 110;
   const barW = 300;
   const rowH = 22;
-  const height = rows.length * rowH + 4;
+  const plotH = Math.max(1, rows.length) * rowH + 4;
+  const height = plotH + 34;
+  const width = labelW + barW + 90;
   const bars = rows
     .map(([outcome, n], i) => {
       const y = i * rowH + 2;
@@ -43,23 +51,49 @@ export function outcomeBars(byOutcome: Record<string, number>): string {
       );
     })
     .join('');
+  const empty =
+    rows.length === 0
+      ? `<text x="${labelW + 8}" y="17" class="note">no refresh runs in the last hour</text>`
+      : '';
+  const ticks = [0, 0.5, 1]
+    .map((f) => {
+      const x = labelW + f * barW;
+      return (
+        `<line x1="${x}" y1="${plotH}" x2="${x}" y2="${plotH + 4}" class="axis"/>` +
+        `<text x="${x}" y="${plotH + 16}" text-anchor="middle">${max * f}</text>`
+      );
+    })
+    .join('');
   return (
-    `<svg class="chart" role="img" aria-label="Refresh outcomes in the last hour" width="${labelW + barW + 90}" ` +
-    `height="${height}" viewBox="0 0 ${labelW + barW + 90} ${height}">${bars}</svg>`
+    `<svg class="chart" role="img" aria-label="Refresh outcomes in the last hour" width="${width}" ` +
+    `height="${height}" viewBox="0 0 ${width} ${height}">${bars}${empty}` +
+    `<line x1="${labelW}" y1="${plotH + 0.5}" x2="${labelW + barW}" y2="${plotH + 0.5}" class="axis"/>` +
+    `<line x1="${labelW + 0.5}" y1="0" x2="${labelW + 0.5}" y2="${plotH}" class="axis"/>${ticks}` +
+    `<text x="${labelW + barW / 2}" y="${plotH + 31}" text-anchor="middle" class="unit">refresh runs, last 60 min</text></svg>`
   );
 }
 
-/** One stacked bar per minute: refreshed (green), not refreshed (red), no token request (grey). */
+/**
+ * One stacked bar per minute: refreshed (green), not refreshed (red), no token request (grey),
+ * with a y axis in runs per minute and an x axis in minutes before now.
+ */
 export function minuteBars(perMinute: readonly RefreshMinute[]): string {
-  const max = Math.max(1, ...perMinute.map((m) => m.succeeded + m.failed + m.other));
+  const minutes = 60;
+  const max = niceMax(Math.max(0, ...perMinute.map((m) => m.succeeded + m.failed + m.other)));
+  const left = 34;
   const barW = 7;
   const gap = 2;
-  const h = 60;
-  const width = perMinute.length * (barW + gap);
+  const h = 80;
+  const top = 8;
+  const plotW = minutes * (barW + gap);
+  const width = left + plotW + 4;
+  const height = top + h + 36;
+  const base = top + h;
+  const offset = minutes - perMinute.length;
   const bars = perMinute
     .map((m, i) => {
-      const x = i * (barW + gap);
-      let y = h;
+      const x = left + (offset + i) * (barW + gap);
+      let y = base;
       const part = (n: number, colour: string) => {
         if (n === 0) return '';
         const ph = Math.max(1, Math.round((n / max) * h));
@@ -70,9 +104,28 @@ export function minuteBars(perMinute: readonly RefreshMinute[]): string {
       return `<g><title>${esc(title)}</title>${part(m.succeeded, '#3fb27f')}${part(m.failed, '#e5534b')}${part(m.other, '#6b7a90')}</g>`;
     })
     .join('');
+  const yTicks = [0, 0.5, 1]
+    .map((f) => {
+      const y = base - f * h;
+      return (
+        `<line x1="${left - 4}" y1="${y}" x2="${left + plotW}" y2="${y}" class="${f === 0 ? 'axis' : 'grid'}"/>` +
+        `<text x="${left - 6}" y="${y + 4}" text-anchor="end">${max * f}</text>`
+      );
+    })
+    .join('');
+  const xTicks = [60, 45, 30, 15, 0]
+    .map((ago) => {
+      const x = left + (minutes - ago) * (barW + gap);
+      return (
+        `<line x1="${x}" y1="${base}" x2="${x}" y2="${base + 4}" class="axis"/>` +
+        `<text x="${x}" y="${base + 16}" text-anchor="${ago === 0 ? 'end' : ago === 60 ? 'start' : 'middle'}">${ago === 0 ? 'now' : `−${ago}`}</text>`
+      );
+    })
+    .join('');
   return (
-    `<svg class="chart" role="img" aria-label="Refreshes per minute, last hour" width="${width}" height="${h + 16}" ` +
-    `viewBox="0 0 ${width} ${h + 16}"><line x1="0" y1="${h + 0.5}" x2="${width}" y2="${h + 0.5}" class="axis"/>` +
-    `${bars}<text x="0" y="${h + 14}">−60 min</text><text x="${width}" y="${h + 14}" text-anchor="end">now</text></svg>`
+    `<svg class="chart" role="img" aria-label="Refreshes per minute, last hour" width="${width}" height="${height}" ` +
+    `viewBox="0 0 ${width} ${height}">${yTicks}${bars}` +
+    `<line x1="${left + 0.5}" y1="${top}" x2="${left + 0.5}" y2="${base}" class="axis"/>${xTicks}` +
+    `<text x="${left + plotW / 2}" y="${base + 31}" text-anchor="middle" class="unit">refresh runs per minute · minutes before now</text></svg>`
   );
 }

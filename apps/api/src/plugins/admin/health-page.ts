@@ -1,15 +1,17 @@
 // The connection-health page, rendered on the server from a HealthSnapshot: what needs action
-// first (big numbers), then the tables behind them. No script and no external asset, so it
-// loads anywhere, under a CSP that allows nothing else. Owners appear only as keyed hashes.
+// first (big numbers), then the tables behind them. No external asset, so it loads anywhere,
+// under a CSP that allows nothing else; its one inline script (local times) is allowed by hash.
+// Filters are a plain GET form. Owners appear only as keyed hashes.
 import type { AttentionConnection } from '@conduit/db';
 import type { SignedInOperator } from './auth.ts';
 import { minuteBars, outcomeBars } from './charts.ts';
 import type { HealthSnapshot } from './health-snapshot.ts';
 import { HEALTH_CSS } from './health-styles.ts';
-import { duration, esc, percent, utc, when } from './html.ts';
+import { connectionTable, syncRunsTable } from './health-table.ts';
+import { absolute, duration, esc, percent, when } from './html.ts';
+import { LOCAL_TIMES_HASH, LOCAL_TIMES_SCRIPT } from './local-times.ts';
 
-export const HEALTH_PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const HEALTH_PAGE_CSP = `default-src 'none'; script-src ${LOCAL_TIMES_HASH}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`;
 
 type Level = 'ok' | 'warn' | 'bad' | 'idle';
 
@@ -43,8 +45,10 @@ function tiles(s: HealthSnapshot): string {
     tile('error', s.connections.byStatus.error, 'in error', lvl(s.connections.byStatus.error)),
     tile(
       'success_rate',
-      percent(rate),
-      `refresh success, last hour (${s.refresh.succeeded}/${s.refresh.attempts})`,
+      rate === null ? 'idle' : percent(rate),
+      rate === null
+        ? 'refresh success, last hour: no token requests were needed'
+        : `refresh success, last hour (${s.refresh.succeeded} of ${s.refresh.attempts} token requests)`,
       rate === null ? 'idle' : rate < 0.9 ? 'bad' : rate < 0.99 ? 'warn' : 'ok',
     ),
     tile(
@@ -98,8 +102,12 @@ function refreshSection(s: HealthSnapshot): string {
               `<tr><td>${esc(p)}</td>${outcomes.map((o) => num(r.byProvider[p]?.[o] ?? 0, `refresh:${p}:${o}`)).join('')}</tr>`,
           )
           .join('')}</table>`;
-  return `<p><strong data-refresh-rate>${esc(percent(r.successRate))}</strong> of ${r.attempts} token requests refreshed
-  (${r.total} refresh runs in all, ${esc(utc(r.from))} – now). Runs that needed no request (fresh, busy, gated, skipped) are not in the rate.</p>
+  const rate =
+    r.successRate === null
+      ? '<p>No token request in the last hour'
+      : `<p><strong data-refresh-rate>${esc(percent(r.successRate))}</strong> of ${r.attempts} token requests refreshed`;
+  return `${rate}
+  (${r.total} refresh runs in all, since ${absolute(r.from)}). Runs that needed no request (fresh, busy, gated, skipped) are not in the rate.</p>
   <div class="charts">${outcomeBars(r.byOutcome)}${minuteBars(r.perMinute)}</div>${table}`;
 }
 
@@ -111,12 +119,12 @@ function attentionTable(list: AttentionConnection[], total: number, now: Date, i
         c,
       ) => `<tr data-row="${esc(id)}"><td class="mono">${esc(c.owner)}</td><td>${esc(c.provider)}</td><td>${when(c.since, now)}</td>
       <td class="reason">${esc(c.reason ?? '—')}${c.lastError && c.lastError !== c.reason ? `<br><span class="muted">last error: ${esc(c.lastError)}</span>` : ''}</td>
-      <td class="mono muted" title="${esc(c.connectionId)}">${esc(c.connectionId.slice(0, 8))}</td></tr>`,
+      <td><code class="id">${esc(c.connectionId)}</code></td></tr>`,
     )
     .join('');
   const more =
     total > list.length ? `<p class="muted">Showing the ${list.length} most recent of ${total}.</p>` : '';
-  return `<table><tr><th>owner (hashed)</th><th>provider</th><th>since</th><th>reason</th><th>connection</th></tr>${rows}</table>${more}`;
+  return `<table class="stack"><tr><th>owner (hashed)</th><th>provider</th><th>since</th><th>reason</th><th>connection (for <code>conduit refresh</code>)</th></tr>${rows}</table>${more}`;
 }
 
 function queuesTable(s: HealthSnapshot): string {
@@ -146,11 +154,14 @@ function notificationsSection(s: HealthSnapshot, now: Date): string {
       (
         d,
       ) => `<tr data-row="dead"><td>${esc(d.type)}</td><td>${esc(d.provider ?? '—')}</td><td>${when(d.createdAt, now)}</td>
-      <td class="num">${d.attempts}</td><td class="reason">${esc(d.lastError ?? '—')}</td><td class="mono muted">${esc(d.id.slice(0, 8))}</td></tr>`,
+      <td class="num">${d.attempts}</td><td class="reason">${esc(d.lastError ?? '—')}</td><td><code class="id">${esc(d.id)}</code></td></tr>`,
     )
     .join('');
-  return `<p><strong data-notifications-pending>${n.pending}</strong> pending · <strong data-notifications-dead>${n.dead}</strong> undeliverable</p>
-  ${n.dead === 0 ? '' : `<table><tr><th>type</th><th>provider</th><th>created</th><th class="num">attempts</th><th>last error</th><th>id</th></tr>${rows}</table>`}`;
+  const off = n.deliveryEnabled
+    ? ''
+    : `<p class="warn" data-delivery-off><b>Delivery is off:</b> CONDUIT_NOTIFY_URL is unset, so nothing is sent to the app; the ${n.pending} pending notification${n.pending === 1 ? '' : 's'} wait until it is set (with CONDUIT_NOTIFY_SECRET) and the worker restarts.</p>`;
+  return `${off}<p><strong data-notifications-pending>${n.pending}</strong> pending · <strong data-notifications-dead>${n.dead}</strong> undeliverable</p>
+  ${n.dead === 0 ? '' : `<table class="stack"><tr><th>type</th><th>provider</th><th>created</th><th class="num">attempts</th><th>last error</th><th>id</th></tr>${rows}</table>`}`;
 }
 
 function transitionsTable(s: HealthSnapshot, now: Date): string {
@@ -163,7 +174,7 @@ function transitionsTable(s: HealthSnapshot, now: Date): string {
       <td>${status(t.from)} → ${status(t.to)}</td><td class="reason">${esc(t.reason)}</td></tr>`,
     )
     .join('');
-  return `<table><tr><th>when</th><th>provider</th><th>owner (hashed)</th><th>change</th><th>reason</th></tr>${rows}</table>`;
+  return `<table class="stack"><tr><th>when</th><th>provider</th><th>owner (hashed)</th><th>change</th><th>reason</th></tr>${rows}</table>`;
 }
 
 function datastoreBanner(s: HealthSnapshot): string {
@@ -185,17 +196,19 @@ export function renderHealthPage(s: HealthSnapshot, operator: SignedInOperator |
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="60"><title>Conduit · connection health</title><style>${HEALTH_CSS}</style></head>
 <body><header><h1>Conduit · connection health</h1>
-<span class="meta">as of ${esc(utc(now))} · refreshes every minute</span>
+<span class="meta">as of ${absolute(now)} · refreshes every minute</span>
 <span class="meta">${operator ? `signed in as ${esc(operator.name)} (${esc(operator.role)})` : ''}</span>
-<span class="meta"><a href="/admin/queues">Bull Board</a> · <a href="/admin/health.json">JSON</a></span></header>
+<nav class="meta"><a href="/">home</a> · <a href="#table">connections</a> · <a href="#sync">syncs</a> · <a href="/admin/queues">Bull Board</a> · <a href="/admin/health.json">JSON</a></nav></header>
 <main>${datastoreBanner(s)}${tiles(s)}
 <section class="wide" id="connections"><h2>Connections by provider and status <span class="count">(${s.connections.total})</span></h2>${connectionsTable(s)}</section>
+<section class="wide" id="table"><h2>Every connection <span class="count">(${s.table.total} matching)</span></h2>${connectionTable(s)}</section>
 <section id="needs-reauth"><h2>needs_reauth <span class="count">(${c.needs_reauth})</span></h2>${attentionTable(s.needsReauth, c.needs_reauth, now, 'needs_reauth')}</section>
 <section id="errors"><h2>error <span class="count">(${c.error})</span></h2>${attentionTable(s.errors, c.error, now, 'error')}</section>
 <section id="refresh"><h2>Refreshes, last hour</h2>${refreshSection(s)}</section>
 <section id="expiry"><h2>Access tokens expiring</h2>${expiryTable(s)}</section>
 <section id="queues"><h2>Queues</h2>${queuesTable(s)}</section>
 <section id="notifications"><h2>Notifications to the app</h2>${notificationsSection(s, now)}</section>
+<section class="wide" id="sync"><h2>Last ${s.syncRuns.length} sync runs${s.table.filter.search && /^[0-9a-f-]{36}$/i.test(s.table.filter.search) ? ` of ${esc(s.table.filter.search)}` : ''} <span class="count">(search a connection id for its own)</span></h2>${syncRunsTable(s)}</section>
 <section class="wide" id="transitions"><h2>Last ${s.transitions.length} status changes</h2>${transitionsTable(s, now)}</section>
-</main></body></html>`;
+</main><script>${LOCAL_TIMES_SCRIPT}</script></body></html>`;
 }

@@ -5,8 +5,12 @@
 // is reported as down in `datastores` and its sections are empty, so the page still answers.
 import { CONNECTION_STATUSES, PROVIDER_KEYS, type ConnectionStatus, type ProviderKey } from '@conduit/core';
 import {
+  HealthConnections,
   HealthRepository,
   type AttentionConnection,
+  type ConnectionFilter,
+  type ConnectionPage,
+  type SyncRunView,
   type DeadNotification,
   type ExpiryCounts,
   type RecentTransition,
@@ -28,6 +32,8 @@ import { within } from '../../edge/datastore-errors.ts';
 const ATTENTION_LIMIT = 100;
 const TRANSITIONS_LIMIT = 50;
 const DEAD_NOTIFICATIONS_LIMIT = 50;
+const SYNC_RUNS_LIMIT = 30;
+export const CONNECTIONS_PAGE_SIZE = 25;
 
 export interface DatastoreState {
   ok: boolean;
@@ -56,7 +62,17 @@ export interface HealthSnapshot {
   transitions: RecentTransition[];
   queues: Array<QueueDepth & { description: string }>;
   lanes: LaneState[];
-  notifications: { pending: number; dead: number; undeliverable: DeadNotification[] };
+  /** one page of the per-connection table, as filtered by the query string */
+  table: ConnectionPage & { filter: Omit<ConnectionFilter, 'page' | 'pageSize'> };
+  /** the last sync runs (the seeds' cron_job_logs), newest first */
+  syncRuns: SyncRunView[];
+  notifications: {
+    pending: number;
+    dead: number;
+    undeliverable: DeadNotification[];
+    /** false while CONDUIT_NOTIFY_URL is unset: nothing is sent, pending ones wait */
+    deliveryEnabled: boolean;
+  };
 }
 
 function zeroExpiry(): ExpiryCounts {
@@ -65,23 +81,28 @@ function zeroExpiry(): ExpiryCounts {
 
 export function healthSource(ctx: AppContext) {
   const repo = new HealthRepository(ctx.db, ctx.hashOwner);
+  const perConnection = new HealthConnections(ctx.db, ctx.hashOwner);
   const prefix = ctx.config.redis.queuePrefix;
   const stats = new RefreshStats(ctx.redis, prefix);
   const gate = new ProviderGate(ctx.redis, `${prefix}:gate`);
 
   const bound = ctx.config.api.healthReadTimeoutMs;
 
-  async function fromPostgres(now: Date) {
-    const [statusRows, expiry, needsReauth, errors, transitions, backlog, dead] = await Promise.all([
-      repo.statusCounts(),
-      repo.tokenExpiry(now),
-      repo.inStatus('needs_reauth', ATTENTION_LIMIT),
-      repo.inStatus('error', ATTENTION_LIMIT),
-      repo.recentTransitions(TRANSITIONS_LIMIT),
-      repo.notificationBacklog(),
-      repo.deadNotifications(DEAD_NOTIFICATIONS_LIMIT),
-    ]);
-    return { statusRows, expiry, needsReauth, errors, transitions, backlog, dead };
+  async function fromPostgres(now: Date, filter: ConnectionFilter) {
+    const [statusRows, expiry, needsReauth, errors, transitions, backlog, dead, table, syncRuns] =
+      await Promise.all([
+        repo.statusCounts(),
+        repo.tokenExpiry(now),
+        repo.inStatus('needs_reauth', ATTENTION_LIMIT),
+        repo.inStatus('error', ATTENTION_LIMIT),
+        repo.recentTransitions(TRANSITIONS_LIMIT),
+        repo.notificationBacklog(),
+        repo.deadNotifications(DEAD_NOTIFICATIONS_LIMIT),
+        perConnection.page(filter, now),
+        // a search for one whole connection id narrows the sync log to that connection's runs
+        perConnection.recentSyncRuns(SYNC_RUNS_LIMIT, oneConnection(filter.search)),
+      ]);
+    return { statusRows, expiry, needsReauth, errors, transitions, backlog, dead, table, syncRuns };
   }
 
   async function fromRedis(now: Date) {
@@ -93,12 +114,16 @@ export function healthSource(ctx: AppContext) {
     return { refresh, depths, lanes };
   }
 
-  return async function snapshot(now: Date = new Date()): Promise<HealthSnapshot> {
+  return async function snapshot(
+    query: Partial<ConnectionFilter> = {},
+    now: Date = new Date(),
+  ): Promise<HealthSnapshot> {
+    const filter: ConnectionFilter = { page: 1, pageSize: CONNECTIONS_PAGE_SIZE, ...query };
     const [pg, redis] = await Promise.all([
-      settle(within(fromPostgres(now), bound, 'postgres', 'the health queries')),
+      settle(within(fromPostgres(now, filter), bound, 'postgres', 'the health queries')),
       settle(within(fromRedis(now), bound, 'redis', 'the queue and refresh reads')),
     ]);
-    const { statusRows, expiry, needsReauth, errors, transitions, backlog, dead } = pg.ok
+    const { statusRows, expiry, needsReauth, errors, transitions, backlog, dead, table, syncRuns } = pg.ok
       ? pg.value
       : {
           statusRows: [],
@@ -108,6 +133,8 @@ export function healthSource(ctx: AppContext) {
           transitions: [],
           backlog: { pending: 0, dead: 0 },
           dead: [],
+          table: { rows: [], total: 0, page: filter.page, pageSize: filter.pageSize },
+          syncRuns: [],
         };
     const { refresh, depths, lanes } = redis.ok
       ? redis.value
@@ -145,9 +172,30 @@ export function healthSource(ctx: AppContext) {
       transitions,
       queues: depths.map((d) => ({ ...d, description: QUEUE_DESCRIPTIONS[d.queue] ?? '' })),
       lanes,
-      notifications: { pending: backlog.pending, dead: backlog.dead, undeliverable: dead },
+      table: {
+        ...table,
+        filter: {
+          search: filter.search,
+          provider: filter.provider,
+          status: filter.status,
+          token: filter.token,
+        },
+      },
+      syncRuns,
+      notifications: {
+        pending: backlog.pending,
+        dead: backlog.dead,
+        undeliverable: dead,
+        deliveryEnabled: ctx.config.security.notify !== undefined,
+      },
     };
   };
+}
+
+const WHOLE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function oneConnection(search: string | undefined): string | undefined {
+  return search !== undefined && WHOLE_ID.test(search) ? search.toLowerCase() : undefined;
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; detail: string };

@@ -38,6 +38,26 @@ code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; 
 .status { display:inline-block; padding:0 .45rem; border-radius:4px; font-size:.85rem; background:var(--line); }
 .status.connected { color:var(--green); } .status.needs_reauth, .status.error { color:var(--red); }
 .status.token_expired { color:var(--amber); }
-.chart text { fill:var(--text); font-size:12px; } .chart .axis { stroke:var(--line); }
+.chart { max-width:100%; height:auto; }
+.chart text { fill:var(--text); font-size:12px; } .chart .axis { stroke:var(--muted); } .chart .grid { stroke:var(--line); stroke-dasharray:2 3; }
+.chart .unit, .chart .note { fill:var(--muted); }
+code.id { user-select:all; overflow-wrap:anywhere; font-size:.8rem; }
+.token.ok { color:var(--green); } .token.warn, p.warn b { color:var(--amber); } .token.bad, span.bad { color:var(--red); font-weight:700; }
+form.filters { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; margin:0 0 .75rem; }
+form.filters input, form.filters select, form.filters button { font:inherit; color:var(--text); background:var(--bg); border:1px solid var(--line); border-radius:4px; padding:.25rem .5rem; max-width:100%; }
+form.filters input { flex:1 1 16rem; }
+nav.pager { display:flex; flex-wrap:wrap; gap:1rem; margin-top:.6rem; }
+@media (max-width: 40rem) {
+  header, main { padding-left:.6rem; padding-right:.6rem; }
+  .tiles { grid-template-columns:repeat(2,minmax(0,1fr)); gap:.5rem; }
+  .tile .n { font-size:1.5rem; } .tile .l { font-size:.8rem; }
+  section { padding:.75rem .6rem; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display:block; width:100%; }
+  table.stack thead, table.stack tr:first-child:has(th) { display:none; }
+  table.stack tr { border-bottom:2px solid var(--line); padding:.35rem 0; }
+  table.stack td { border:0; padding:.1rem 0; text-align:left; }
+  table.stack td[data-label]::before { content:attr(data-label) ": "; color:var(--muted); font-size:.8rem; }
+  .reason { min-width:0; }
+}
 .charts { display:flex; flex-wrap:wrap; gap:1.5rem; align-items:flex-start; }
 `;

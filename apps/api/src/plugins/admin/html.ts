@@ -31,7 +31,12 @@ export function duration(ms: number): string {
   return `${Math.round(s / 86_400)} d`;
 }
 
-/** A time element: relative text, exact UTC on hover. */
+/** A time element: an exact time, shown in UTC until the page's script puts it in the viewer's zone. */
+export function absolute(at: Date): string {
+  return `<time datetime="${at.toISOString()}" data-absolute title="${esc(utc(at))}">${esc(utc(at))}</time>`;
+}
+
+/** A time element: relative text, exact time (the viewer's zone and UTC) on hover. */
 export function when(at: Date, now: Date): string {
   return `<time datetime="${at.toISOString()}" title="${esc(utc(at))}">${esc(ago(at, now))}</time>`;
 }

@@ -1,6 +1,8 @@
 // The operator surface: Bull Board (/admin/queues, read-only twin at /admin/queues/view) and the
 // connection-health page (/admin/health, /admin/health.json), all behind operator sign-in.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { CONNECTION_STATUSES, PROVIDER_KEYS, type ConnectionStatus, type ProviderKey } from '@conduit/core';
+import { TOKEN_STATES, type TokenState } from '@conduit/db';
 import type { AppContext } from '@conduit/runtime';
 import { operatorAuth, type RefuseWith } from './auth.ts';
 import { bullBoardPlugin, viewerBoardPath } from './bull-board.ts';
@@ -26,15 +28,51 @@ export async function adminPlugin(app: FastifyInstance, opts: { ctx: AppContext 
 
   const snapshot = healthSource(ctx);
   app.get('/admin', async (_req, reply) => reply.redirect('/admin/health', 303));
-  app.get('/admin/health', async (req, reply) => {
-    const page = renderHealthPage(await snapshot(), req.operator);
-    return reply
-      .header('content-security-policy', HEALTH_PAGE_CSP)
-      .header('cache-control', 'no-store')
-      .type('text/html; charset=utf-8')
-      .send(page);
-  });
-  app.get('/admin/health.json', async (_req, reply) =>
-    reply.header('cache-control', 'no-store').send(await snapshot()),
+  app.get<{ Querystring: HealthQuery }>(
+    '/admin/health',
+    { schema: { querystring: HEALTH_QUERY } },
+    async (req, reply) => {
+      const page = renderHealthPage(await snapshot(filterOf(req.query)), req.operator);
+      return reply
+        .header('content-security-policy', HEALTH_PAGE_CSP)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(page);
+    },
   );
+  app.get<{ Querystring: HealthQuery }>(
+    '/admin/health.json',
+    { schema: { querystring: HEALTH_QUERY } },
+    async (req, reply) => reply.header('cache-control', 'no-store').send(await snapshot(filterOf(req.query))),
+  );
+}
+
+/** The per-connection table's filters, from the query string (an empty select means "any"). */
+interface HealthQuery {
+  q?: string;
+  provider?: ProviderKey | '';
+  status?: ConnectionStatus | '';
+  token?: TokenState | '';
+  page?: number;
+}
+
+const HEALTH_QUERY = {
+  type: 'object',
+  properties: {
+    q: { type: 'string', maxLength: 200 },
+    provider: { type: 'string', enum: ['', ...PROVIDER_KEYS] },
+    status: { type: 'string', enum: ['', ...CONNECTION_STATUSES] },
+    token: { type: 'string', enum: ['', ...TOKEN_STATES] },
+    page: { type: 'integer', minimum: 1, maximum: 100_000 },
+  },
+} as const;
+
+function filterOf(q: HealthQuery) {
+  return {
+    search: q.q?.trim() || undefined,
+    provider: q.provider || undefined,
+    status: q.status || undefined,
+    token: q.token || undefined,
+    page: q.page ?? 1,
+  };
 }
