@@ -40,6 +40,7 @@ describe('migrations', () => {
     expect(rows.map((r) => r.table_name)).toEqual([
       'Connection',
       'ConnectionEvent',
+      'ConnectionWebhook',
       'Meeting',
       'Notification',
       'OAuthState',
