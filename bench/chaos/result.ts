@@ -106,6 +106,7 @@ export function violationsOf(r: RunRecord): string[] {
 export function violationsBeyondDiedInFlight(r: RunRecord): string[] {
   const d = r.checks.diedInFlight;
   const inv = r.checks.invariants;
+  const strandedConcurrent = strandedConcurrentRefreshes(r);
   const adjusted: RunRecord = {
     ...r,
     checks: {
@@ -116,6 +117,7 @@ export function violationsBeyondDiedInFlight(r: RunRecord): string[] {
         reusedTokens: Math.max(0, inv.reusedTokens - d.reusedTokens),
         falseNeedsReauth: inv.falseNeedsReauth - d.falseNeedsReauth,
         lostWebhooks: inv.lostWebhooks - d.lostWebhooks,
+        concurrentRefreshes: Math.max(0, inv.concurrentRefreshes - strandedConcurrent),
       },
       nonRevokedNotConnected: r.checks.nonRevokedNotConnected - d.falseNeedsReauth,
     },
@@ -129,6 +131,24 @@ export function violationsBeyondDiedInFlight(r: RunRecord): string[] {
   return violationsOf(adjusted);
 }
 
+/**
+ * Concurrent refreshes the provider saw inside a `sigstop` or `lost-answer` window. Both classes
+ * leave, by construction, a request at the provider whose sender is frozen past its lease or has
+ * given up on it; the next lease holder's request then meets it there. That is the "holder stalls
+ * past the lease after sending" row of docs/refresh-safety.md: inherent, so counted and set aside
+ * like the deaths in flight, and only inside those windows.
+ */
+export function strandedConcurrentRefreshes(r: RunRecord): number {
+  return classSummaries({
+    windows: r.windows,
+    lostTokens: r.checks.allLostTokens,
+    unprocessedReceivedAt: r.checks.unprocessedReceivedAt,
+    phaseStart: r.phaseStart,
+  })
+    .filter((c) => c.cls === 'sigstop' || c.cls === 'lost-answer')
+    .reduce((n, c) => n + (c.inWindow.anomalies.concurrentRefreshes ?? 0), 0);
+}
+
 export function resultJson(r: RunRecord, violations: string[]): Record<string, unknown> {
   const o = r.options;
   const c = r.checks;
@@ -139,6 +159,7 @@ export function resultJson(r: RunRecord, violations: string[]): Record<string, u
     violationsBeyondDiedInFlight: violationsBeyondDiedInFlight(r),
     ...c.invariants,
     lostPer100Kills: lostPer100Kills(c.diedInFlight.lostTokens - c.diedInFlight.answerLost, r.kills),
+    concurrentRefreshesStranded: strandedConcurrentRefreshes(r),
     classesRun: FAULT_CLASSES.filter((x) => !o.skip.has(x)),
     classesLeftOut: [...o.skip],
     hogThroughout: o.hogThroughout,

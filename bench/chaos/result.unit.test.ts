@@ -223,4 +223,17 @@ describe('chaos verdict', () => {
       'did not converge within 90 s',
     ]);
   });
+  it('sets aside concurrent refreshes only inside the sigstop and lost-answer windows, where a stranded request is the fault', () => {
+    const stranded = (cls: 'sigstop' | 'lost-answer', n: number, fromMs: number): ClassWindow => ({
+      ...ran(cls, cls, fromMs, fromMs + 1_000),
+      before: snap(fromMs, { anomalies: { concurrentRefreshes: 0 } }),
+      after: snap(fromMs + 1_000, { anomalies: { concurrentRefreshes: n } }),
+    });
+    const r = record({ invariants: { ...clean, concurrentRefreshes: 4 } }, converged);
+    const longStanding = r.windows;
+    r.windows = [...longStanding, stranded('sigstop', 1, 20_000), stranded('lost-answer', 2, 40_000)];
+    expect(violationsBeyondDiedInFlight(r)).toEqual(['concurrentRefreshes = 1']);
+    r.windows = [...longStanding, stranded('sigstop', 1, 20_000), stranded('lost-answer', 3, 40_000)];
+    expect(violationsBeyondDiedInFlight(r)).toEqual([]);
+  });
 });
