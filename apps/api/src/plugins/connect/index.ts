@@ -8,7 +8,7 @@ import {
   createFathomWebhookRegistrar,
   createIdentityClient,
   createRefreshDeps,
-  createRevocationClient,
+  createGrantRevocations,
   createTokenClient,
   registersFathomWebhooks,
   type AppContext,
@@ -35,10 +35,10 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
   const webhooks = webhookTokens
     ? createFathomWebhookRegistrar(ctx, createRefreshDeps(ctx, webhookTokens))
     : undefined;
-  const revocation = createRevocationClient(ctx.config);
+  const revocations = createGrantRevocations(ctx);
   app.addHook('onClose', async () => {
     await Promise.all([
-      revocation.close(),
+      revocations.close(),
       tokenClient?.close(),
       identityClient?.close(),
       webhookTokens?.close(),
@@ -52,7 +52,7 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
     states: new OAuthStateRepository(ctx.db),
     budgets: createAccountBudgets(ctx),
     ...(webhooks && { webhooks: webhooks.registrar }),
-    revocation,
+    revocations: revocations.drain,
   };
 
   registerCallbackRoute(app, deps);
