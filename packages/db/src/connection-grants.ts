@@ -86,10 +86,13 @@ async function storeOnce(tx: Prisma.TransactionClient, input: GrantInput, now: D
     });
     return { connectionId: created.id, created: true, previousStatus: null };
   }
+  // By account id where the provider names one, else (Fathom) by email.
+  const differs = (a: string | null, b: string | null) => a !== null && b !== null && a !== b;
   const accountChanged =
-    existing.externalAccountId !== null &&
-    input.externalAccountId !== null &&
-    existing.externalAccountId !== input.externalAccountId;
+    differs(existing.externalAccountId, input.externalAccountId) ||
+    (existing.externalAccountId === null &&
+      input.externalAccountId === null &&
+      differs(existing.externalEmail, input.externalEmail));
   // Another account's data has its own cursors: the next sync starts from the beginning.
   if (accountChanged) await tx.syncState.deleteMany({ where: { connectionId: existing.id } });
   // A revocation of the old grant still pending could take the new one along (Google, GitHub

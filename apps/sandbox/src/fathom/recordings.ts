@@ -12,7 +12,7 @@ const DAY = 86_400_000;
 /** `count` meetings spread over the past `days` days, in working hours; added oldest first. */
 export function seedPastMeetings(
   sb: SandboxState,
-  grant: Grant,
+  grant: Pick<Grant, 'account'>,
   count: number,
   days: number,
   now: number,
