@@ -240,7 +240,11 @@ export async function run(argv: string[]): Promise<void> {
           checkedAt: now,
         })),
       });
-      routes = hooks.map((h) => ({ path: `${WEBHOOK_PATH}/${h.routingId}`, secret: h.secret, email: h.email }));
+      routes = hooks.map((h) => ({
+        path: `${WEBHOOK_PATH}/${h.routingId}`,
+        secret: h.secret,
+        email: h.email,
+      }));
     } else {
       routes = conns.map((c) => ({ path: WEBHOOK_PATH, secret, email: c.externalEmail! }));
     }

@@ -141,7 +141,8 @@ export class SandboxControl {
         include_summary: true,
       }),
     });
-    if (res.status !== 201) throw new Error(`registering a Fathom webhook: ${res.status} ${await res.text()}`);
+    if (res.status !== 201)
+      throw new Error(`registering a Fathom webhook: ${res.status} ${await res.text()}`);
     return (await res.json()) as { id: string; secret: string };
   }
 

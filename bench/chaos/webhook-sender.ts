@@ -103,7 +103,12 @@ export class WebhookSender {
   }
 
   /** Sends one delivery until it is answered 2xx or the attempts run out; true when accepted. */
-  private async deliver(route: WebhookRoute, id: string, body: string, recordingId: number): Promise<boolean> {
+  private async deliver(
+    route: WebhookRoute,
+    id: string,
+    body: string,
+    recordingId: number,
+  ): Promise<boolean> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const answer = await this.post(route, id, body);
       if (answer.ok) {

@@ -52,7 +52,12 @@ async function connectedWithData(email: string) {
   const [first] = await s.ctx.db.meeting.findMany({ where: { connectionId }, take: 1 });
   await repo.storeTranscript(
     first!.id,
-    { language: 'en', segments: [{ speaker: 'Ada', text: 'hello' }], summaryTemplate: null, summaryMarkdown: null },
+    {
+      language: 'en',
+      segments: [{ speaker: 'Ada', text: 'hello' }],
+      summaryTemplate: null,
+      summaryMarkdown: null,
+    },
     new Date(),
   );
   await s.ctx.db.webhookDelivery.create({
@@ -100,19 +105,25 @@ describe('purge › DELETE /v1/connections/:id?purge=true', () => {
       externalEmail: null,
     });
     expect(row.purgedAt).toBeInstanceOf(Date);
-    const events = await s.ctx.db.connectionEvent.findMany({ where: { connectionId }, orderBy: { id: 'asc' } });
+    const events = await s.ctx.db.connectionEvent.findMany({
+      where: { connectionId },
+      orderBy: { id: 'asc' },
+    });
     expect(events.map((e) => [e.from, e.to])).toEqual([
       [null, 'connected'],
       ['connected', 'disconnected'],
     ]);
     // The webhook at Fathom went with the disconnect.
-    const hooks = (await s.sandboxGet<{ webhooks: Array<{ url: string }> }>('/_sandbox/fathom/webhooks')).webhooks;
+    const hooks = (await s.sandboxGet<{ webhooks: Array<{ url: string }> }>('/_sandbox/fathom/webhooks'))
+      .webhooks;
     expect(hooks.filter((h) => h.url.includes(connectionId))).toEqual([]);
 
     // Again: idempotent, nothing left to delete.
     const again = await s.api('DELETE', `/v1/connections/${connectionId}?purge=true`);
     expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ purged: { meetings: 0, transcripts: 0, webhookDeliveries: 0, webhooks: 0 } });
+    expect(again.body).toMatchObject({
+      purged: { meetings: 0, transcripts: 0, webhookDeliveries: 0, webhooks: 0 },
+    });
   });
 
   it('without purge the data is kept; a later purge=true on the disconnected connection deletes it', async () => {

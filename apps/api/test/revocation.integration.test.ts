@@ -110,7 +110,9 @@ describe('disconnect › the grant is revoked at the provider, where the provide
       20,
     );
     // Finished: the tokens' ciphertext is gone from the outbox too.
-    expect(rows).toMatchObject([{ status: 'revoked', attempts: 1, accessTokenEnc: null, refreshTokenEnc: null }]);
+    expect(rows).toMatchObject([
+      { status: 'revoked', attempts: 1, accessTokenEnc: null, refreshTokenEnc: null },
+    ]);
   });
 
   it('a revocation the provider fails never blocks the disconnect; the drain retries it until the provider confirms', async () => {
@@ -151,7 +153,10 @@ describe('disconnect › the grant is revoked at the provider, where the provide
     expect(failed.lastError).toMatch(/answered HTTP 5\d\d/);
     const d = drain(10);
     try {
-      await s.ctx.db.grantRevocation.update({ where: { id: queued!.id }, data: { nextAttemptAt: new Date() } });
+      await s.ctx.db.grantRevocation.update({
+        where: { id: queued!.id },
+        data: { nextAttemptAt: new Date() },
+      });
       expect(await d.drain.drainOnce()).toEqual(['retry']);
       expect((await grantsOf('discord')).at(-1)!.family).toBe('active');
 
@@ -159,7 +164,8 @@ describe('disconnect › the grant is revoked at the provider, where the provide
       d.drain.start();
       await waitFor(
         async () =>
-          (await s.ctx.db.grantRevocation.findUniqueOrThrow({ where: { id: queued!.id } })).status === 'revoked',
+          (await s.ctx.db.grantRevocation.findUniqueOrThrow({ where: { id: queued!.id } })).status ===
+          'revoked',
         5_000,
         'the retried revocation confirmed',
         20,
@@ -202,12 +208,17 @@ describe('disconnect › the grant is revoked at the provider, where the provide
       await clearFaults();
     }
     const [row] = await revocationsOf(connectionId);
-    expect(row).toMatchObject({ status: 'gave_up', attempts: 3, accessTokenEnc: null, refreshTokenEnc: null });
+    expect(row).toMatchObject({
+      status: 'gave_up',
+      attempts: 3,
+      accessTokenEnc: null,
+      refreshTokenEnc: null,
+    });
     expect(row!.lastError).toMatch(/HTTP 5\d\d \(3 attempts failed\)/);
     expect(d.results.filter((r) => r === 'gave_up')).toHaveLength(1);
-    const gaveUp = s.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find(
-      (l) => l.revocationId === row!.id && String(l.msg).startsWith('revocation: gave up'),
-    );
+    const gaveUp = s.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.revocationId === row!.id && String(l.msg).startsWith('revocation: gave up'));
     expect(gaveUp).toMatchObject({ level: 'error', provider: 'google', connectionId });
     // Given up: the grant is still active at the provider, as the log line says.
     expect((await grantsOf('google')).at(-1)!.family).toBe('active');

@@ -86,8 +86,7 @@ await runApp('scheduler', async (ctx) => {
     // A disconnected user's synced data is kept CONDUIT_DISCONNECTED_RETENTION_DAYS, then purged.
     'retention-sweep': {
       everyMs: 3_600_000,
-      run: () =>
-        runRetentionSweep({ db, logger }, { retentionDays: t.disconnectedRetentionDays, batchSize }),
+      run: () => runRetentionSweep({ db, logger }, { retentionDays: t.disconnectedRetentionDays, batchSize }),
     },
     cleanup: {
       everyMs: 3_600_000,

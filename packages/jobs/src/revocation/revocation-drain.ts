@@ -145,13 +145,21 @@ export class RevocationDrain {
       answer = await this.#deps.revoker.revoke(row.provider, tokens);
     } catch (err) {
       // A key removed from CONDUIT_ENCRYPTION_KEYS before the row was finished: no retry helps.
-      answer = { kind: 'failed', detail: `the tokens could not be read: ${(err as Error).message}`, retryable: false };
+      answer = {
+        kind: 'failed',
+        detail: `the tokens could not be read: ${(err as Error).message}`,
+        retryable: false,
+      };
     }
     const now = this.#now();
     let result: RevocationResult;
     switch (answer.kind) {
       case 'revoked':
-        result = (await revocations.finish(row.id, row.attempts, { status: 'revoked', lastError: null, at: now }))
+        result = (await revocations.finish(row.id, row.attempts, {
+          status: 'revoked',
+          lastError: null,
+          at: now,
+        }))
           ? 'revoked'
           : 'superseded';
         if (result === 'revoked') logger.info(fields, 'revocation: the grant is revoked at the provider');
@@ -215,7 +223,10 @@ export class RevocationDrain {
       try {
         claimed = (await this.drainOnce()).length;
       } catch (err) {
-        this.#deps.logger.error({ err: (err as Error).message }, 'revocation outbox could not be read; trying again');
+        this.#deps.logger.error(
+          { err: (err as Error).message },
+          'revocation outbox could not be read; trying again',
+        );
       }
       if (claimed < batch && !this.#stopping) {
         await sleep(this.#settings.pollMs, undefined, { signal: this.#wake.signal }).catch(() => undefined);

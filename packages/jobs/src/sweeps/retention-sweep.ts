@@ -36,7 +36,12 @@ export async function runRetentionSweep(
       report.transcripts += result.counts.transcripts;
       report.webhookDeliveries += result.counts.webhookDeliveries;
       deps.logger.info(
-        { connectionId: conn.id, provider: conn.provider, ...result.counts, retentionDays: opts.retentionDays },
+        {
+          connectionId: conn.id,
+          provider: conn.provider,
+          ...result.counts,
+          retentionDays: opts.retentionDays,
+        },
         'retention: the disconnected connection is past its retention period; its synced data is purged',
       );
     }

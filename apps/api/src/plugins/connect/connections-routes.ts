@@ -68,7 +68,7 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
       config: { scope: 'connections:write' },
       schema: {
         description:
-          "Disconnects: the tokens are wiped at once and the grant is revoked at the provider where it offers revocation (in the background, retried until the provider confirms). The synced data (meetings, transcripts, webhook deliveries) is kept for CONDUIT_DISCONNECTED_RETENTION_DAYS, then purged; `?purge=true` purges it now. The connection and its status events stay, as the audit.",
+          'Disconnects: the tokens are wiped at once and the grant is revoked at the provider where it offers revocation (in the background, retried until the provider confirms). The synced data (meetings, transcripts, webhook deliveries) is kept for CONDUIT_DISCONNECTED_RETENTION_DAYS, then purged; `?purge=true` purges it now. The connection and its status events stay, as the audit.',
         params: idParams,
         querystring: {
           type: 'object',
