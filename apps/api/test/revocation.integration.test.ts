@@ -115,6 +115,18 @@ describe('disconnect › the grant is revoked at the provider, where the provide
     ]);
   });
 
+  it("the api's attempts count in conduit_revocations_total", async () => {
+    const text = await (await fetch(`${s.publicUrl}/metrics`)).text();
+    for (const provider of ['google', 'discord', 'github', 'github_app']) {
+      expect(text).toMatch(
+        new RegExp(
+          `^conduit_revocations_total\\{[^}]*provider="${provider}"[^}]*result="revoked"[^}]*\\} 1$`,
+          'm',
+        ),
+      );
+    }
+  });
+
   it('a revocation the provider fails never blocks the disconnect; the drain retries it until the provider confirms', async () => {
     const attempt = await s.connect('discord', 'owner-revoke-retried');
     const connectionId = attempt.message!.connectionId!;

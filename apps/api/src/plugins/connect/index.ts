@@ -35,7 +35,10 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
   const webhooks = webhookTokens
     ? createFathomWebhookRegistrar(ctx, createRefreshDeps(ctx, webhookTokens))
     : undefined;
-  const revocations = createGrantRevocations(ctx);
+  // The api's own attempt right after a disconnect counts in conduit_revocations_total as the worker's do.
+  const revocations = createGrantRevocations(ctx, (provider, result) =>
+    app.hasDecorator('metrics') ? app.metrics.conduit.revocations.inc({ provider, result }) : undefined,
+  );
   app.addHook('onClose', async () => {
     await Promise.all([
       revocations.close(),
