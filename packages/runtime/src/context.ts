@@ -10,12 +10,13 @@ import {
   type ProviderKey,
 } from '@conduit/core';
 import type { Config } from '@conduit/config';
-import { ConnectionLeases, ConnectionRepository, createDb, type Db } from '@conduit/db';
+import { ConnectionLeases, ConnectionRepository, createDb, RefreshStore, type Db } from '@conduit/db';
 import {
   AccessTokens,
   ProviderGate,
   Queues,
   RedisLocks,
+  RefreshCommits,
   RescueSlots,
   createRedis,
   type RefreshDeps,
@@ -160,6 +161,20 @@ export function createTokenClient(config: Config): TokenClient {
   });
 }
 
+/** One group of grouped token writes per process, whoever refreshes (every lane, inline callers). */
+const COMMITS = new WeakMap<AppContext, RefreshCommits>();
+
+function commitsOf(ctx: AppContext): RefreshCommits {
+  let commits = COMMITS.get(ctx);
+  if (!commits) {
+    commits = new RefreshCommits(new RefreshStore(ctx.db), ctx.logger, {
+      retryMaxMs: ctx.config.timings.refreshCommitRetryMaxMs,
+    });
+    COMMITS.set(ctx, commits);
+  }
+  return commits;
+}
+
 export function createRefreshDeps(
   ctx: AppContext,
   tokens: RefreshDeps['tokens'],
@@ -173,6 +188,7 @@ export function createRefreshDeps(
     tokens,
     locks: new RedisLocks(ctx.redis, `${prefix}:lock`),
     leases: new ConnectionLeases(ctx.db),
+    commits: commitsOf(ctx),
     rescue: new RescueSlots(
       ctx.redis,
       `${prefix}:rescue`,
@@ -198,6 +214,7 @@ export function createRefreshDeps(
       invalidClientPauseThreshold: t.invalidClientPauseThreshold,
       invalidClientPauseMs: t.invalidClientPauseSeconds * 1000,
       refreshTokenWindowMs: t.refreshTokenWindowDays * 86_400_000,
+      batchParallelism: t.refreshBatchParallelism,
     },
     logger: ctx.logger,
     hashOwner: ctx.hashOwner,

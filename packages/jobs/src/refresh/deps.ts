@@ -4,6 +4,7 @@ import type { ConnectionLeases, ConnectionRepository } from '@conduit/db';
 import type { Redis } from 'ioredis';
 import type { RedisLocks } from '../lock.ts';
 import type { ProviderGate } from '../provider-gate.ts';
+import type { RefreshCommits } from './commits.ts';
 import type { RescueSlots } from './rescue.ts';
 
 /** The token endpoint as the refresh path sees it (implemented by @conduit/providers' TokenClient). */
@@ -30,6 +31,8 @@ export interface RefreshSettings {
   invalidClientPauseMs: number;
   /** refresh tokens lapsing within this are exercised ahead of time (default 7 days) */
   refreshTokenWindowMs: number;
+  /** token requests one batch has in flight at once */
+  batchParallelism: number;
 }
 
 export type RefreshOutcomeLabel =
@@ -44,7 +47,8 @@ export type RefreshOutcomeLabel =
   | 'retry'
   | 'gave_up'
   | 'needs_reauth'
-  | 'error';
+  | 'error'
+  | 'failed';
 
 export interface RefreshObserver {
   /** one call per refreshConnection, for metrics */
@@ -64,6 +68,8 @@ export interface RefreshDeps {
   leases: ConnectionLeases;
   /** copies of provider answers not yet stored in Postgres */
   rescue: RescueSlots;
+  /** the grouped compare-and-set writes of refreshed tokens */
+  commits: RefreshCommits;
   gate: ProviderGate;
   redis: Redis;
   /** key prefix for counters, e.g. `{conduit}` */
