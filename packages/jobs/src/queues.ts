@@ -105,6 +105,15 @@ const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 86_400, count: 10_000 },
 };
 
+/** A connection to refresh, as the sweeps queue it. */
+export interface DueRefresh {
+  provider: ProviderKey;
+  connectionId: string;
+  reason: RefreshReason;
+  /** run it then, not before: when its token becomes due */
+  delayMs?: number;
+}
+
 export interface QueuesOptions {
   connection: ConnectionOptions;
   /** hash-tagged key prefix, e.g. `{conduit}`, so every key lands in one Redis Cluster slot */
@@ -152,13 +161,7 @@ export class Queues {
 
   /** Single-connection jobs, deduplicated by connection id (the lapse and recovery sweeps). */
   async enqueueRefreshBulk(
-    jobs: ReadonlyArray<{
-      provider: ProviderKey;
-      connectionId: string;
-      reason: RefreshReason;
-      /** run it then, not before: when its token becomes due */
-      delayMs?: number;
-    }>,
+    jobs: readonly DueRefresh[],
   ) {
     const byProvider = new Map<ProviderKey, (typeof jobs)[number][]>();
     for (const j of jobs) {
@@ -189,13 +192,7 @@ export class Queues {
    * sweeps from queueing it again while it waits).
    */
   async enqueueRefreshBatches(
-    jobs: ReadonlyArray<{
-      provider: ProviderKey;
-      connectionId: string;
-      reason: RefreshReason;
-      /** run it then, not before: when its token becomes due */
-      delayMs?: number;
-    }>,
+    jobs: readonly DueRefresh[],
     options: { batchSize: number; windowMs: number },
   ): Promise<number> {
     const groups = planRefreshBatches(jobs, options);
@@ -238,7 +235,7 @@ export interface PlannedRefreshBatch {
  * Returns one list of batches per lane.
  */
 export function planRefreshBatches(
-  jobs: ReadonlyArray<{ provider: ProviderKey; connectionId: string; reason: RefreshReason; delayMs?: number }>,
+  jobs: readonly DueRefresh[],
   options: { batchSize: number; windowMs: number },
 ): PlannedRefreshBatch[][] {
   const groups = new Map<string, PlannedRefreshBatch[]>();
