@@ -16,6 +16,7 @@ import {
   ProviderGate,
   Queues,
   RedisLocks,
+  LaneSlots,
   RefreshCommits,
   RescueSlots,
   createRedis,
@@ -175,6 +176,18 @@ function commitsOf(ctx: AppContext): RefreshCommits {
   return commits;
 }
 
+/** One set of lane slots per process, shared by every refresh of that process. */
+const LANES = new WeakMap<AppContext, LaneSlots>();
+
+function lanesOf(ctx: AppContext): LaneSlots {
+  let lanes = LANES.get(ctx);
+  if (!lanes) {
+    lanes = new LaneSlots(ctx.config.timings.refreshConcurrency);
+    LANES.set(ctx, lanes);
+  }
+  return lanes;
+}
+
 export function createRefreshDeps(
   ctx: AppContext,
   tokens: RefreshDeps['tokens'],
@@ -189,6 +202,7 @@ export function createRefreshDeps(
     locks: new RedisLocks(ctx.redis, `${prefix}:lock`),
     leases: new ConnectionLeases(ctx.db),
     commits: commitsOf(ctx),
+    lanes: lanesOf(ctx),
     rescue: new RescueSlots(
       ctx.redis,
       `${prefix}:rescue`,

@@ -158,7 +158,7 @@ export const TIMING_VARIABLES = {
   refreshConcurrency: timing(
     'CONDUIT_REFRESH_CONCURRENCY',
     10,
-    'Refresh jobs run at once, per provider lane.',
+    'Refreshes (token requests and the writes of their answers) one worker process runs at once per provider lane, whether they come as batch jobs, single jobs or inline calls.',
   ),
   syncConcurrency: timing('CONDUIT_SYNC_CONCURRENCY', 5, 'Sync jobs run at once per worker.'),
   syncIntervalSeconds: timing(

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { RedisLocks } from '../lock.ts';
 import type { ProviderGate } from '../provider-gate.ts';
 import type { RefreshCommits } from './commits.ts';
+import type { LaneSlots } from './lane-slots.ts';
 import type { RescueSlots } from './rescue.ts';
 
 /** The token endpoint as the refresh path sees it (implemented by @conduit/providers' TokenClient). */
@@ -70,6 +71,8 @@ export interface RefreshDeps {
   rescue: RescueSlots;
   /** the grouped compare-and-set writes of refreshed tokens */
   commits: RefreshCommits;
+  /** refreshes in flight at once per provider, across every job and caller of the process */
+  lanes: LaneSlots;
   gate: ProviderGate;
   redis: Redis;
   /** key prefix for counters, e.g. `{conduit}` */

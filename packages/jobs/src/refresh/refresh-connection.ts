@@ -7,6 +7,7 @@
 // Fathom API caller all run exactly this; what the worker does with the results lives in
 // refresh-worker.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
 import {
   decideRefresh,
   isRefreshDue,
@@ -110,7 +111,8 @@ export async function refreshConnection(deps: RefreshDeps, req: RefreshRequest):
 
 /**
  * Refreshes a batch of connections of one provider: their leases are taken in one statement,
- * their token requests run in parallel (at most `settings.batchParallelism` at once), and their
+ * their token requests run in parallel (at most `settings.batchParallelism` of the batch at
+ * once, and at most the lane's share of the process, `deps.lanes`), and their
  * answers are stored by compare-and-set writes grouped into as few statements as arrive together.
  * Every connection gets its own result and its own log line; a failure of one is its result only.
  */
@@ -215,16 +217,23 @@ async function refreshUnderLeases(
   leases.keepAlive(Math.max(1, Math.floor(ttl / 3)));
   const lane: LaneState = { closedUntil: 0 };
   try {
-    await forEachLimit(taken, deps.settings.batchParallelism, async ({ row, previousOwner }) => {
-      owners.set(row.id, row.ownerId);
-      let result: RefreshResult;
-      try {
-        result = await refreshLeased(deps, provider, row, previousOwner, req, now, leases, lane);
-      } catch (err) {
-        result = { kind: 'failed', error: err as Error };
-      }
-      settle(row.id, result);
-    });
+    const batch = pLimit(deps.settings.batchParallelism);
+    await Promise.all(
+      taken.map(({ row, previousOwner }) =>
+        batch(() =>
+          deps.lanes.run(provider, async () => {
+            owners.set(row.id, row.ownerId);
+            let result: RefreshResult;
+            try {
+              result = await refreshLeased(deps, provider, row, previousOwner, req, now, leases, lane);
+            } catch (err) {
+              result = { kind: 'failed', error: err as Error };
+            }
+            settle(row.id, result);
+          }),
+        ),
+      ),
+    );
   } finally {
     await leases.release();
   }
@@ -257,15 +266,6 @@ async function refreshLeased(
   const result = await callAndApply(deps, provider, conn, req, now, leases);
   if (result.kind === 'rate_limited') lane.closedUntil = Math.max(lane.closedUntil, Date.now() + result.delayMs);
   return result;
-}
-
-/** Runs `fn` over `items`, at most `limit` at once. */
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(runners);
 }
 
 /**
