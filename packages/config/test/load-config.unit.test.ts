@@ -63,6 +63,7 @@ describe('loadConfig › defaults', () => {
       seed: 42,
       faults: undefined,
       demoUsers: 3,
+      demoTokenTtlSeconds: 360,
     });
     expect(config.timings.lockTtlMs).toBe(60_000);
     expect(config.timings.refreshBufferSeconds).toBe(300);
