@@ -45,7 +45,7 @@ describe('loadConfig › defaults', () => {
       healthReadTimeoutMs: 2000,
       fathomWebhookMode: 'per_connection',
       webhookSweepIntervalSeconds: 300,
-      signIn: { maxPerClient: 20, maxPerName: 10, windowSeconds: 300 },
+      signIn: { maxPerClient: 20, maxPerName: 10, windowSeconds: 300, storeTimeoutMs: 500 },
     });
     expect(config.providers.sandboxUrl).toBe('http://127.0.0.1:4000');
     expect(config.providers.clients.spotify).toEqual({
