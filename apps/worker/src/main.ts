@@ -40,7 +40,7 @@ await runApp('worker', async (ctx) => {
         createRefreshProcessor(deps, queue, { lockRetryDelayMs: t.lockRetryDelayMs, provider }),
         {
           connection: ctx.redis.duplicate(),
-          prefix: config.redis.queuePrefix,
+          prefix: ctx.queues.keyPrefixFor(queue.name),
           concurrency: t.refreshConcurrency,
           lockDuration: t.jobLockMs,
           stalledInterval: t.stalledIntervalMs,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ProviderKey, RetryPolicy, TokenEndpointOutcome, TokenVault } from '@conduit/core';
 import type { ConnectionLeases, ConnectionRepository } from '@conduit/db';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { RedisLocks } from '../lock.ts';
 import type { ProviderGate } from '../provider-gate.ts';
 import type { RescueSlots } from './rescue.ts';
@@ -65,7 +65,7 @@ export interface RefreshDeps {
   /** copies of provider answers not yet stored in Postgres */
   rescue: RescueSlots;
   gate: ProviderGate;
-  redis: Redis;
+  redis: RedisClient;
   /** key prefix for counters, e.g. `{conduit}` */
   keyPrefix: string;
   policy: RetryPolicy;
