@@ -131,7 +131,8 @@ export function redisClusterNodes() {
     const nodes: RedisNode[] = [];
     const problem = (message: string) => ctx.issues.push({ code: 'custom', message, input: raw });
     const list = entries(raw);
-    if (list.length === 0) problem(`has no nodes; expected host:port entries separated by commas (e.g. ${example})`);
+    if (list.length === 0)
+      problem(`has no nodes; expected host:port entries separated by commas (e.g. ${example})`);
     list.forEach((entry, i) => {
       const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
       const port = m ? Number(m[2]) : 0;

@@ -4,8 +4,8 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 export type RedisClient = Redis | Cluster;
 
 export interface RedisTarget {
-  /** one server (REDIS_URL) */
-  readonly url: string;
+  /** one server (REDIS_URL); not needed with `clusterNodes` */
+  readonly url?: string;
   /** a Redis Cluster's start-up nodes (REDIS_CLUSTER_NODES); when given, `url` is not used */
   readonly clusterNodes?: ReadonlyArray<{ readonly host: string; readonly port: number }> | undefined;
 }
@@ -24,7 +24,10 @@ export function createRedis(target: string | RedisTarget, options: RedisOptions 
   const nodeOptions: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, ...options };
   if (typeof target === 'string') return new Redis(target, nodeOptions);
   const nodes = target.clusterNodes;
-  if (nodes === undefined || nodes.length === 0) return new Redis(target.url, nodeOptions);
+  if (nodes === undefined || nodes.length === 0) {
+    if (target.url === undefined) throw new TypeError('createRedis: give a url or cluster nodes');
+    return new Redis(target.url, nodeOptions);
+  }
   const clusterOptions: ClusterOptions = {
     redisOptions: nodeOptions,
     enableReadyCheck: true,

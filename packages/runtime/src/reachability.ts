@@ -39,7 +39,8 @@ export function describeRedis(redis: Pick<RedisConfig, 'url' | 'clusterNodes'>):
   setting: 'REDIS_URL' | 'REDIS_CLUSTER_NODES';
 } {
   const nodes = redis.clusterNodes;
-  if (nodes === undefined || nodes.length === 0) return { where: `Redis at ${hostOf(redis.url)}`, setting: 'REDIS_URL' };
+  if (nodes === undefined || nodes.length === 0)
+    return { where: `Redis at ${hostOf(redis.url)}`, setting: 'REDIS_URL' };
   const list = nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`));
   return { where: `the Redis Cluster at ${list.join(', ')}`, setting: 'REDIS_CLUSTER_NODES' };
 }

@@ -30,7 +30,8 @@ export class PrivateRedisCluster {
     readonly ports: readonly number[],
     private readonly options: PrivateRedisClusterOptions = {},
   ) {
-    if (ports.length < 3) throw new RangeError(`a Redis Cluster needs at least 3 masters, got ${ports.length} ports`);
+    if (ports.length < 3)
+      throw new RangeError(`a Redis Cluster needs at least 3 masters, got ${ports.length} ports`);
   }
 
   get nodes(): ClusterNode[] {
@@ -55,7 +56,9 @@ export class PrivateRedisCluster {
         '--cluster-yes',
       ]);
       if (create.code !== 0)
-        throw new Error(`redis-cli --cluster create exited with ${create.code}:\n${create.stdout}${create.stderr}`);
+        throw new Error(
+          `redis-cli --cluster create exited with ${create.code}:\n${create.stdout}${create.stderr}`,
+        );
       await this.waitUntilOk(this.options.readyTimeoutMs ?? 20_000);
     } catch (err) {
       await this.stop();
@@ -75,7 +78,8 @@ export class PrivateRedisCluster {
   /** Runs one redis-cli command against the node on `port` and returns what it printed. */
   async cli(port: number, ...args: string[]): Promise<string> {
     const out = await runTracked('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args]);
-    if (out.code !== 0) throw new Error(`redis-cli -p ${port} ${args.join(' ')}: ${out.stderr || out.stdout}`);
+    if (out.code !== 0)
+      throw new Error(`redis-cli -p ${port} ${args.join(' ')}: ${out.stderr || out.stdout}`);
     return out.stdout.trim();
   }
 
@@ -137,7 +141,9 @@ export class PrivateRedisCluster {
       if (states.every((s) => /cluster_state:ok/.test(s))) return;
       last = states.join('\n');
       if (Date.now() > deadline)
-        throw new Error(`the Redis Cluster on ${this.ports.join(', ')} is not ok after ${timeoutMs} ms:\n${last}`);
+        throw new Error(
+          `the Redis Cluster on ${this.ports.join(', ')} is not ok after ${timeoutMs} ms:\n${last}`,
+        );
       await sleep(100);
     }
   }

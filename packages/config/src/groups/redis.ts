@@ -49,7 +49,12 @@ export const CONDUIT_QUEUE_PREFIX = variable({
   production: PREFIX_DEFAULT,
 });
 
-export const redisVariables = [REDIS_URL, REDIS_CLUSTER_NODES, CONDUIT_LOCAL_REDIS_PORT, CONDUIT_QUEUE_PREFIX];
+export const redisVariables = [
+  REDIS_URL,
+  REDIS_CLUSTER_NODES,
+  CONDUIT_LOCAL_REDIS_PORT,
+  CONDUIT_QUEUE_PREFIX,
+];
 
 export interface RedisConfig {
   readonly url: string;
