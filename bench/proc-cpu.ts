@@ -54,6 +54,8 @@ function ticks(pid: string): number | undefined {
 
 /** pid → [kind, ticks when first seen, ticks last seen] */
 const seen = new Map<string, [Kind, number, number]>();
+/** pid → the port of a Redis server, for the CPU of each cluster node */
+const redisPortOf = new Map<string, string>();
 /** backends that ran the benchmark driver's progress count: not the refresh path's work */
 const driver = new Set<string>();
 const first = new Set<string>();
@@ -71,6 +73,7 @@ function sampleProcesses(backends: Set<string>): void {
         continue;
       }
       kind = kindOf(pid, cmdline);
+      if (kind === 'redis') redisPortOf.set(pid, /:(\d+)/.exec(cmdline)?.[1] ?? '?');
     }
     if (!kind) continue;
     const t = ticks(pid);
@@ -90,11 +93,21 @@ function cpuMs(): Record<Kind, number> {
   return total;
 }
 
+function redisMsByPort(): Record<string, number> {
+  const byPort: Record<string, number> = {};
+  for (const [pid, port] of redisPortOf) {
+    const [, from, to] = seen.get(pid)!;
+    byPort[port] = (byPort[port] ?? 0) + (to - from) * TICK_MS;
+  }
+  return byPort;
+}
+
 interface Sample {
   t: number;
   refreshed: number;
   total: number;
   cpu: Record<Kind, number>;
+  redisByPort: Record<string, number>;
 }
 
 const samples: Sample[] = [];
@@ -138,7 +151,7 @@ while (!stop) {
     if (own) backends.delete(String(own.rows[0]!.pid));
   }
   sampleProcesses(backends);
-  samples.push({ t: Date.now(), refreshed, total, cpu: cpuMs() });
+  samples.push({ t: Date.now(), refreshed, total, cpu: cpuMs(), redisByPort: redisMsByPort() });
   if (total > 0 && refreshed >= total) break;
   await sleep(1_000);
 }
@@ -164,6 +177,12 @@ const result = {
     perSecond: Math.round(refreshes / ((to.t - from.t) / 1000)),
   },
   cpuMsPerRefresh: perRefresh,
+  redisCpuMsPerRefreshByPort: Object.fromEntries(
+    Object.keys(to.redisByPort).map((port) => [
+      port,
+      Number((((to.redisByPort[port] ?? 0) - (from.redisByPort[port] ?? 0)) / refreshes).toFixed(3)),
+    ]),
+  ),
   cpuMsPerRefreshTotal: Number(
     Object.values(perRefresh)
       .reduce((a, b) => a + b, 0)
