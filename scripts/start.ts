@@ -100,6 +100,8 @@ async function postgres(): Promise<Store> {
 }
 
 async function redis(): Promise<Store> {
+  const cluster = config.redis.clusterNodes;
+  if (cluster) return { kind: 'configured', url: cluster.map((n) => `${n.host}:${n.port}`).join(',') };
   if (config.redis.urlIsSet) return { kind: 'configured', url: config.redis.url };
   const port = config.redis.localPort;
   if (await portAnswers(port)) return { kind: 'local', url: config.redis.url };
@@ -172,7 +174,8 @@ const APPS: App[] = [
 const childEnv: NodeJS.ProcessEnv = {
   ...process.env,
   DATABASE_URL: pgStore.url,
-  REDIS_URL: redisStore.url,
+  // A cluster is reached through REDIS_CLUSTER_NODES, passed on as set; REDIS_URL too would be refused.
+  ...(config.redis.clusterNodes === undefined && { REDIS_URL: redisStore.url }),
   CONDUIT_DATA_DIR: dataDir,
   CONDUIT_SANDBOX_GRANTS_FILE:
     process.env.CONDUIT_SANDBOX_GRANTS_FILE || join(dataDir, 'sandbox-grants.json'),

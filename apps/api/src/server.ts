@@ -2,6 +2,7 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '@conduit/runtime';
+import { duplicateFailFast } from '@conduit/jobs';
 import { problemClientError } from './edge/client-error.ts';
 import { refuseBadText } from './edge/input-text.ts';
 import { registerRequestLog } from './edge/request-log.ts';
@@ -56,12 +57,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   // process. Its clients fail fast instead of waiting for a reconnect: a sign-in is answered,
   // counted or not, when Redis is down or hung (edge/sign-in-throttle.ts).
   const signIn = ctx.config.api.signIn;
-  const failFast = {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: signIn.storeTimeoutMs,
-  };
-  const signInStore = ctx.redis.duplicate(failFast);
+  const signInStore = duplicateFailFast(ctx.redis, signIn.storeTimeoutMs);
   const lockoutFeed = ctx.redis.duplicate();
   app.addHook('onClose', () => {
     signInStore.disconnect();

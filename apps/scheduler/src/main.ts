@@ -130,7 +130,7 @@ await runApp('scheduler', async (ctx) => {
     },
     {
       connection: ctx.redis.duplicate(),
-      prefix: config.redis.queuePrefix,
+      prefix: ctx.queues.keyPrefixFor(queue.name),
       concurrency: 1,
       lockDuration: t.jobLockMs,
       stalledInterval: t.stalledIntervalMs,

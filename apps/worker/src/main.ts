@@ -40,7 +40,7 @@ await runApp('worker', async (ctx) => {
         createRefreshProcessor(deps, queue, { lockRetryDelayMs: t.lockRetryDelayMs, provider }),
         {
           connection: ctx.redis.duplicate(),
-          prefix: config.redis.queuePrefix,
+          prefix: ctx.queues.keyPrefixFor(queue.name),
           // Jobs at once: enough batches to keep the lane's refresh slots busy, and one more so a
           // single-connection job (a retry, a manual refresh) never waits behind them.
           concurrency: Math.ceil(t.refreshConcurrency / Math.min(t.refreshBatchParallelism, t.refreshJobBatchSize)) + 1,

@@ -25,6 +25,7 @@ describe('loadConfig › defaults', () => {
     expect(config.redis).toEqual({
       url: 'redis://127.0.0.1:6379',
       urlIsSet: false,
+      clusterNodes: undefined,
       localPort: 6379,
       queuePrefix: '{conduit}',
     });
@@ -126,7 +127,7 @@ describe('loadConfig › defaults', () => {
         CONDUIT_PUBLIC_URL: 'https://conduit.example.com/',
         CONDUIT_SANDBOX_FAULTS: '{"spotify":{"rate":0.5}}',
         CONDUIT_API_KEYS: `one:${sha256Hex('key-one')}, two:tokens:read+meetings:read:${sha256Hex('key-two').toUpperCase()},`,
-                CONDUIT_ENCRYPTION_KEYS:
+        CONDUIT_ENCRYPTION_KEYS:
           'k2:bm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm4=,k1:b29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb28=',
       },
       { isTTY: false },
@@ -158,6 +159,40 @@ describe('loadConfig › defaults', () => {
   });
 });
 
+describe('loadConfig › Redis Cluster', () => {
+  it('REDIS_CLUSTER_NODES lists the nodes and makes the default prefix one without a hash tag, so keys spread', () => {
+    const config = loadConfig(
+      { REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-b.internal:7001,[::1]:7002 ' },
+      { isTTY: false },
+    );
+    expect(config.redis.clusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b.internal', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(config.redis.queuePrefix).toBe('conduit');
+    // One server keeps the prefix every release before cluster support used.
+    expect(loadConfig({}, { isTTY: false }).redis.queuePrefix).toBe('{conduit}');
+  });
+
+  it('a prefix that is set wins over either default', () => {
+    const config = loadConfig(
+      { REDIS_CLUSTER_NODES: 'a:7000', CONDUIT_QUEUE_PREFIX: '{pinned}' },
+      { isTTY: false },
+    );
+    expect(config.redis.queuePrefix).toBe('{pinned}');
+  });
+
+  it('REDIS_URL and REDIS_CLUSTER_NODES together are refused with the choice spelled out', () => {
+    const line = problemFor('REDIS_CLUSTER_NODES', {
+      REDIS_URL: 'redis://10.0.0.1:6379',
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000',
+    });
+    expect(line).toContain('is set together with REDIS_URL');
+    expect(line).toContain('REDIS_CLUSTER_NODES for a Redis Cluster or REDIS_URL for one server');
+  });
+});
+
 describe('loadConfig › bad values', () => {
   it('a problem line names the variable, what was wrong, what is expected and the fix', () => {
     expect(problemsOf({ CONDUIT_API_PORT: 'abc' })).toEqual([
@@ -185,6 +220,15 @@ describe('loadConfig › bad values', () => {
     ['CONDUIT_QUEUE_PREFIX', '{conduit', ['"{conduit" has a "{" with no matching "}"', '{conduit}']],
     ['CONDUIT_QUEUE_PREFIX', 'conduit}', ['has a "}" with no "{" before it', '{conduit}']],
     ['CONDUIT_QUEUE_PREFIX', '{}conduit', ['empty hash tag', '{conduit}']],
+    ['REDIS_CLUSTER_NODES', ' , ', ['has no nodes', 'host:port', 'e.g. 10.0.0.1:6379,']],
+    ['REDIS_CLUSTER_NODES', '10.0.0.1', ['node 1 ("10.0.0.1") is not host:port', 'e.g. 10.0.0.1:6379,']],
+    [
+      'REDIS_CLUSTER_NODES',
+      'redis://10.0.0.1:6379',
+      ['node 1 ("redis://10.0.0.1:6379") is a URL', 'without a scheme'],
+    ],
+    ['REDIS_CLUSTER_NODES', 'a:6379,b:70000', ['node 2 ("b:70000") has the port 70000', '1–65535']],
+    ['REDIS_CLUSTER_NODES', 'a:6379,a:6379', ['node 2 ("a:6379") appears twice', 'list each node once']],
     ['CONDUIT_ENCRYPTION_KEYS', 'just-a-key', ['key 1 is not "id:base64"', 'k1:<base64 of 32 random bytes>']],
     ['CONDUIT_ENCRYPTION_KEYS', 'k1:', ['key "k1" has no value', 'openssl rand -base64 32']],
     [

@@ -1,4 +1,5 @@
 export * from './redis.ts';
+export * from './key-slots.ts';
 export * from './lock.ts';
 export * from './provider-gate.ts';
 export * from './queues.ts';

@@ -3,6 +3,7 @@
 // 429 storm at one provider never delays another (rule 6).
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { PROVIDER_KEYS, PROVIDERS, type ProviderKey } from '@conduit/core';
+import { queueKeyPrefix } from './key-slots.ts';
 
 /**
  * sweep: the access token is due; proactive: the refresh token would lapse; manual: an operator
@@ -116,7 +117,7 @@ export interface DueRefresh {
 
 export interface QueuesOptions {
   connection: ConnectionOptions;
-  /** hash-tagged key prefix, e.g. `{conduit}`, so every key lands in one Redis Cluster slot */
+  /** the key namespace, e.g. `conduit`: each queue gets a hash tag of its own (see key-slots.ts) */
   prefix: string;
   /** called with each queue as it is built, e.g. to listen to its `error` events */
   onCreate?: (queue: Queue) => void;
@@ -131,12 +132,17 @@ export class Queues {
     return this.options.prefix;
   }
 
+  /** BullMQ's `prefix` option for queue `name`: a Worker of that queue must be given the same. */
+  keyPrefixFor(name: string): string {
+    return queueKeyPrefix(this.options.prefix, name);
+  }
+
   get(name: string): Queue {
     let q = this.cache.get(name);
     if (!q) {
       q = new Queue(name, {
         connection: this.options.connection,
-        prefix: this.options.prefix,
+        prefix: this.keyPrefixFor(name),
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
       });
       this.cache.set(name, q);

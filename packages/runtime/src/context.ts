@@ -20,6 +20,7 @@ import {
   RefreshCommits,
   RescueSlots,
   createRedis,
+  type RedisClient,
   type RefreshDeps,
   type RefreshObserver,
 } from '@conduit/jobs';
@@ -31,7 +32,6 @@ import {
   type UserIdHasher,
 } from '@conduit/observability';
 import { RevocationClient, TokenClient, type RevocationTarget } from '@conduit/providers';
-import type { Redis } from 'ioredis';
 import { RedisOutageLog, redisEndpoint } from './redis-outages.ts';
 
 export interface AppContext {
@@ -39,7 +39,8 @@ export interface AppContext {
   logger: Logger;
   hashOwner: UserIdHasher;
   db: Db;
-  redis: Redis;
+  /** one Redis server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES) */
+  redis: RedisClient;
   /** Redis errors of every client, Queue and Worker of this process, logged once per outage */
   redisOutages: RedisOutageLog;
   vault: TokenVault;
@@ -69,10 +70,14 @@ export function createContext(config: Config, name: string, options: ContextOpti
     statementTimeoutMs: config.database.statementTimeoutMs,
     lockTimeoutMs: config.database.lockTimeoutMs,
   });
-  const redisOutages = new RedisOutageLog(logger, redisEndpoint(config.redis.url));
+  const clusterNodes = config.redis.clusterNodes;
+  const endpoint = clusterNodes
+    ? clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')
+    : redisEndpoint(config.redis.url);
+  const redisOutages = new RedisOutageLog(logger, endpoint);
   // Every connection of the app is this one or a duplicate of it, so all of them are watched.
   const redis = redisOutages.watchClient(
-    createRedis(config.redis.url, { connectionName: `conduit-${name}` }),
+    createRedis(config.redis, { connectionName: `conduit-${name}` }),
     'redis',
   );
   const vault = new TokenVault(

@@ -6,3 +6,4 @@ export * from './private-postgres.ts';
 export * from './processes.ts';
 export * from './private-redis.ts';
 export * from './ports.ts';
+export * from './redis-cluster.ts';

@@ -11,7 +11,7 @@
 // CONDUIT_SIGNIN_STORE_TIMEOUT_MS.
 // Each failure is logged at warn with the name that was tried, never the secret.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@conduit/jobs';
 import type { ApiConfig } from '@conduit/config';
 import { HttpProblem } from '../problem.ts';
 
@@ -44,9 +44,9 @@ const MAX_LOCKOUTS = 10_000;
 /** Where lockouts go to (and come from) the other api processes. */
 export interface LockoutChannel {
   /** a client that fails fast (no offline queue, a command timeout) */
-  publisher: Redis;
+  publisher: RedisClient;
   /** a client of its own in subscriber mode */
-  subscriber: Redis;
+  subscriber: RedisClient;
   name: string;
 }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ProviderKey, RetryPolicy, TokenEndpointOutcome, TokenVault } from '@conduit/core';
 import type { ConnectionLeases, ConnectionRepository } from '@conduit/db';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { RedisLocks } from '../lock.ts';
 import type { ProviderGate } from '../provider-gate.ts';
 import type { RefreshCommits } from './commits.ts';
@@ -74,7 +74,7 @@ export interface RefreshDeps {
   /** refreshes in flight at once per provider, across every job and caller of the process */
   lanes: LaneSlots;
   gate: ProviderGate;
-  redis: Redis;
+  redis: RedisClient;
   /** key prefix for counters, e.g. `{conduit}` */
   keyPrefix: string;
   policy: RetryPolicy;
