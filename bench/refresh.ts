@@ -1,8 +1,10 @@
-// `npm run bench -- refresh [--connections N=100000] [--workers K=2] [--concurrency C]`
+// `npm run bench -- refresh [--connections N=100000] [--workers K=2] [--concurrency C] [--redis-cluster]`
 // Seeds N due connections in the sandbox and the database, then runs the real scheduler and K
 // real worker processes until every one is refreshed and committed. In the same run, with the
 // same processes and concurrency, it measures two ceilings: BullMQ no-op jobs (the queue) and
 // single-row compare-and-set updates through the same Prisma driver (the database).
+// --redis-cluster: everything runs against a private 3-master Redis Cluster (ports 18300–18302)
+// started for the run, with a prefix without a hash tag so the lanes spread over the masters.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +13,8 @@ import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { TokenVault, parseKeyring, type ProviderKey } from '@conduit/core';
 import { createDb } from '@conduit/db';
-import { REFRESH_PROVIDERS, createRedis } from '@conduit/jobs';
+import { REFRESH_PROVIDERS, createRedis, deleteKeys, queueKeyPrefix, scanKeys } from '@conduit/jobs';
+import { PrivateRedisCluster } from '@conduit/testing';
 import {
   arg,
   dropDatabase,
@@ -77,7 +80,11 @@ export async function run(argv: string[]): Promise<void> {
   const profile = argv.includes('--profile');
   const profileDir = join(import.meta.dirname, 'results', 'profiles');
   const totalConcurrency = workers * providers.length * concurrency;
-  const prefix = `{bench-refresh-${randomBytes(3).toString('hex')}}`;
+  const cluster = argv.includes('--redis-cluster')
+    ? new PrivateRedisCluster([18300, 18301, 18302])
+    : undefined;
+  const tag = `bench-refresh-${randomBytes(3).toString('hex')}`;
+  const prefix = cluster ? tag : `{${tag}}`;
   const keySpec = `bench:${randomBytes(32).toString('base64')}`;
   const vault = new TokenVault(parseKeyring(keySpec));
 
@@ -87,7 +94,14 @@ export async function run(argv: string[]): Promise<void> {
   const databaseUrl = await freshDatabase(DB_NAME);
   const sandbox = await startSandboxProcess();
   const db = createDb({ databaseUrl, poolSize: 4 });
-  const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  await cluster?.start();
+  // Every child is given the same Redis: the cluster's nodes, or REDIS_URL as this process has it.
+  const redisEnv: NodeJS.ProcessEnv = cluster
+    ? { REDIS_CLUSTER_NODES: cluster.nodesSetting, REDIS_URL: '' }
+    : {};
+  const redis = cluster
+    ? createRedis({ clusterNodes: cluster.nodes })
+    : createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const children: ChildProcess[] = [sandbox.child];
   try {
     // Seed: grants in the sandbox (their refresh tokens are real), rows in the database, all due.
@@ -124,7 +138,7 @@ export async function run(argv: string[]): Promise<void> {
 
     // Baseline 1: the queue's ceiling — no-op jobs through the same number of processes and slots.
     const queueName = 'baseline-noop';
-    const queue = new Queue(queueName, { connection: redis, prefix });
+    const queue = new Queue(queueName, { connection: redis, prefix: queueKeyPrefix(prefix, queueName) });
     const m = Math.min(n, 50_000);
     for (let i = 0; i < m; i += 5_000) {
       await queue.addBulk(
@@ -137,7 +151,7 @@ export async function run(argv: string[]): Promise<void> {
     }
     const qStart = performance.now();
     const qWorkers = Array.from({ length: workers }, () =>
-      spawnApp('bench/baseline-child.ts', { CONDUIT_QUEUE_PREFIX: prefix }, [
+      spawnApp('bench/baseline-child.ts', { ...redisEnv, CONDUIT_QUEUE_PREFIX: prefix }, [
         'queue',
         queueName,
         String(providers.length * concurrency),
@@ -188,6 +202,7 @@ export async function run(argv: string[]): Promise<void> {
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
       DATABASE_URL: databaseUrl,
+      ...redisEnv,
       CONDUIT_QUEUE_PREFIX: prefix,
       CONDUIT_ENCRYPTION_KEYS: keySpec,
       CONDUIT_SANDBOX_URL: sandbox.url,
@@ -242,6 +257,7 @@ export async function run(argv: string[]): Promise<void> {
     const result = {
       connections: n,
       workers,
+      redis: cluster ? 'cluster of 3 masters' : 'one server',
       concurrencyPerLane: concurrency,
       totalConcurrency,
       seconds: Number(seconds.toFixed(2)),
@@ -254,7 +270,7 @@ export async function run(argv: string[]): Promise<void> {
       sandboxAnomalies: report.anomalies,
       notConnected: wrong,
       ...machine(),
-      command: `npm run bench -- refresh --connections ${n} --workers ${workers} --concurrency ${concurrency}`,
+      command: `npm run bench -- refresh --connections ${n} --workers ${workers} --concurrency ${concurrency}${cluster ? ' --redis-cluster' : ''}`,
     };
     const dir = join(import.meta.dirname, 'results');
     mkdirSync(dir, { recursive: true });
@@ -266,9 +282,10 @@ export async function run(argv: string[]): Promise<void> {
     );
   } finally {
     await Promise.all(children.map((c) => stop(c, 'SIGKILL')));
-    const keys = await redis.keys(`${prefix}*`);
-    for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+    const keys = await scanKeys(redis, `${prefix}*`);
+    for (let i = 0; i < keys.length; i += 1000) await deleteKeys(redis, keys.slice(i, i + 1000));
     redis.disconnect();
+    await cluster?.stop();
     await db.$disconnect();
     await dropDatabase(DB_NAME);
   }
