@@ -4,7 +4,16 @@
 // the end. The machine's shared Postgres (5432) is never touched. Postgres refuses to run as
 // root, so as root the cluster belongs to an unprivileged user, `conduitchaos`, made once.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,10 +67,16 @@ export class PrivatePostgres {
     this.log = join(dir, 'postgres.log');
   }
 
-  /** initdb, start, wait until it answers. */
-  static async start(): Promise<PrivatePostgres> {
+  /**
+   * initdb, start, wait until it answers. `settings` are appended to postgresql.auto.conf after
+   * the defaults below, so they win (the refresh benchmark turns fsync back on and preloads
+   * pg_stat_statements); `port` replaces the free port picked otherwise.
+   */
+  static async start(
+    opts: { port?: number; settings?: Record<string, string> } = {},
+  ): Promise<PrivatePostgres> {
     const dir = mkdtempSync(join(tmpdir(), 'conduit-chaos-pg-'));
-    const pgc = new PrivatePostgres(dir, await freePort());
+    const pgc = new PrivatePostgres(dir, opts.port ?? (await freePort()));
     try {
       if (pgc.as) chownSync(dir, pgc.as.uid, pgc.as.gid);
       chmodSync(dir, 0o755);
@@ -88,6 +103,7 @@ export class PrivatePostgres {
           `max_connections = 300`,
           `fsync = off`,
           `log_min_messages = warning`,
+          ...Object.entries(opts.settings ?? {}).map(([name, value]) => `${name} = '${value}'`),
         ].join('\n') + '\n',
         { flag: 'a' },
       );
@@ -98,6 +114,15 @@ export class PrivatePostgres {
       pgc.stopSync();
       rmSync(dir, { recursive: true, force: true });
       throw err;
+    }
+  }
+
+  /** The postmaster's pid (its backends are its children); null while it is down. */
+  get postmasterPid(): number | null {
+    try {
+      return Number(readFileSync(join(this.data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    } catch {
+      return null;
     }
   }
 

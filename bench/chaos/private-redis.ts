@@ -27,10 +27,15 @@ export class PrivateRedis {
 
   private constructor(readonly port: number) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+  static async start(opts: { port?: number } = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(opts.port ?? (await freePort()));
     await redis.launch();
     return redis;
+  }
+
+  /** the redis-server's pid while it runs */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get url(): string {

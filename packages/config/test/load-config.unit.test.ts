@@ -126,7 +126,7 @@ describe('loadConfig › defaults', () => {
         CONDUIT_PUBLIC_URL: 'https://conduit.example.com/',
         CONDUIT_SANDBOX_FAULTS: '{"spotify":{"rate":0.5}}',
         CONDUIT_API_KEYS: `one:${sha256Hex('key-one')}, two:tokens:read+meetings:read:${sha256Hex('key-two').toUpperCase()},`,
-                CONDUIT_ENCRYPTION_KEYS:
+        CONDUIT_ENCRYPTION_KEYS:
           'k2:bm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm4=,k1:b29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb28=',
       },
       { isTTY: false },
@@ -307,7 +307,9 @@ describe('loadConfig › bad values', () => {
       { isTTY: false },
     );
     expect(config.runtime.sweepsOff).toEqual(['sync-sweep', 'webhook-sweep']);
-    expect(problemFor('CONDUIT_SCHEDULER_SWEEPS_OFF', { CONDUIT_SCHEDULER_SWEEPS_OFF: 'sync-sweep,syncs' })).toBe(
+    expect(
+      problemFor('CONDUIT_SCHEDULER_SWEEPS_OFF', { CONDUIT_SCHEDULER_SWEEPS_OFF: 'sync-sweep,syncs' }),
+    ).toBe(
       'CONDUIT_SCHEDULER_SWEEPS_OFF: "syncs" is not a sweep; expected a comma-separated list of refresh-sweep, lapse-sweep, sync-sweep, recovery-sweep, inbox-sweep, webhook-sweep, cleanup',
     );
   });
