@@ -361,6 +361,12 @@ export async function run(argv: string[]): Promise<void> {
       CONDUIT_REFRESH_CONCURRENCY: String(concurrency),
       CONDUIT_REFRESH_SWEEP_INTERVAL_SECONDS: '5',
       CONDUIT_REFRESH_SWEEP_BATCH_SIZE: '5000',
+      // Every row is due at once, so the queue holds minutes of work, which steady production
+      // never does; with the default requeue-after (120 s) the sweep's lost-job safety net would
+      // claim and queue the waiting rows again, and the counts would grow with --connections.
+      // 1,500 s keeps a 3,600 s token's next refresh 35 minutes out, beyond the 30-minute limit.
+      CONDUIT_REFRESH_BUFFER_SECONDS: '1500',
+      CONDUIT_REFRESH_REQUEUE_AFTER_SECONDS: '1440',
       CONDUIT_WORKER_METRICS_PORT: '0',
       CONDUIT_DEMO_USERS: '0',
       // nothing but refreshes: no other sweep, no notification-outbox poll

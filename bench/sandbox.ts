@@ -1,4 +1,4 @@
-// `npm run bench -- sandbox [--seconds 10] [--connections 100] [--grants 50000]`
+// `npm run bench -- sandbox [--seconds 10] [--connections 100] [--grants 50000] [--profile]`
 // Token refreshes per second the provider sandbox serves on one core. The sandbox runs in a
 // child process pinned to core 0 (taskset), the load generator (autocannon) here on the other
 // cores. Requests alternate Google (no rotation, credentials in the body) and Discord (rotates
@@ -8,7 +8,7 @@
 // control call each) is timed too.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,8 +39,14 @@ function hasTaskset(): boolean {
   }
 }
 
-async function startChild(pin: boolean): Promise<{ child: ChildProcess; url: string }> {
-  const command = [process.execPath, '--import', 'tsx', join(ROOT, 'apps/sandbox/src/main.ts')];
+async function startChild(pin: boolean, profileDir?: string): Promise<{ child: ChildProcess; url: string }> {
+  const command = [
+    process.execPath,
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    '--import',
+    'tsx',
+    join(ROOT, 'apps/sandbox/src/main.ts'),
+  ];
   const [file, ...args] = pin ? ['taskset', '-c', '0', ...command] : command;
   const child = spawn(file!, args, {
     cwd: ROOT,
@@ -86,7 +92,11 @@ export async function run(args: string[]): Promise<void> {
       stdio: 'ignore',
     });
 
-  const { child, url } = await startChild(pin);
+  // --profile: the sandbox writes a V8 CPU profile to bench/results/profiles/ when it stops
+  // (summarise it with `npx tsx bench/profile-summary.ts <file>`).
+  const profileDir = args.includes('--profile') ? join(ROOT, 'bench/results/profiles') : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const { child, url } = await startChild(pin, profileDir);
   try {
     const slots: Slot[][] = [];
     const seedStarted = performance.now();
