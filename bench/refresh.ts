@@ -1,13 +1,13 @@
 // `npm run bench -- refresh [--connections N=100000] [--workers K=2] [--concurrency C=10]
-//                            [--floor F=min(N,10000)] [--profile]`
+//                            [--floor F=10000] [--profile]`
 // Seeds N due connections in the sandbox and the database, then runs the real scheduler and K
 // real worker processes until every one is refreshed and committed, on a Postgres and a Redis of
 // the run's own (so their CPU and counters are the run's alone). In the same run, with the same
 // processes and concurrency, it measures two ceilings (BullMQ no-op jobs: the queue; single-row
-// compare-and-set updates through the same Prisma driver: the database) and the floor (the bare
-// token exchange: a plain undici client against the sandbox's token endpoints). Every phase is
-// timed and measured from its first operation after its processes are ready. See
-// docs/benchmarks.md for what each field means.
+// compare-and-set updates through the same Prisma driver: the database; each once before the run
+// and once after it) and the floor (the bare token exchange: a plain undici client against the
+// sandbox's token endpoints). Every phase is timed and measured from its first operation after
+// its processes are ready. See docs/benchmarks.md for what each field means.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -145,7 +145,9 @@ export async function run(argv: string[]): Promise<void> {
   const workers = arg(argv, 'workers', 2);
   const providers = REFRESH_PROVIDERS as readonly ProviderKey[];
   const concurrency = arg(argv, 'concurrency', 10);
-  const floorExchanges = arg(argv, 'floor', Math.min(n, 10_000));
+  // the floor's exchanges, after a warm-up of a tenth as many (its own grants, in the sandbox only)
+  const floorExchanges = arg(argv, 'floor', 10_000);
+  const floorWarmup = Math.ceil(floorExchanges / 10);
   // --profile: the worker processes write V8 CPU profiles to bench/results/profiles/.
   const profile = argv.includes('--profile');
   const profileDir = join(import.meta.dirname, 'results', 'profiles');
@@ -233,7 +235,7 @@ export async function run(argv: string[]): Promise<void> {
     }
     // The floor's grants: the same providers in the same shares, in the sandbox only.
     const floorGrants: { provider: ProviderKey; refreshToken: string }[] = [];
-    const floorPer = Math.ceil(floorExchanges / providers.length);
+    const floorPer = Math.ceil((floorExchanges + floorWarmup) / providers.length);
     for (const provider of providers) {
       const { grants } = await post<{ grants: Grant[] }>(`${sandbox.url}/_sandbox/grants`, {
         provider,
@@ -249,65 +251,71 @@ export async function run(argv: string[]): Promise<void> {
       `seeded ${seeded.toLocaleString()} grants and rows (+${floorGrants.length.toLocaleString()} floor grants) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
 
-    // Baseline 1: the queue's ceiling — no-op jobs through the same number of processes and slots.
-    const queueName = 'baseline-noop';
-    const queue = new Queue(queueName, { connection: redis, prefix });
-    const m = Math.min(n, 50_000);
-    for (let i = 0; i < m; i += 5_000) {
-      await queue.addBulk(
-        Array.from({ length: Math.min(5_000, m - i) }, () => ({
-          name: 'noop',
-          data: {},
-          opts: { removeOnComplete: true },
-        })),
+    // The two ceilings, measured once before the run and once after it, so that a machine whose
+    // load drifts during the run moves both halves and the mean stays fair.
+    const baselines = async (): Promise<{ queue: number; db: number }> => {
+      // Baseline 1: the queue's ceiling — no-op jobs through the same number of processes and slots.
+      const queueName = 'baseline-noop';
+      const queue = new Queue(queueName, { connection: redis!, prefix });
+      const m = Math.min(n, 50_000);
+      for (let i = 0; i < m; i += 5_000) {
+        await queue.addBulk(
+          Array.from({ length: Math.min(5_000, m - i) }, () => ({
+            name: 'noop',
+            data: {},
+            opts: { removeOnComplete: true },
+          })),
+        );
+      }
+      const qWorkers = Array.from({ length: workers }, () =>
+        spawnChild('bench/baseline-child.ts', ['queue', queueName, String(slotsPerProcess)], {
+          CONDUIT_QUEUE_PREFIX: prefix,
+          REDIS_URL: redisUrl,
+        }),
       );
-    }
-    const qWorkers = Array.from({ length: workers }, () =>
-      spawnChild('bench/baseline-child.ts', ['queue', queueName, String(slotsPerProcess)], {
-        CONDUIT_QUEUE_PREFIX: prefix,
-        REDIS_URL: redisUrl,
-      }),
-    );
-    children.push(...qWorkers.map((c) => c.child));
-    await Promise.all(qWorkers.map((c) => c.ready));
-    const qStart = performance.now();
-    qWorkers.forEach(go);
-    for (;;) {
-      const c = await queue.getJobCounts('wait', 'active', 'prioritized');
-      if ((c.wait ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) === 0) break;
-      await sleep(20);
-    }
-    const queueBaselinePerSecond = m / ((performance.now() - qStart) / 1000);
-    await Promise.all(qWorkers.map((w) => stop(w.child)));
-    await queue.obliterate({ force: true });
-    await queue.close();
-    console.log(`queue baseline: ${Math.round(queueBaselinePerSecond).toLocaleString()} no-op jobs/s`);
+      children.push(...qWorkers.map((c) => c.child));
+      await Promise.all(qWorkers.map((c) => c.ready));
+      const qStart = performance.now();
+      qWorkers.forEach(go);
+      for (;;) {
+        const c = await queue.getJobCounts('wait', 'active', 'prioritized');
+        if ((c.wait ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) === 0) break;
+        await sleep(20);
+      }
+      const queuePerSecond = m / ((performance.now() - qStart) / 1000);
+      await Promise.all(qWorkers.map((w) => stop(w.child)));
+      await queue.obliterate({ force: true });
+      await queue.close();
 
-    // Baseline 2: the database's ceiling — single-row compare-and-set updates, same slots.
-    const dbOps = Math.min(n, 50_000);
-    const dbChildren = Array.from({ length: workers }, (_, i) =>
-      spawnChild(
-        'bench/baseline-child.ts',
-        [
-          'db',
-          String(slotsPerProcess),
-          String(Math.ceil(dbOps / workers)),
+      // Baseline 2: the database's ceiling — single-row compare-and-set updates, same slots.
+      const dbOps = Math.min(n, 50_000);
+      const rowsEach = Math.min(20_000, Math.floor(n / workers));
+      const dbChildren = Array.from({ length: workers }, (_, i) =>
+        spawnChild(
+          'bench/baseline-child.ts',
           // each process its own rows, so the processes never update the same one
-          String(i * Math.min(20_000, Math.floor(n / workers))),
-          String(Math.min(20_000, Math.floor(n / workers))),
-        ],
-        { DATABASE_URL: databaseUrl },
-      ),
-    );
-    children.push(...dbChildren.map((c) => c.child));
-    await Promise.all(dbChildren.map((c) => c.ready));
-    const dbStart = performance.now();
-    dbChildren.forEach(go);
-    await Promise.all(dbChildren.map((c) => c.done));
-    const dbBaselinePerSecond = dbOps / ((performance.now() - dbStart) / 1000);
-    console.log(
-      `database baseline: ${Math.round(dbBaselinePerSecond).toLocaleString()} compare-and-set updates/s`,
-    );
+          [
+            'db',
+            String(slotsPerProcess),
+            String(Math.ceil(dbOps / workers)),
+            String(i * rowsEach),
+            String(rowsEach),
+          ],
+          { DATABASE_URL: databaseUrl },
+        ),
+      );
+      children.push(...dbChildren.map((c) => c.child));
+      await Promise.all(dbChildren.map((c) => c.ready));
+      const dbStart = performance.now();
+      dbChildren.forEach(go);
+      await Promise.all(dbChildren.map((c) => c.done));
+      const dbPerSecond = dbOps / ((performance.now() - dbStart) / 1000);
+      console.log(
+        `baselines: ${Math.round(queuePerSecond).toLocaleString()} no-op jobs/s, ${Math.round(dbPerSecond).toLocaleString()} compare-and-set updates/s`,
+      );
+      return { queue: queuePerSecond, db: dbPerSecond };
+    };
+    const before = await baselines();
     // Back to the seeded state, dead rows gone, and a checkpoint now rather than during the run.
     await db.$executeRawUnsafe(`UPDATE "Connection" SET version = 0`);
     await db.$executeRawUnsafe('VACUUM (ANALYZE) "Connection"');
@@ -319,7 +327,7 @@ export async function run(argv: string[]): Promise<void> {
     writeFileSync(grantsFile, JSON.stringify(floorGrants));
     const floorChild = spawnChild(
       'bench/refresh/floor-child.ts',
-      [grantsFile, String(totalConcurrency), String(8 * workers)],
+      [grantsFile, String(totalConcurrency), String(8 * workers), String(floorWarmup)],
       { NODE_ENV: 'development', CONDUIT_SANDBOX_URL: sandbox.url, LOG_LEVEL: 'silent' },
     );
     children.push(floorChild.child);
@@ -428,8 +436,14 @@ export async function run(argv: string[]): Promise<void> {
     );
     let peakRss = 0;
     let lastLog = 0;
+    // CPU is also taken over the steady part, from the first tenth of the refreshes on: the
+    // workers' first refreshes compile their code (JIT, Prisma's query compiler), a cost that
+    // does not grow with --connections and would make small runs look dearer per refresh.
+    const steadyFrom = Math.ceil(n / 10);
+    let steady: { ticks: Record<string, number>; refreshed: number } | undefined;
     for (;;) {
       for (const pid of workerPids) peakRss = Math.max(peakRss, rssMb(pid));
+      if (!steady && refreshed >= steadyFrom) steady = { ticks: cpuTicks(measured), refreshed };
       if (Date.now() - lastLog > 5_000) {
         console.log(`  ${refreshed.toLocaleString()} / ${n.toLocaleString()} refreshed`);
         lastLog = Date.now();
@@ -457,16 +471,34 @@ export async function run(argv: string[]): Promise<void> {
               count(*) FILTER (WHERE "lastRefreshAt" IS NULL)::int AS unrefreshed FROM "Connection"`,
     );
     await db.$disconnect();
+    const after = await baselines();
+    const queueBaselinePerSecond = (before.queue + after.queue) / 2;
+    const dbBaselinePerSecond = (before.db + after.db) / 2;
 
-    const ticks = {
+    const steadyRefreshes = refreshed - steady!.refreshed;
+    const cS = steady!.ticks;
+    const wholeRun = {
       worker: c1.worker! - c0.worker!,
       scheduler: c1.scheduler! - schedulerTicks0,
       sandbox: c1.sandbox! - c0.sandbox!,
       postgres: c1.postgres! - c0.postgres!,
       redis: c1.redis! - c0.redis!,
     };
-    const allTicks = Object.values(ticks).reduce((a, b) => a + b, 0);
-    const cpuMsPerRefresh = ms(allTicks, windowRefreshes);
+    // per refresh: the scheduler over the whole run (its sweep claims every row in the first
+    // seconds, before the steady part), every other process over the steady part
+    const byProcess = {
+      worker: ms(c1.worker! - cS.worker!, steadyRefreshes),
+      scheduler: ms(wholeRun.scheduler, windowRefreshes),
+      sandbox: ms(c1.sandbox! - cS.sandbox!, steadyRefreshes),
+      postgres: ms(c1.postgres! - cS.postgres!, steadyRefreshes),
+      redis: ms(c1.redis! - cS.redis!, steadyRefreshes),
+    };
+    const allTicks = Object.values(wholeRun).reduce((a, b) => a + b, 0);
+    const cpuMsPerRefresh = round(
+      Object.values(byProcess).reduce((a, b) => a + b, 0),
+      3,
+    );
+    const cpuMsPerRefreshWholeRun = ms(allTicks, windowRefreshes);
     // the bench's own INFO call at the window's start is counted inside it
     const executed = diffCounts(r0, r1);
     if (executed.info !== undefined) executed.info -= 1;
@@ -484,6 +516,11 @@ export async function run(argv: string[]): Promise<void> {
       refreshesPerSecond: Math.round(windowRefreshes / seconds),
       queueBaselinePerSecond: Math.round(queueBaselinePerSecond),
       dbBaselinePerSecond: Math.round(dbBaselinePerSecond),
+      // before and after the run: how far the machine drifted meanwhile
+      baselineHalves: {
+        queue: [Math.round(before.queue), Math.round(after.queue)],
+        db: [Math.round(before.db), Math.round(after.db)],
+      },
       ratioToDb: round(windowRefreshes / seconds / dbBaselinePerSecond, 3),
       ratioToQueue: round(windowRefreshes / seconds / queueBaselinePerSecond, 3),
       cpuMsPerRefresh,
@@ -494,9 +531,9 @@ export async function run(argv: string[]): Promise<void> {
       sandboxAnomalies: report.anomalies,
       notConnected: wrong,
       notRefreshed: unrefreshed,
-      cpuMsPerRefreshByProcess: Object.fromEntries(
-        Object.entries(ticks).map(([name, t]) => [name, ms(t, windowRefreshes)]),
-      ),
+      cpuMsPerRefreshByProcess: byProcess,
+      // the same from the workers' ready on, their warm-up included
+      cpuMsPerRefreshWholeRun,
       redisPerRefresh: {
         sent: perRefresh(total(sent)),
         sentByCommand: perOperation(sent, windowRefreshes).byCommand,
@@ -524,6 +561,7 @@ export async function run(argv: string[]): Promise<void> {
       floor,
       window: {
         refreshes: windowRefreshes,
+        steadyRefreshes,
         outcomes,
         startupSeconds: Number(((start - spawnStarted) / 1000).toFixed(2)),
       },
