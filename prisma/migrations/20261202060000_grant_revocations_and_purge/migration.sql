@@ -24,3 +24,8 @@ CREATE INDEX "GrantRevocation_status_nextAttemptAt_idx" ON "GrantRevocation"("st
 CREATE INDEX "GrantRevocation_connectionId_idx" ON "GrantRevocation"("connectionId");
 
 ALTER TABLE "GrantRevocation" ADD CONSTRAINT "GrantRevocation_connectionId_fkey" FOREIGN KEY ("connectionId") REFERENCES "Connection"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+
+-- Fathom's API names no account id; earlier versions stored the email in its place. The email
+-- stays in "externalEmail"; "externalAccountId" is only ever the provider's own id.
+UPDATE "Connection" SET "externalAccountId" = NULL
+WHERE provider = 'fathom' AND "externalAccountId" LIKE '%@%';
