@@ -8,7 +8,7 @@
 import { createInterface } from 'node:readline';
 import { Worker } from 'bullmq';
 import { createDb } from '@conduit/db';
-import { createRedis } from '@conduit/jobs';
+import { createRedis, queueKeyPrefix } from '@conduit/jobs';
 
 const [mode, ...rest] = process.argv.slice(2);
 
@@ -21,10 +21,14 @@ async function readyThenGo(): Promise<void> {
 
 if (mode === 'queue') {
   const [name, concurrency] = rest;
-  const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const clusterNodes = process.env.REDIS_CLUSTER_NODES?.split(',').map((n) => {
+    const [host, port] = n.split(':');
+    return { host: host!, port: Number(port) };
+  });
+  const redis = createRedis({ url: process.env.REDIS_URL || 'redis://127.0.0.1:6379', clusterNodes });
   const worker = new Worker(name!, async () => 'ok', {
     connection: redis,
-    prefix: process.env.CONDUIT_QUEUE_PREFIX!,
+    prefix: queueKeyPrefix(process.env.CONDUIT_QUEUE_PREFIX!, name!),
     concurrency: Number(concurrency),
     removeOnComplete: { count: 0 },
     autorun: false,

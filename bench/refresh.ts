@@ -20,9 +20,13 @@ import { Queue } from 'bullmq';
 import pg from 'pg';
 import { TokenVault, parseKeyring, type ProviderKey } from '@conduit/core';
 import { createDb } from '@conduit/db';
-import { REFRESH_PROVIDERS, createRedis } from '@conduit/jobs';
-import { PrivatePostgres } from './chaos/private-postgres.ts';
-import { PrivateRedis } from './chaos/private-redis.ts';
+import { REFRESH_PROVIDERS, createRedis, queueKeyPrefix } from '@conduit/jobs';
+import {
+  PrivateRedis,
+  PrivateRedisCluster,
+  startPrivatePostgres,
+  type PrivatePostgres,
+} from '@conduit/testing';
 import { arg, machine, nodeTs, ROOT, startSandboxProcess, stop } from './support.ts';
 import { readAppLine } from './refresh/log-lines.ts';
 import {
@@ -153,7 +157,11 @@ export async function run(argv: string[]): Promise<void> {
   const profileDir = join(import.meta.dirname, 'results', 'profiles');
   const slotsPerProcess = providers.length * concurrency;
   const totalConcurrency = workers * slotsPerProcess;
-  const prefix = `{bench-refresh-${randomBytes(3).toString('hex')}}`;
+  // --redis-cluster: a private 3-master Redis Cluster (ports 18300–18302) instead of one server,
+  // with a prefix without a hash tag, so the lanes spread over the masters.
+  const useCluster = argv.includes('--redis-cluster');
+  const tag = `bench-refresh-${randomBytes(3).toString('hex')}`;
+  const prefix = useCluster ? tag : `{${tag}}`;
   const keySpec = `bench:${randomBytes(32).toString('base64')}`;
   const vault = new TokenVault(parseKeyring(keySpec));
   const scratch = mkdtempSync(join(tmpdir(), 'conduit-bench-refresh-'));
@@ -170,14 +178,16 @@ export async function run(argv: string[]): Promise<void> {
   process.once('exit', killChildren);
   let postgres: PrivatePostgres | undefined;
   let privateRedis: PrivateRedis | undefined;
+  let cluster: PrivateRedisCluster | undefined;
   let redis: ReturnType<typeof createRedis> | undefined;
   let admin: pg.Client | undefined;
   try {
     // Postgres as the machine's is configured where it matters (fsync on, so WAL flushes are
     // real), pg_stat_statements loaded, and no checkpoint due inside a run (each would move the
     // WAL counts: full-page images after it).
-    postgres = await PrivatePostgres.start({
+    postgres = await startPrivatePostgres({
       port: pgPort,
+      database: DB_NAME,
       settings: {
         fsync: 'on',
         shared_preload_libraries: 'pg_stat_statements',
@@ -187,24 +197,33 @@ export async function run(argv: string[]): Promise<void> {
         max_wal_size: '8GB',
       },
     });
-    postgres.migrate(DB_NAME);
-    privateRedis = await PrivateRedis.start({ port: redisPort });
-    const databaseUrl = postgres.url(DB_NAME);
-    const redisUrl = privateRedis.url;
-    admin = new pg.Client({ connectionString: postgres.url('postgres') });
+    if (useCluster) {
+      cluster = new PrivateRedisCluster([18300, 18301, 18302]);
+      await cluster.start();
+    } else {
+      privateRedis = new PrivateRedis(redisPort!);
+      await privateRedis.start();
+    }
+    const databaseUrl = postgres.url;
+    // Every child is given the same Redis: the cluster's nodes, or the private server.
+    const redisUrl = privateRedis?.url ?? '';
+    const redisEnv: NodeJS.ProcessEnv = cluster
+      ? { REDIS_CLUSTER_NODES: cluster.nodesSetting, REDIS_URL: '' }
+      : { REDIS_URL: redisUrl };
+    admin = new pg.Client({ connectionString: postgres.urlOf('postgres') });
     await admin.connect();
     const haveStatements = await admin
       .query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
       .then(() => true)
       .catch(() => false);
     console.log(
-      `private Postgres on ${pgPort} (pg_stat_statements ${haveStatements ? 'loaded' : 'not available'}), Redis on ${redisPort}`,
+      `private Postgres on ${pgPort} (pg_stat_statements ${haveStatements ? 'loaded' : 'not available'}), ${cluster ? `Redis Cluster on ${cluster.nodesSetting}` : `Redis on ${redisPort}`}`,
     );
 
     const sandbox = await startSandboxProcess();
     children.push(sandbox.child);
     let db = createDb({ databaseUrl, poolSize: 4 });
-    redis = createRedis(redisUrl);
+    redis = cluster ? createRedis({ clusterNodes: cluster.nodes }) : createRedis(redisUrl);
 
     // Seed: grants in the sandbox (their refresh tokens are real), rows in the database, all due.
     const t0 = performance.now();
@@ -256,7 +275,7 @@ export async function run(argv: string[]): Promise<void> {
     const baselines = async (): Promise<{ queue: number; db: number }> => {
       // Baseline 1: the queue's ceiling — no-op jobs through the same number of processes and slots.
       const queueName = 'baseline-noop';
-      const queue = new Queue(queueName, { connection: redis!, prefix });
+      const queue = new Queue(queueName, { connection: redis!, prefix: queueKeyPrefix(prefix, queueName) });
       const m = Math.min(n, 50_000);
       for (let i = 0; i < m; i += 5_000) {
         await queue.addBulk(
@@ -269,8 +288,8 @@ export async function run(argv: string[]): Promise<void> {
       }
       const qWorkers = Array.from({ length: workers }, () =>
         spawnChild('bench/baseline-child.ts', ['queue', queueName, String(slotsPerProcess)], {
+          ...redisEnv,
           CONDUIT_QUEUE_PREFIX: prefix,
-          REDIS_URL: redisUrl,
         }),
       );
       children.push(...qWorkers.map((c) => c.child));
@@ -362,7 +381,7 @@ export async function run(argv: string[]): Promise<void> {
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
       DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
+      ...redisEnv,
       CONDUIT_QUEUE_PREFIX: prefix,
       CONDUIT_ENCRYPTION_KEYS: keySpec,
       CONDUIT_SANDBOX_URL: sandbox.url,
@@ -413,8 +432,8 @@ export async function run(argv: string[]): Promise<void> {
     const measured: Measured[] = [
       { name: 'worker', pids: workerPids },
       { name: 'sandbox', pids: [sandbox.child.pid!] },
-      { name: 'postgres', pids: [postgres.postmasterPid!], tree: true },
-      { name: 'redis', pids: [privateRedis.pid!] },
+      { name: 'postgres', pids: [postgres.postmasterPid()!], tree: true },
+      { name: 'redis', pids: cluster ? cluster.pids : [privateRedis!.pid!] },
     ];
     // The window opens here: workers ready and idle, nothing queued yet.
     const c0 = cpuTicks(measured);
@@ -566,7 +585,8 @@ export async function run(argv: string[]): Promise<void> {
         startupSeconds: Number(((start - spawnStarted) / 1000).toFixed(2)),
       },
       ...machine(),
-      command: `npm run bench -- refresh --connections ${n} --workers ${workers} --concurrency ${concurrency}`,
+      redis: cluster ? 'cluster of 3 masters' : 'one server',
+      command: `npm run bench -- refresh --connections ${n} --workers ${workers} --concurrency ${concurrency}${cluster ? ' --redis-cluster' : ''}`,
     };
     const dir = join(import.meta.dirname, 'results');
     mkdirSync(dir, { recursive: true });
@@ -587,7 +607,8 @@ export async function run(argv: string[]): Promise<void> {
     redis?.disconnect();
     await admin?.end().catch(() => undefined);
     await privateRedis?.stop();
-    postgres?.destroy();
+    await cluster?.stop();
+    await postgres?.destroy();
     rmSync(scratch, { recursive: true, force: true });
     process.removeListener('exit', killChildren);
   }

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '@conduit/jobs';
 import type pg from 'pg';
 import { ownTicks, readAllStats, readStat, treeTicks } from './proc.ts';
 import { parseCommandStats, type CommandCounts, addCounts, diffCounts } from './redis-stats.ts';
@@ -31,8 +31,16 @@ export function cpuTicks(measured: readonly Measured[]): Record<string, number> 
   return out;
 }
 
-export async function commandStats(redis: Redis): Promise<CommandCounts> {
-  return parseCommandStats(await redis.info('commandstats'));
+/** Commands Redis executed so far, summed over every master of a cluster. */
+export async function commandStats(redis: RedisClient): Promise<CommandCounts> {
+  const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
+  const sum: CommandCounts = {};
+  for (const node of nodes) {
+    for (const [name, n] of Object.entries(parseCommandStats(await node.info('commandstats')))) {
+      sum[name] = (sum[name] ?? 0) + n;
+    }
+  }
+  return sum;
 }
 
 /**

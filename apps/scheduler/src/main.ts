@@ -40,6 +40,8 @@ await runApp('scheduler', async (ctx) => {
             intervalMs: t.refreshSweepIntervalSeconds * 1000,
             batchSize,
             requeueAfterMs: t.refreshRequeueAfterSeconds * 1000,
+            jobBatchSize: t.refreshJobBatchSize,
+            jobBatchWindowMs: t.refreshBatchWindowMs,
           },
         ),
     },
@@ -136,7 +138,7 @@ await runApp('scheduler', async (ctx) => {
     },
     {
       connection: ctx.redis.duplicate(),
-      prefix: config.redis.queuePrefix,
+      prefix: ctx.queues.keyPrefixFor(queue.name),
       concurrency: 1,
       lockDuration: t.jobLockMs,
       stalledInterval: t.stalledIntervalMs,
