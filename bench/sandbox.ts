@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { type ProviderKey, providerSpec } from '@conduit/core';
 
 const ROOT = join(import.meta.dirname, '..');
 const PROVIDERS_BENCHED = ['google', 'discord'] as const satisfies readonly ProviderKey[];
@@ -123,7 +123,7 @@ export async function run(args: string[]): Promise<void> {
             const slot = queue[head++];
             if (!slot) throw new Error('ran out of grants: raise --grants');
             context.slot = slot;
-            const spec = PROVIDERS[slot.provider];
+            const spec = providerSpec(slot.provider);
             const form = new URLSearchParams({
               grant_type: 'refresh_token',
               refresh_token: slot.refreshToken,
@@ -144,7 +144,7 @@ export async function run(args: string[]): Promise<void> {
               return;
             }
             if (
-              PROVIDERS[slot.provider].refresh.kind === 'refresh_token' &&
+              providerSpec(slot.provider).refresh.kind === 'refresh_token' &&
               body.includes('"refresh_token"')
             ) {
               slot.refreshToken = (JSON.parse(body) as { refresh_token: string }).refresh_token;

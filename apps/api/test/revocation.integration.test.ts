@@ -2,7 +2,7 @@
 // Google and Discord, GitHub's delete-grant for OAuth apps and Apps), and nowhere else; the
 // disconnect itself never depends on it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { type ProviderKey, providerSpec } from '@conduit/core';
 import { startStack, type Stack } from './support/stack.ts';
 
 let s: Stack;
@@ -37,7 +37,7 @@ describe('disconnect › the grant is revoked at the provider, where the provide
     expect(res.body).toMatchObject({ status: 'disconnected' });
 
     const [after] = await grantsOf(provider);
-    if (PROVIDERS[provider].revocation.kind === 'none') {
+    if (providerSpec(provider).revocation.kind === 'none') {
       expect(after!.family).toBe('active');
     } else {
       expect(after).toMatchObject({ family: 'revoked', revokedReason: 'revoked_by_client' });

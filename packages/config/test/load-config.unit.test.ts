@@ -99,7 +99,7 @@ describe('loadConfig › defaults', () => {
     expect(config.providers.sandboxUrl).toBeUndefined();
     for (const client of Object.values(config.providers.clients)) {
       expect(client).toMatchObject({ enabled: false, clientId: undefined, clientSecret: undefined });
-      expect(client.tokenUrl).toBeUndefined();
+      expect(client?.tokenUrl).toBeUndefined();
     }
     expect(config.sandbox.demoUsers).toBe(0);
     expect(config.timings.refreshBufferSeconds).toBe(300);
@@ -125,7 +125,7 @@ describe('loadConfig › defaults', () => {
         CONDUIT_PUBLIC_URL: 'https://conduit.example.com/',
         CONDUIT_SANDBOX_FAULTS: '{"spotify":{"rate":0.5}}',
         CONDUIT_API_KEYS: `one:${sha256Hex('key-one')}, two:tokens:read+meetings:read:${sha256Hex('key-two').toUpperCase()},`,
-                CONDUIT_ENCRYPTION_KEYS:
+        CONDUIT_ENCRYPTION_KEYS:
           'k2:bm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm5ubm4=,k1:b29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb28=',
       },
       { isTTY: false },

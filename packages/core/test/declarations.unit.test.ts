@@ -8,6 +8,7 @@ import {
   loadCatalogue,
   loadDeclarations,
   PROVIDERS,
+  providerSpec,
   useProviderFiles,
 } from '../src/index.ts';
 
@@ -100,7 +101,7 @@ describe('provider declarations', () => {
       `${ACME}\nspotify:\n  extends: spotify\n  endpoints: { tokenUrl: https://proxy.internal/spotify/token }\n`,
     );
     useProviderFiles([file]);
-    expect(PROVIDERS['acme' as 'spotify'].displayName).toBe('Acme CRM');
+    expect(providerSpec('acme' as 'spotify').displayName).toBe('Acme CRM');
     expect(PROVIDERS.spotify.endpoints.tokenUrl).toBe('https://proxy.internal/spotify/token');
     expect(PROVIDERS.spotify.endpoints.authorizeUrl).toBe('https://accounts.spotify.com/authorize');
     expect(PROVIDERS.spotify.clientAuth).toBe('basic');

@@ -2,7 +2,7 @@
 // (@conduit/sandbox): every provider's client-auth style, rotation, revocation, bad
 // credentials, rate limits, server errors, hangs and dropped connections.
 import { createHash, randomBytes } from 'node:crypto';
-import { PROVIDERS, resolveEndpoints } from '@conduit/core';
+import { PROVIDERS, resolveEndpoints, providerSpec } from '@conduit/core';
 import type { ProviderKey, TokenEndpointOutcome } from '@conduit/core';
 import { startSandbox } from '@conduit/sandbox';
 import type { FaultRule, Sandbox } from '@conduit/sandbox';
@@ -20,7 +20,7 @@ const REFRESHABLE = [
   'github_app',
 ] as const satisfies readonly ProviderKey[];
 const ROTATING = REFRESHABLE.filter((p) => {
-  const refresh = PROVIDERS[p].refresh;
+  const refresh = providerSpec(p).refresh;
   return refresh.kind === 'refresh_token' && refresh.rotation === 'always';
 });
 
@@ -54,7 +54,7 @@ function clientFor(url: string): TokenClient {
     providers[key] = {
       clientId: `conduit-${key}`,
       clientSecret: `sandbox-secret-${key}`,
-      tokenUrl: resolveEndpoints(PROVIDERS[key], { sandboxUrl: url }).tokenUrl,
+      tokenUrl: resolveEndpoints(providerSpec(key), { sandboxUrl: url }).tokenUrl,
     };
   }
   return new TokenClient({
@@ -91,7 +91,7 @@ describe('sandbox › refresh', () => {
     const outcome = expectTokens(await tokens.refresh(provider, grant.refreshToken));
     expect(outcome.accessToken).not.toBe(grant.accessToken);
     expect(outcome.accessToken.length).toBeGreaterThan(10);
-    expect(outcome.expiresInSeconds).toBe(PROVIDERS[provider].accessTokenLifetimeSeconds);
+    expect(outcome.expiresInSeconds).toBe(providerSpec(provider).accessTokenLifetimeSeconds);
     expect(outcome.tokenType?.toLowerCase()).toBe('bearer');
   });
 
@@ -154,7 +154,7 @@ describe('sandbox › refusals', () => {
     const outcome = await tokens.refresh(provider, grant.refreshToken);
     expect(outcome).toMatchObject({
       kind: 'invalid_grant',
-      status: PROVIDERS[provider].tokenErrors.errorsWithHttp200 ? 200 : 400,
+      status: providerSpec(provider).tokenErrors.errorsWithHttp200 ? 200 : 400,
     });
   });
 
@@ -175,7 +175,7 @@ describe('sandbox › refusals', () => {
     await control(`/clients/${provider}/secret`, { secret: 'rotated-by-someone-else' });
     const outcome = await tokens.refresh(provider, grant.refreshToken);
     expect(outcome).toMatchObject({ kind: 'invalid_client' });
-    if (PROVIDERS[provider].tokenErrors.errorsWithHttp200) {
+    if (providerSpec(provider).tokenErrors.errorsWithHttp200) {
       expect(outcome).toMatchObject({ error: 'incorrect_client_credentials', status: 200 });
     }
     expect(JSON.stringify(outcome)).not.toContain(`sandbox-secret-${provider}`);
@@ -301,7 +301,7 @@ describe('sandbox › transient failures', () => {
 
 describe('sandbox › code exchange', () => {
   async function authorize(provider: ProviderKey, params: Record<string, string>): Promise<string> {
-    const url = new URL(resolveEndpoints(PROVIDERS[provider], { sandboxUrl: sb.url }).authorizeUrl);
+    const url = new URL(resolveEndpoints(providerSpec(provider), { sandboxUrl: sb.url }).authorizeUrl);
     for (const [k, v] of Object.entries({
       client_id: `conduit-${provider}`,
       response_type: 'code',

@@ -6,6 +6,7 @@ import {
   PROVIDERS,
   providerFilesFrom,
   useProviderFiles,
+  type BuiltInProviderKey,
   type ProviderKey,
 } from '@conduit/core';
 import { orOff, text, url } from '../kinds.ts';
@@ -124,7 +125,7 @@ export const providerVariables: Variable<unknown>[] = [
   CONDUIT_SANDBOX_URL,
   CONDUIT_SANDBOX_BROWSER_URL,
   CONDUIT_USER_AGENT,
-  ...PROVIDER_KEYS.flatMap((key) => Object.values(PROVIDER_CLIENT_VARIABLES[key])),
+  ...PROVIDER_KEYS.flatMap((key) => Object.values(clientVariablesOf(key))),
 ];
 
 interface Endpoints {
@@ -146,7 +147,9 @@ export interface ProvidersConfig {
   /** Where browsers reach the sandbox's consent pages; the sandbox URL unless set apart. */
   readonly sandboxBrowserUrl: string | undefined;
   readonly userAgent: string;
-  readonly clients: { readonly [K in ProviderKey]: ProviderClientConfig };
+  /** Every declared provider's client; look one up by a key from outside with clientConfig(). */
+  readonly clients: Readonly<Record<BuiltInProviderKey, ProviderClientConfig>> &
+    Readonly<Partial<Record<ProviderKey, ProviderClientConfig>>>;
 }
 
 function readClient(r: EnvReader, key: ProviderKey): ProviderClientConfig {
@@ -182,6 +185,13 @@ function readDeclarations(r: EnvReader): void {
     if (!(err instanceof DeclarationError)) throw err;
     for (const p of err.problems) r.problems.push(`${CONDUIT_PROVIDERS_FILE.name}: ${formatProblem(p)}`);
   }
+}
+
+/** The client of a declared provider; throws for a key no declaration names. */
+export function clientConfig(providers: ProvidersConfig, key: ProviderKey): ProviderClientConfig {
+  const client = providers.clients[key];
+  if (client === undefined) throw new Error(`no provider "${key}" is declared`);
+  return client;
 }
 
 export function readProviders(r: EnvReader): ProvidersConfig {

@@ -20,16 +20,12 @@ const duration = z.union(
 
 const clientAuth = z.enum(['basic', 'body']);
 const errorKind = z.enum(['invalid_grant', 'invalid_client', 'rejected']);
-const httpUrl = z
-  .string()
-  .regex(/^https?:\/\/[^\s/]+/, {
-    error: 'expected an absolute http(s) URL, e.g. https://example.com/oauth/token',
-  });
-const sandboxPath = z
-  .string()
-  .regex(/^\/[^\s]*$/, {
-    error: 'expected a path under the sandbox, starting with "/", e.g. /acme/oauth/token',
-  });
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, {
+  error: 'expected an absolute http(s) URL, e.g. https://example.com/oauth/token',
+});
+const sandboxPath = z.string().regex(/^\/[^\s]*$/, {
+  error: 'expected a path under the sandbox, starting with "/", e.g. /acme/oauth/token',
+});
 
 const endpoints = z.strictObject({ authorizeUrl: httpUrl, tokenUrl: httpUrl, apiBaseUrl: httpUrl });
 const paths = z.strictObject({ authorizeUrl: sandboxPath, tokenUrl: sandboxPath, apiBaseUrl: sandboxPath });

@@ -3,10 +3,21 @@
 // adds or overrides providers with CONDUIT_PROVIDERS_FILE, with no code change and no rebuild.
 import { DeclarationError } from './declaration.ts';
 import { builtInSources, fileSources, loadDeclarations, providerFilesFrom } from './load.ts';
-import type { ProviderKey, ProviderSpec } from './types.ts';
+import type { BuiltInProviderKey, ProviderKey, ProviderSpec } from './types.ts';
 
-/** Every declared provider by key. Filled from the declarations when this module loads. */
-export const PROVIDERS = {} as Readonly<Record<ProviderKey, ProviderSpec>>;
+/**
+ * Every declared provider by key, filled from the declarations when this module loads. A key
+ * from outside (a URL, a job, the database) may name none: look it up with providerSpec().
+ */
+export const PROVIDERS = {} as Readonly<Record<BuiltInProviderKey, ProviderSpec>> &
+  Readonly<Partial<Record<ProviderKey, ProviderSpec>>>;
+
+/** Every declared provider's key, in declaration order. */
+export const PROVIDER_KEYS: readonly ProviderKey[] = [];
+
+export function isProviderKey(value: string): boolean {
+  return Object.hasOwn(PROVIDERS, value);
+}
 
 /** The built-ins plus the declarations in `files`, checked; throws a DeclarationError listing every mistake. */
 export function loadCatalogue(files: readonly string[] = []): Map<string, ProviderSpec> {
@@ -17,6 +28,7 @@ function install(specs: Map<string, ProviderSpec>): void {
   const table = PROVIDERS as Record<string, ProviderSpec>;
   for (const key of Object.keys(table)) delete table[key];
   for (const [key, spec] of specs) table[key] = spec;
+  (PROVIDER_KEYS as ProviderKey[]).splice(0, PROVIDER_KEYS.length, ...specs.keys());
 }
 
 let loadProblem: DeclarationError | undefined;
@@ -44,6 +56,11 @@ try {
   loadProblem = err;
 }
 
+/** The declared provider; throws for a key no declaration names (a programming error by then). */
 export function providerSpec(key: ProviderKey): ProviderSpec {
-  return PROVIDERS[key];
+  const spec = PROVIDERS[key];
+  if (spec === undefined) {
+    throw new Error(`no provider "${key}" is declared; declared: ${PROVIDER_KEYS.join(', ')}`);
+  }
+  return spec;
 }

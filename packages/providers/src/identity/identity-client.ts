@@ -1,12 +1,12 @@
 // "Who am I" for every provider, used once per OAuth connect to name the account a connection
 // belongs to. Driven by each declaration's `identity`; no provider is special-cased here.
 import {
-  PROVIDERS,
   type AccountIdentity,
   type IdentitySpec,
   type ApiOutcome,
   type ParseResult,
   type ProviderKey,
+  providerSpec,
 } from '@conduit/core';
 import { ApiHttp, type ApiHttpOptions } from '../api/http-get.ts';
 import { classifyApiResponse } from '../api/api-response.ts';
@@ -44,7 +44,7 @@ export class IdentityClient {
         `IdentityClient: provider "${provider}" has no API base URL configured (is it enabled?)`,
       );
     }
-    const strategy = PROVIDERS[provider].identity;
+    const strategy = providerSpec(provider).identity;
     switch (strategy.kind) {
       case 'fathom_recorder':
         return identifyFathomAccount(this.#fathom!, accessToken, signal ? { signal } : {});
@@ -53,7 +53,7 @@ export class IdentityClient {
         const answer = await this.#http.get(url, accessToken, signal);
         if (answer.kind === 'transient') return { outcome: answer, requests: 1 };
         const outcome: ApiOutcome<AccountIdentity | null> = classifyApiResponse(
-          PROVIDERS[provider],
+          providerSpec(provider),
           answer.status,
           answer.headers,
           answer.text,

@@ -1,7 +1,7 @@
 // The embedding app's view of its users' connections — safe fields only, never a token — and
 // the two things it may do to one: disconnect it, or ask for a sync now.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { PROVIDER_KEYS, type ProviderKey } from '@conduit/core';
+import { PROVIDER_KEYS, providerSpec, type ProviderKey } from '@conduit/core';
 import { ConnectionLookup, disconnectConnection, SAFE_CONNECTION_FIELDS } from '@conduit/db';
 import { enqueueSync, syncLaneOf, type SyncJobData } from '@conduit/jobs';
 import { HttpProblem } from '../../problem.ts';
@@ -64,7 +64,11 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
       // The webhook goes first: deleting it at Fathom needs the token the disconnect wipes.
       if (deps.webhooks) {
         const routing = await ctx.connections.routingOf(req.params.id);
-        if (routing?.provider === 'fathom') {
+        if (
+          routing !== null &&
+          routing !== undefined &&
+          providerSpec(routing.provider).dataSync === 'fathom_meetings'
+        ) {
           await deps.webhooks.remove(req.params.id).catch((err: Error) => {
             req.log.warn(
               { connectionId: req.params.id, err: err.message },
