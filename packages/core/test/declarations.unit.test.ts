@@ -123,3 +123,41 @@ describe('provider declarations', () => {
     }
   });
 });
+
+describe('the seeds’ next providers, as declared (docs/providers.md)', () => {
+  const specs = loadCatalogue();
+  const spec = (key: string) => specs.get(key)!;
+
+  it('declares all eight next to the first six', () => {
+    for (const key of ['slack', 'zoom', 'typeform', 'twitter', 'linkedin', 'reddit', 'twitch', 'github']) {
+      expect(spec(key).key).toBe(key);
+    }
+  });
+
+  it('keeps their documented wire facts', () => {
+    expect(spec('slack').tokenErrors.errorsWithHttp200).toBe(true);
+    expect(spec('slack').tokenErrors.codes.invalid_refresh_token).toBe('invalid_grant');
+    expect(spec('slack').scopes.separator).toBe(',');
+    expect(spec('slack').accessTokenLifetimeSeconds).toBe(43_200);
+    expect(spec('zoom').clientAuth).toBe('basic');
+    expect(spec('zoom').tokenErrors.descriptions['Invalid Token!']).toBe('invalid_grant');
+    expect(spec('typeform').scopes.default).toContain('offline');
+    expect(spec('twitter').pkce).toBe(true);
+    expect(spec('twitter').scopes.default).toContain('offline.access');
+    expect(spec('twitter').rateLimit.signals).toContainEqual({
+      header: 'x-rate-limit-reset',
+      format: 'epoch-seconds',
+    });
+    expect(spec('linkedin').refresh).toMatchObject({
+      refreshTokenLifetime: { kind: 'absolute_from_consent', seconds: 365 * 86_400 },
+    });
+    expect(spec('reddit').authorizeParams).toEqual({ duration: 'permanent' });
+    expect(spec('reddit').rateLimit.signals).toContainEqual({
+      header: 'x-ratelimit-reset',
+      format: 'delta-seconds',
+    });
+    expect(spec('twitch').revocation).toMatchObject({ kind: 'rfc7009', clientAuth: 'client_id' });
+    expect(spec('twitch').tokenErrors.descriptions['Invalid refresh token']).toBe('invalid_grant');
+    expect(spec('github').refresh).toEqual({ kind: 'none' });
+  });
+});
