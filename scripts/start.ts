@@ -100,6 +100,8 @@ async function postgres(): Promise<Store> {
 }
 
 async function redis(): Promise<Store> {
+  const cluster = config.redis.clusterNodes;
+  if (cluster) return { kind: 'configured', url: cluster.map((n) => `${n.host}:${n.port}`).join(',') };
   if (config.redis.urlIsSet) return { kind: 'configured', url: config.redis.url };
   const port = config.redis.localPort;
   if (await portAnswers(port)) return { kind: 'local', url: config.redis.url };
@@ -172,7 +174,8 @@ const APPS: App[] = [
 const childEnv: NodeJS.ProcessEnv = {
   ...process.env,
   DATABASE_URL: pgStore.url,
-  REDIS_URL: redisStore.url,
+  // A cluster is reached through REDIS_CLUSTER_NODES, passed on as set; REDIS_URL too would be refused.
+  ...(config.redis.clusterNodes === undefined && { REDIS_URL: redisStore.url }),
   CONDUIT_DATA_DIR: dataDir,
   CONDUIT_SANDBOX_GRANTS_FILE:
     process.env.CONDUIT_SANDBOX_GRANTS_FILE || join(dataDir, 'sandbox-grants.json'),
@@ -206,24 +209,30 @@ for (const app of APPS) {
   children.set(app.name, child);
 }
 
+/** SIGTERM, and SIGKILL once the grace is over; resolves when the app has exited. */
+function stopApp(child: ChildProcess, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 async function stopAll(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   const graceMs = (config.timings.shutdownGraceSeconds + 5) * 1000;
+  // The sandbox last: the refreshes the worker lets finish need their provider to answer, and a
+  // rotation answered while the sandbox closes would be missing from its grants file.
+  const sandbox = children.get('sandbox');
   await Promise.all(
-    [...children.values()].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
-          child.once('exit', () => {
-            clearTimeout(force);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
+    [...children.values()].filter((c) => c !== sandbox).map((child) => stopApp(child, graceMs)),
   );
+  if (sandbox) await stopApp(sandbox, graceMs);
   await stopPrivateStores();
   process.exit(code);
 }

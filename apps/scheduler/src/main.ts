@@ -40,6 +40,8 @@ await runApp('scheduler', async (ctx) => {
             intervalMs: t.refreshSweepIntervalSeconds * 1000,
             batchSize,
             requeueAfterMs: t.refreshRequeueAfterSeconds * 1000,
+            jobBatchSize: t.refreshJobBatchSize,
+            jobBatchWindowMs: t.refreshBatchWindowMs,
           },
         ),
     },
@@ -94,8 +96,15 @@ await runApp('scheduler', async (ctx) => {
   };
 
   const queue = queues.get(QUEUE_NAMES.sweeps);
+  // CONDUIT_SCHEDULER_SWEEPS_OFF: such a sweep's Job Scheduler is removed (an earlier start may
+  // have registered it) and a job of it already queued is skipped.
+  const off = new Set<string>(config.runtime.sweepsOff);
   const registerSchedulers = async () => {
     for (const [name, sweep] of Object.entries(sweeps)) {
+      if (off.has(name)) {
+        await queue.removeJobScheduler(name);
+        continue;
+      }
       await queue.upsertJobScheduler(
         name,
         { every: sweep.everyMs },
@@ -121,6 +130,7 @@ await runApp('scheduler', async (ctx) => {
         logger.warn({ sweep: job.data.sweep }, 'unknown sweep; ignored');
         return null;
       }
+      if (off.has(job.data.sweep)) return { skipped: 'in CONDUIT_SCHEDULER_SWEEPS_OFF' };
       const started = Date.now();
       const report = await sweep.run();
       logger.info({ sweep: job.data.sweep, ...report, ms: Date.now() - started }, 'sweep done');
@@ -128,14 +138,20 @@ await runApp('scheduler', async (ctx) => {
     },
     {
       connection: ctx.redis.duplicate(),
-      prefix: config.redis.queuePrefix,
+      prefix: ctx.queues.keyPrefixFor(queue.name),
       concurrency: 1,
       lockDuration: t.jobLockMs,
       stalledInterval: t.stalledIntervalMs,
     },
   );
   ctx.redisOutages.watch(worker, `worker ${worker.name}`);
-  logger.info({ schedulers: Object.keys(sweeps) }, 'job schedulers registered');
+  logger.info(
+    {
+      schedulers: Object.keys(sweeps).filter((name) => !off.has(name)),
+      ...(off.size > 0 && { off: [...off] }),
+    },
+    'job schedulers registered',
+  );
   return {
     async stop() {
       ctx.redis.off('ready', onRedisReady);

@@ -40,8 +40,10 @@ await runApp('worker', async (ctx) => {
         createRefreshProcessor(deps, queue, { lockRetryDelayMs: t.lockRetryDelayMs, provider }),
         {
           connection: ctx.redis.duplicate(),
-          prefix: config.redis.queuePrefix,
-          concurrency: t.refreshConcurrency,
+          prefix: ctx.queues.keyPrefixFor(queue.name),
+          // Jobs at once: enough batches to keep the lane's refresh slots busy, and one more so a
+          // single-connection job (a retry, a manual refresh) never waits behind them.
+          concurrency: Math.ceil(t.refreshConcurrency / Math.min(t.refreshBatchParallelism, t.refreshJobBatchSize)) + 1,
           lockDuration: t.jobLockMs,
           stalledInterval: t.stalledIntervalMs,
           autorun: true,

@@ -8,7 +8,7 @@ export async function ensureRedis(
   timeoutMs = 5_000,
 ): Promise<void> {
   try {
-    await waitForRedis(ctx.redis, ctx.config.redis.url, timeoutMs);
+    await waitForRedis(ctx.redis, ctx.config.redis, timeoutMs);
   } catch (error) {
     if (error instanceof DatastoreUnreachableError) throw new CliError(`${error.message}.`);
     throw error;

@@ -12,7 +12,7 @@ export type { ConfigGroup, NodeEnv } from './variable.ts';
 export { OPERATOR_ROLES } from './kinds.ts';
 export { API_SCOPES, DEFAULT_API_SCOPES, sha256Hex } from './api-keys.ts';
 export type { ApiKey, ApiScope } from './api-keys.ts';
-export type { EncryptionKey, Operator, OperatorRole } from './kinds.ts';
+export type { EncryptionKey, Operator, OperatorRole, RedisNode } from './kinds.ts';
 export { LOG_FORMATS, LOG_LEVELS } from './groups/runtime.ts';
 export type { LogFormat, LogLevel, RuntimeConfig } from './groups/runtime.ts';
 export type { DatabaseConfig } from './groups/database.ts';

@@ -94,10 +94,14 @@ export function orOff<T>(schema: z.ZodType<T, string>) {
   });
 }
 
-/** A BullMQ key prefix; a `{…}` hash tag must be closed and non-empty to pin keys to one slot. */
+/**
+ * The namespace of every Conduit key. Without a `{…}` hash tag, Conduit tags each queue (and
+ * each group of keys a script touches together) itself, so a Redis Cluster spreads them; a tag
+ * in the prefix pins every key to its one slot. A tag must be closed and non-empty.
+ */
 export function queuePrefix() {
   const expected =
-    'expected a prefix such as {conduit}, whose {hash tag} puts every queue key in one Redis Cluster slot';
+    'expected a prefix such as conduit (keys spread over a Redis Cluster) or {conduit} (every key in one slot)';
   return z
     .string()
     .trim()
@@ -115,11 +119,61 @@ export function queuePrefix() {
     });
 }
 
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `host:port,host:port`: the Redis Cluster nodes to start from (any of them; the rest are discovered). */
+export function redisClusterNodes() {
+  const example = '10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379';
+  return z.string().transform((raw, ctx): RedisNode[] => {
+    const nodes: RedisNode[] = [];
+    const problem = (message: string) => ctx.issues.push({ code: 'custom', message, input: raw });
+    const list = entries(raw);
+    if (list.length === 0)
+      problem(`has no nodes; expected host:port entries separated by commas (e.g. ${example})`);
+    list.forEach((entry, i) => {
+      const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+      const port = m ? Number(m[2]) : 0;
+      const which = `node ${i + 1} (${show(entry)})`;
+      if (/^[a-z]+:\/\//i.test(entry))
+        problem(`${which} is a URL; expected host:port without a scheme (e.g. ${example})`);
+      else if (!m) problem(`${which} is not host:port; expected e.g. ${example}`);
+      else if (port < 1 || port > 65_535) problem(`${which} has the port ${m[2]}; expected 1–65535`);
+      else {
+        const host = m[1]!.replace(/^\[|\]$/g, '');
+        if (nodes.some((n) => n.host === host && n.port === port))
+          problem(`${which} appears twice; list each node once`);
+        else nodes.push({ host, port });
+      }
+    });
+    return nodes;
+  });
+}
+
 function entries(raw: string): string[] {
   return raw
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
+}
+
+/** A comma-separated list of names, each one of `values`; duplicates are kept once. */
+export function namesFrom<const T extends readonly [string, ...string[]]>(values: T, noun: string) {
+  return z.string().transform((raw, ctx): T[number][] => {
+    const result: T[number][] = [];
+    for (const name of entries(raw)) {
+      if (!(values as readonly string[]).includes(name)) {
+        ctx.issues.push({
+          code: 'custom',
+          message: `${show(name)} is not ${noun}; expected a comma-separated list of ${values.join(', ')}`,
+          input: raw,
+        });
+      } else if (!result.includes(name)) result.push(name);
+    }
+    return result;
+  });
 }
 
 /** AES-256: the vault refuses any other length, and so does the configuration, before anything starts. */

@@ -13,6 +13,7 @@ describe('loadConfig › defaults', () => {
       logFormat: 'json',
       dataDir: join(REPOSITORY_ROOT, '.conduit'),
       datastoreWaitSeconds: 20,
+      sweepsOff: [],
     });
     expect(config.database).toEqual({
       url: 'postgresql://postgres@127.0.0.1:5432/conduit',
@@ -25,6 +26,7 @@ describe('loadConfig › defaults', () => {
     expect(config.redis).toEqual({
       url: 'redis://127.0.0.1:6379',
       urlIsSet: false,
+      clusterNodes: undefined,
       localPort: 6379,
       queuePrefix: '{conduit}',
     });
@@ -45,7 +47,7 @@ describe('loadConfig › defaults', () => {
       healthReadTimeoutMs: 2000,
       fathomWebhookMode: 'per_connection',
       webhookSweepIntervalSeconds: 300,
-      signIn: { maxPerClient: 20, maxPerName: 10, windowSeconds: 300 },
+      signIn: { maxPerClient: 20, maxPerName: 10, windowSeconds: 300, storeTimeoutMs: 500 },
     });
     expect(config.providers.sandboxUrl).toBe('http://127.0.0.1:4000');
     expect(config.providers.clients.spotify).toEqual({
@@ -63,6 +65,7 @@ describe('loadConfig › defaults', () => {
       seed: 42,
       faults: undefined,
       demoUsers: 3,
+      demoTokenTtlSeconds: 360,
     });
     expect(config.timings.lockTtlMs).toBe(60_000);
     expect(config.timings.refreshBufferSeconds).toBe(300);
@@ -157,6 +160,40 @@ describe('loadConfig › defaults', () => {
   });
 });
 
+describe('loadConfig › Redis Cluster', () => {
+  it('REDIS_CLUSTER_NODES lists the nodes and makes the default prefix one without a hash tag, so keys spread', () => {
+    const config = loadConfig(
+      { REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-b.internal:7001,[::1]:7002 ' },
+      { isTTY: false },
+    );
+    expect(config.redis.clusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b.internal', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(config.redis.queuePrefix).toBe('conduit');
+    // One server keeps the prefix every release before cluster support used.
+    expect(loadConfig({}, { isTTY: false }).redis.queuePrefix).toBe('{conduit}');
+  });
+
+  it('a prefix that is set wins over either default', () => {
+    const config = loadConfig(
+      { REDIS_CLUSTER_NODES: 'a:7000', CONDUIT_QUEUE_PREFIX: '{pinned}' },
+      { isTTY: false },
+    );
+    expect(config.redis.queuePrefix).toBe('{pinned}');
+  });
+
+  it('REDIS_URL and REDIS_CLUSTER_NODES together are refused with the choice spelled out', () => {
+    const line = problemFor('REDIS_CLUSTER_NODES', {
+      REDIS_URL: 'redis://10.0.0.1:6379',
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000',
+    });
+    expect(line).toContain('is set together with REDIS_URL');
+    expect(line).toContain('REDIS_CLUSTER_NODES for a Redis Cluster or REDIS_URL for one server');
+  });
+});
+
 describe('loadConfig › bad values', () => {
   it('a problem line names the variable, what was wrong, what is expected and the fix', () => {
     expect(problemsOf({ CONDUIT_API_PORT: 'abc' })).toEqual([
@@ -184,6 +221,15 @@ describe('loadConfig › bad values', () => {
     ['CONDUIT_QUEUE_PREFIX', '{conduit', ['"{conduit" has a "{" with no matching "}"', '{conduit}']],
     ['CONDUIT_QUEUE_PREFIX', 'conduit}', ['has a "}" with no "{" before it', '{conduit}']],
     ['CONDUIT_QUEUE_PREFIX', '{}conduit', ['empty hash tag', '{conduit}']],
+    ['REDIS_CLUSTER_NODES', ' , ', ['has no nodes', 'host:port', 'e.g. 10.0.0.1:6379,']],
+    ['REDIS_CLUSTER_NODES', '10.0.0.1', ['node 1 ("10.0.0.1") is not host:port', 'e.g. 10.0.0.1:6379,']],
+    [
+      'REDIS_CLUSTER_NODES',
+      'redis://10.0.0.1:6379',
+      ['node 1 ("redis://10.0.0.1:6379") is a URL', 'without a scheme'],
+    ],
+    ['REDIS_CLUSTER_NODES', 'a:6379,b:70000', ['node 2 ("b:70000") has the port 70000', '1–65535']],
+    ['REDIS_CLUSTER_NODES', 'a:6379,a:6379', ['node 2 ("a:6379") appears twice', 'list each node once']],
     ['CONDUIT_ENCRYPTION_KEYS', 'just-a-key', ['key 1 is not "id:base64"', 'k1:<base64 of 32 random bytes>']],
     ['CONDUIT_ENCRYPTION_KEYS', 'k1:', ['key "k1" has no value', 'openssl rand -base64 32']],
     [
@@ -270,8 +316,14 @@ describe('loadConfig › bad values', () => {
     expect(problemsOf({ CONDUIT_LOCK_TTL_MS: '45000' })).toHaveLength(1);
     expect(loadConfig({ CONDUIT_LOCK_TTL_MS: '45001' }, { isTTY: false }).timings.lockTtlMs).toBe(45_001);
     expect(
-      loadConfig({ CONDUIT_LOCK_TTL_MS: '36001', CONDUIT_REFRESH_COMMIT_BUDGET_MS: '1000' }, { isTTY: false })
-        .timings.lockTtlMs,
+      loadConfig(
+        {
+          CONDUIT_LOCK_TTL_MS: '36001',
+          CONDUIT_REFRESH_COMMIT_BUDGET_MS: '1000',
+          CONDUIT_REFRESH_RESCUE_TIMEOUT_MS: '500',
+        },
+        { isTTY: false },
+      ).timings.lockTtlMs,
     ).toBe(36_001);
   });
 
@@ -292,12 +344,41 @@ describe('loadConfig › bad values', () => {
     expect(ok.timings.refreshRequeueAfterSeconds).toBe(20);
   });
 
+  it('a rescue-slot operation ends within the commit budget: the rescue timeout below it', () => {
+    const line = problemFor('CONDUIT_REFRESH_RESCUE_TIMEOUT_MS', {
+      CONDUIT_REFRESH_RESCUE_TIMEOUT_MS: '10000',
+    });
+    expect(line).toContain('10000 ms is not below CONDUIT_REFRESH_COMMIT_BUDGET_MS (10000 ms)');
+    expect(line).toContain('e.g. 2000');
+    expect(problemsOf({ CONDUIT_REFRESH_RESCUE_TIMEOUT_MS: '500', CONDUIT_REFRESH_COMMIT_BUDGET_MS: '400' })).toEqual([
+      expect.stringContaining('e.g. 80'),
+    ]);
+    expect(problemsOf({ CONDUIT_REFRESH_RESCUE_TIMEOUT_MS: '0' })).toHaveLength(1);
+    expect(loadConfig({}, { isTTY: false }).timings.refreshRescueTimeoutMs).toBe(2_000);
+    expect(
+      loadConfig({ CONDUIT_REFRESH_RESCUE_TIMEOUT_MS: '9999' }, { isTTY: false }).timings.refreshRescueTimeoutMs,
+    ).toBe(9_999);
+  });
+
   it('the first retry delay may not exceed the retry cap', () => {
     const line = problemFor('CONDUIT_RETRY_BASE_MS', {
       CONDUIT_RETRY_BASE_MS: '5000',
       CONDUIT_RETRY_MAX_MS: '1000',
     });
     expect(line).toContain('CONDUIT_RETRY_MAX_MS (1000 ms)');
+  });
+
+  it('CONDUIT_SCHEDULER_SWEEPS_OFF takes known sweep names only, each once', () => {
+    const config = loadConfig(
+      { CONDUIT_SCHEDULER_SWEEPS_OFF: ' sync-sweep, webhook-sweep,sync-sweep ' },
+      { isTTY: false },
+    );
+    expect(config.runtime.sweepsOff).toEqual(['sync-sweep', 'webhook-sweep']);
+    expect(
+      problemFor('CONDUIT_SCHEDULER_SWEEPS_OFF', { CONDUIT_SCHEDULER_SWEEPS_OFF: 'sync-sweep,syncs' }),
+    ).toBe(
+      'CONDUIT_SCHEDULER_SWEEPS_OFF: "syncs" is not a sweep; expected a comma-separated list of refresh-sweep, lapse-sweep, sync-sweep, recovery-sweep, inbox-sweep, webhook-sweep, cleanup',
+    );
   });
 
   it('ConfigError carries the lines and a message listing them', () => {

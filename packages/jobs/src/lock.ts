@@ -2,7 +2,7 @@
 // value is a random owner token: only the owner can release or extend it, and it lapses by
 // itself (TTL) if its owner dies. The atomic steps are named Lua scripts.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 const RELEASE_IF_OWNER = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -19,7 +19,7 @@ export interface HeldLock {
 
 export class RedisLocks {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** key prefix, e.g. `{conduit}:lock` */
     private readonly prefix: string,
   ) {}

@@ -2,7 +2,7 @@
 // invalid_client) is not called again before the wait is over — by any worker, scheduler or
 // inline getValidAccessToken caller. The gate is one Redis key per provider lane whose TTL is
 // the wait; the longest wait wins.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 const EXTEND_TO_AT_LEAST = `
 local ttl = redis.call('PTTL', KEYS[1])
@@ -22,7 +22,7 @@ export interface GateState {
 
 export class ProviderGate {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** key prefix, e.g. `{conduit}:gate` */
     private readonly prefix: string,
   ) {}

@@ -10,14 +10,17 @@ import {
   providerSpec,
 } from '@conduit/core';
 import { clientConfig, type Config } from '@conduit/config';
-import { ConnectionLeases, ConnectionRepository, createDb, type Db } from '@conduit/db';
+import { ConnectionLeases, ConnectionRepository, createDb, RefreshStore, type Db } from '@conduit/db';
 import {
   AccessTokens,
   ProviderGate,
   Queues,
   RedisLocks,
+  LaneSlots,
+  RefreshCommits,
   RescueSlots,
   createRedis,
+  type RedisClient,
   type RefreshDeps,
   type RefreshObserver,
 } from '@conduit/jobs';
@@ -29,18 +32,15 @@ import {
   type UserIdHasher,
 } from '@conduit/observability';
 import { RevocationClient, TokenClient, type RevocationTarget } from '@conduit/providers';
-import type { Redis } from 'ioredis';
 import { RedisOutageLog, redisEndpoint } from './redis-outages.ts';
-
-/** How long a rescue-slot read or write may take before Redis counts as unavailable for it. */
-const RESCUE_TIMEOUT_MS = 2_000;
 
 export interface AppContext {
   config: Config;
   logger: Logger;
   hashOwner: UserIdHasher;
   db: Db;
-  redis: Redis;
+  /** one Redis server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES) */
+  redis: RedisClient;
   /** Redis errors of every client, Queue and Worker of this process, logged once per outage */
   redisOutages: RedisOutageLog;
   vault: TokenVault;
@@ -70,10 +70,14 @@ export function createContext(config: Config, name: string, options: ContextOpti
     statementTimeoutMs: config.database.statementTimeoutMs,
     lockTimeoutMs: config.database.lockTimeoutMs,
   });
-  const redisOutages = new RedisOutageLog(logger, redisEndpoint(config.redis.url));
+  const clusterNodes = config.redis.clusterNodes;
+  const endpoint = clusterNodes
+    ? clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')
+    : redisEndpoint(config.redis.url);
+  const redisOutages = new RedisOutageLog(logger, endpoint);
   // Every connection of the app is this one or a duplicate of it, so all of them are watched.
   const redis = redisOutages.watchClient(
-    createRedis(config.redis.url, { connectionName: `conduit-${name}` }),
+    createRedis(config.redis, { connectionName: `conduit-${name}` }),
     'redis',
   );
   const vault = new TokenVault(
@@ -160,6 +164,32 @@ export function createTokenClient(config: Config): TokenClient {
   });
 }
 
+/** One group of grouped token writes per process, whoever refreshes (every lane, inline callers). */
+const COMMITS = new WeakMap<AppContext, RefreshCommits>();
+
+function commitsOf(ctx: AppContext): RefreshCommits {
+  let commits = COMMITS.get(ctx);
+  if (!commits) {
+    commits = new RefreshCommits(new RefreshStore(ctx.db), ctx.logger, {
+      retryMaxMs: ctx.config.timings.refreshCommitRetryMaxMs,
+    });
+    COMMITS.set(ctx, commits);
+  }
+  return commits;
+}
+
+/** One set of lane slots per process, shared by every refresh of that process. */
+const LANES = new WeakMap<AppContext, LaneSlots>();
+
+function lanesOf(ctx: AppContext): LaneSlots {
+  let lanes = LANES.get(ctx);
+  if (!lanes) {
+    lanes = new LaneSlots(ctx.config.timings.refreshConcurrency);
+    LANES.set(ctx, lanes);
+  }
+  return lanes;
+}
+
 export function createRefreshDeps(
   ctx: AppContext,
   tokens: RefreshDeps['tokens'],
@@ -173,11 +203,13 @@ export function createRefreshDeps(
     tokens,
     locks: new RedisLocks(ctx.redis, `${prefix}:lock`),
     leases: new ConnectionLeases(ctx.db),
+    commits: commitsOf(ctx),
+    lanes: lanesOf(ctx),
     rescue: new RescueSlots(
       ctx.redis,
       `${prefix}:rescue`,
       t.refreshRescueTtlSeconds * 1000,
-      RESCUE_TIMEOUT_MS,
+      t.refreshRescueTimeoutMs,
     ),
     gate: new ProviderGate(ctx.redis, `${prefix}:gate`),
     redis: ctx.redis,
@@ -198,6 +230,7 @@ export function createRefreshDeps(
       invalidClientPauseThreshold: t.invalidClientPauseThreshold,
       invalidClientPauseMs: t.invalidClientPauseSeconds * 1000,
       refreshTokenWindowMs: t.refreshTokenWindowDays * 86_400_000,
+      batchParallelism: t.refreshBatchParallelism,
     },
     logger: ctx.logger,
     hashOwner: ctx.hashOwner,

@@ -67,7 +67,7 @@ async function waitForDatastoresOrExit(ctx: AppContext, name: string): Promise<v
   const timeoutMs = config.runtime.datastoreWaitSeconds * 1000;
   const results = await Promise.allSettled([
     waitForPostgres(() => ctx.db.$queryRaw`SELECT 1`, config.database.url, timeoutMs),
-    waitForRedis(ctx.redis, config.redis.url, timeoutMs),
+    waitForRedis(ctx.redis, config.redis, timeoutMs),
   ]);
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failures.length === 0) return;

@@ -3,7 +3,8 @@
 // out a restart) while the process logs "ready" and floods the terminal. Used by every app at
 // start, by `npm start`, and by the CLI before a command that needs Redis.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisConfig } from '@conduit/config';
+import type { RedisClient } from '@conduit/jobs';
 
 export type Datastore = 'Postgres' | 'Redis';
 
@@ -32,7 +33,24 @@ export function hostOf(url: string): string {
 
 const WAIT_HINT = 'CONDUIT_DATASTORE_WAIT_SECONDS sets how long to wait';
 
-export async function waitForRedis(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+/** Where Redis is, for a sentence: host:port of REDIS_URL, or the cluster's start-up nodes. */
+export function describeRedis(redis: Pick<RedisConfig, 'url' | 'clusterNodes'>): {
+  where: string;
+  setting: 'REDIS_URL' | 'REDIS_CLUSTER_NODES';
+} {
+  const nodes = redis.clusterNodes;
+  if (nodes === undefined || nodes.length === 0)
+    return { where: `Redis at ${hostOf(redis.url)}`, setting: 'REDIS_URL' };
+  const list = nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`));
+  return { where: `the Redis Cluster at ${list.join(', ')}`, setting: 'REDIS_CLUSTER_NODES' };
+}
+
+export async function waitForRedis(
+  redis: RedisClient,
+  target: Pick<RedisConfig, 'url' | 'clusterNodes'>,
+  timeoutMs: number,
+): Promise<void> {
+  const { where, setting } = describeRedis(target);
   let lastError: string | undefined;
   const onError = (err: Error) => (lastError = err.message);
   redis.on('error', onError);
@@ -46,7 +64,7 @@ export async function waitForRedis(redis: Redis, url: string, timeoutMs: number)
       const cause = answer instanceof Error ? answer.message : lastError;
       throw new DatastoreUnreachableError(
         'Redis',
-        `cannot reach Redis at ${hostOf(url)} within ${seconds(timeoutMs)}${cause ? ` (${cause})` : ''}; check REDIS_URL and that Redis is running (${WAIT_HINT})`,
+        `cannot reach ${where} within ${seconds(timeoutMs)}${cause ? ` (${cause})` : ''}; check ${setting} and that Redis is running (${WAIT_HINT})`,
       );
     }
   } finally {

@@ -4,7 +4,7 @@
 // when the connection is lost (host:port and the error code) and one info line when every
 // connection of the process is back, with how long it was down.
 import type { Logger } from '@conduit/observability';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@conduit/jobs';
 
 /** What BullMQ's Queue, Worker, QueueEvents and FlowProducer have in common. */
 export interface ErrorEmitter {
@@ -61,7 +61,7 @@ export function redisEndpoint(url: string): string {
 const DISCONNECTED = new Set(['connecting', 'connect', 'reconnecting', 'close']);
 
 export class RedisOutageLog {
-  private readonly clients = new Set<Redis>();
+  private readonly clients = new Set<RedisClient>();
   private outage: { since: number; errors: number } | undefined;
   /** when a watched connection last dropped, before its first failed reconnect said so */
   private droppedAt: number | undefined;
@@ -69,7 +69,7 @@ export class RedisOutageLog {
 
   constructor(
     private readonly logger: Logger,
-    /** `host:port`, see {@link redisEndpoint} */
+    /** `host:port` (a cluster's: `host:port,host:port`), see {@link redisEndpoint} */
     readonly endpoint: string,
     private readonly now: () => number = Date.now,
   ) {}
@@ -79,7 +79,7 @@ export class RedisOutageLog {
    * ends only when it (and every other watched client) is ready again. Its duplicates are
    * watched too, which covers the blocking connection BullMQ opens for each Worker.
    */
-  watchClient(client: Redis, source: string): Redis {
+  watchClient<C extends RedisClient>(client: C, source: string): C {
     this.clients.add(client);
     client.on('error', (err: Error) => this.onError(err, source, client));
     client.on('close', () => {
@@ -96,9 +96,10 @@ export class RedisOutageLog {
       this.clients.delete(client);
       this.settle();
     });
-    const duplicate = client.duplicate.bind(client);
-    client.duplicate = ((override) =>
-      this.watchClient(duplicate(override), `${source}+`)) as Redis['duplicate'];
+    // A Cluster's duplicate takes (startupNodes, options), a server's (options): pass them on.
+    const duplicate = (client.duplicate as (...args: unknown[]) => C).bind(client);
+    client.duplicate = ((...args: unknown[]) =>
+      this.watchClient(duplicate(...args), `${source}+`)) as C['duplicate'];
     return client;
   }
 
@@ -117,7 +118,7 @@ export class RedisOutageLog {
   }
 
   /** `client`: the watched ioredis client that emitted it; none for a BullMQ object's error */
-  private onError(err: Error, source: string, client?: Redis): void {
+  private onError(err: Error, source: string, client?: RedisClient): void {
     if (this.outage) {
       this.outage.errors += 1;
       return;

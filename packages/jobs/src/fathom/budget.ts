@@ -5,7 +5,8 @@
 // can ever see one request too many. After a 429 the account is paused for the wait it gave.
 // Times come from Redis (TIME), so the clocks of the workers do not matter.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { slotTag } from '../key-slots.ts';
+import type { RedisClient } from '../redis.ts';
 
 const TAKE_SLOT = `
 local t = redis.call('TIME')
@@ -46,7 +47,7 @@ export class AccountBudget {
   private readonly windowMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** key prefix, e.g. `{conduit}:budget` */
     private readonly prefix: string,
     private readonly settings: BudgetSettings,
@@ -90,12 +91,13 @@ export class AccountBudget {
     await this.redis.eval(PAUSE_AT_LEAST, 1, this.pauseKey(account), String(Math.max(1, Math.ceil(ms))));
   }
 
+  // TAKE_SLOT reads both keys of an account: one hash tag keeps them in one cluster slot.
   private logKey(account: string): string {
-    return `${this.prefix}:${account}`;
+    return `${this.prefix}:${slotTag(this.prefix, account)}`;
   }
 
   private pauseKey(account: string): string {
-    return `${this.prefix}:${account}:paused`;
+    return `${this.logKey(account)}:paused`;
   }
 }
 

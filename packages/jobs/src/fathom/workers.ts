@@ -1,5 +1,6 @@
 // The two Fathom lanes as BullMQ workers: sync-fathom and transcripts.
 import { Worker, type ConnectionOptions } from 'bullmq';
+import { queueKeyPrefix } from '../key-slots.ts';
 import { QUEUE_NAMES } from '../queues.ts';
 import { createSyncProcessor, type SyncDeps, type SyncSettings } from './sync-processor.ts';
 import {
@@ -11,6 +12,7 @@ import {
 export interface FathomWorkerOptions {
   /** each worker duplicates nothing: pass a connection of its own (ioredis `duplicate()`) */
   connection: () => ConnectionOptions;
+  /** the key namespace (CONDUIT_QUEUE_PREFIX); each queue's BullMQ prefix is derived from it */
   prefix: string;
   syncConcurrency: number;
   transcriptConcurrency: number;
@@ -33,7 +35,6 @@ export function startFathomWorkers(
   options: FathomWorkerOptions,
 ): Worker[] {
   const common = {
-    prefix: options.prefix,
     maxStalledCount: FATHOM_MAX_STALLED_COUNT,
     ...(options.lockDuration !== undefined && { lockDuration: options.lockDuration }),
     ...(options.stalledInterval !== undefined && { stalledInterval: options.stalledInterval }),
@@ -41,11 +42,13 @@ export function startFathomWorkers(
   return [
     new Worker(QUEUE_NAMES.syncFathom, createSyncProcessor(deps.sync, settings.sync), {
       ...common,
+      prefix: queueKeyPrefix(options.prefix, QUEUE_NAMES.syncFathom),
       connection: options.connection(),
       concurrency: options.syncConcurrency,
     }),
     new Worker(QUEUE_NAMES.transcripts, createTranscriptProcessor(deps.transcripts, settings.transcripts), {
       ...common,
+      prefix: queueKeyPrefix(options.prefix, QUEUE_NAMES.transcripts),
       connection: options.connection(),
       concurrency: options.transcriptConcurrency,
     }),

@@ -5,7 +5,7 @@
 // instead of presenting the rotated-out refresh token. The lease lives in Postgres and the slot
 // in Redis, so no single store's fault loses both (DESIGN.md, "Refresh safety").
 import type { RefreshedTokens } from '@conduit/db';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 
 interface Stored {
   accessTokenEnc: string;
@@ -22,7 +22,7 @@ export class RescueSlotError extends Error {
 
 export class RescueSlots {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** key prefix, e.g. `{conduit}:rescue` */
     private readonly prefix: string,
     private readonly ttlMs: number,

@@ -1,11 +1,17 @@
 // Refresh outcomes over the last hour, for the health page: Prometheus counters live in each
 // process, but the page needs the whole fleet's recent mix. One Redis hash per minute
-// (`<prefix>:stats:refresh:<minute>`, fields `<provider>:<outcome>`) that expires after two
+// (`<prefix>:stats:{refresh}:<minute>`, fields `<provider>:<outcome>`) that expires after two
 // hours costs one HINCRBY per refresh and 60 HGETALLs per page view.
-import type { Redis } from 'ioredis';
+import { slotTag } from '../key-slots.ts';
+import type { RedisClient } from '../redis.ts';
 import type { RefreshOutcomeLabel } from '../refresh/deps.ts';
 
 const MINUTE_MS = 60_000;
+
+/** A page view reads 60 buckets in one pipeline, which a cluster allows within one slot only. */
+function bucketKey(prefix: string, minute: number): string {
+  return `${prefix}:stats:${slotTag(prefix, 'refresh')}:${minute}`;
+}
 export const REFRESH_STATS_TTL_SECONDS = 2 * 3_600;
 export const REFRESH_STATS_WINDOW_MINUTES = 60;
 
@@ -48,13 +54,13 @@ export interface RefreshWindow {
 
 export class RefreshStats {
   constructor(
-    private readonly redis: Redis,
-    /** the queue prefix, e.g. `{conduit}`, so the keys share the queues' cluster slot */
+    private readonly redis: RedisClient,
+    /** the key namespace (CONDUIT_QUEUE_PREFIX), e.g. `conduit` */
     private readonly prefix: string,
   ) {}
 
   private key(minute: number): string {
-    return `${this.prefix}:stats:refresh:${minute}`;
+    return bucketKey(this.prefix, minute);
   }
 
   async record(provider: string, outcome: string, at: Date = new Date()): Promise<void> {
@@ -125,7 +131,7 @@ export class BufferedRefreshStats {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     flushMs = 1_000,
     private readonly onError: (err: unknown) => void = () => undefined,
@@ -135,7 +141,7 @@ export class BufferedRefreshStats {
   }
 
   record(provider: string, outcome: string, at: Date = new Date()): Promise<void> {
-    const key = `${this.prefix}:stats:refresh:${Math.floor(at.getTime() / MINUTE_MS)}`;
+    const key = bucketKey(this.prefix, Math.floor(at.getTime() / MINUTE_MS));
     const fields = this.pending.get(key) ?? new Map<string, number>();
     const field = `${provider}:${outcome}`;
     fields.set(field, (fields.get(field) ?? 0) + 1);

@@ -3,13 +3,13 @@
 // then read the token it stored — so a client stuck in a 401 loop cannot rotate a grant to death,
 // and concurrent forced callers share one refresh (single flight) wherever they arrive.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@conduit/jobs';
 
 export type ForcedRefreshClaim =
   { claimed: true; /** the refresh is over: waiters may read */ done(): Promise<void> } | { claimed: false };
 
 export interface ForcedRefreshWindowOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** e.g. `{conduit}:force-refresh` */
   keyPrefix: string;
   windowMs: number;
