@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDER_KEYS, providerSpec, useProviderFiles } from '@conduit/core';
 import { createTokenClient } from '@conduit/runtime';
+import { waitFor } from '@conduit/testing';
 import { startStack, type Stack } from './support/stack.ts';
 
 const DECLARATION = `# a made-up CRM, declared for this test only
@@ -133,11 +134,20 @@ describe('a provider declared only in a file', () => {
       await fetch(`${s.sandbox.url}/_sandbox/faults`, { method: 'DELETE' });
     }
 
-    // disconnect: the grant is revoked at the provider's RFC 7009 endpoint
+    // disconnect: the grant is revoked at the provider's RFC 7009 endpoint, right after the
+    // answer (the revocation runs in the background and is retried until the provider confirms)
     const res = await s.api('DELETE', `/v1/connections/${connectionId}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'disconnected' });
-    expect(await grantOf(email)).toMatchObject({ family: 'revoked', revokedReason: 'revoked_by_client' });
+    const revoked = await waitFor(
+      async () => {
+        const g = await grantOf(email);
+        return g.family === 'revoked' ? g : null;
+      },
+      10_000,
+      'the declared provider grant revoked',
+    );
+    expect(revoked).toMatchObject({ revokedReason: 'revoked_by_client' });
   });
 
   it('maps a refused, rotated-out refresh token by the text the declaration names', async () => {
