@@ -40,6 +40,8 @@ await runApp('scheduler', async (ctx) => {
             intervalMs: t.refreshSweepIntervalSeconds * 1000,
             batchSize,
             requeueAfterMs: t.refreshRequeueAfterSeconds * 1000,
+            jobBatchSize: t.refreshJobBatchSize,
+            jobBatchWindowMs: t.refreshBatchWindowMs,
           },
         ),
     },

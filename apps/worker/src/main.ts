@@ -41,7 +41,9 @@ await runApp('worker', async (ctx) => {
         {
           connection: ctx.redis.duplicate(),
           prefix: ctx.queues.keyPrefixFor(queue.name),
-          concurrency: t.refreshConcurrency,
+          // Jobs at once: enough batches to keep the lane's refresh slots busy, and one more so a
+          // single-connection job (a retry, a manual refresh) never waits behind them.
+          concurrency: Math.ceil(t.refreshConcurrency / Math.min(t.refreshBatchParallelism, t.refreshJobBatchSize)) + 1,
           lockDuration: t.jobLockMs,
           stalledInterval: t.stalledIntervalMs,
           autorun: true,

@@ -4,6 +4,16 @@ import { PrismaClient } from './generated/client.ts';
 
 export type Db = PrismaClient;
 
+/** The pg pool under each client made by createDb: the refresh hot path's prepared statements use it. */
+const POOLS = new WeakMap<PrismaClient, pg.Pool>();
+
+/** The pg pool a client made by createDb runs on (one pool per process: Prisma and the hot path share it). */
+export function poolOf(db: PrismaClient): pg.Pool {
+  const pool = POOLS.get(db);
+  if (!pool) throw new Error('poolOf: this Prisma client was not made by createDb');
+  return pool;
+}
+
 export interface DbOptions {
   databaseUrl: string;
   /** pool size per process */
@@ -45,5 +55,7 @@ export function createDb(options: DbOptions): PrismaClient {
   pool.on('connect', (client) => client.on('error', () => undefined));
   pool.on('error', () => undefined);
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
-  return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter });
+  POOLS.set(client, pool);
+  return client;
 }

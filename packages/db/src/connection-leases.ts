@@ -5,6 +5,7 @@
 // process (DESIGN.md, "Refresh safety").
 import { Prisma, type PrismaClient } from './generated/client.ts';
 import type { ConnectionRow } from './connections.ts';
+import { RefreshStore } from './refresh-store.ts';
 
 /** Prisma stores DateTime as UTC in `timestamp(3)`: compare against UTC whatever the session zone. */
 const NOW_UTC = Prisma.raw(`(clock_timestamp() AT TIME ZONE 'UTC')`);
@@ -15,52 +16,38 @@ export type LeaseTake =
   | { kind: 'not_found' };
 
 export class ConnectionLeases {
-  constructor(private readonly db: PrismaClient) {}
+  /** the batch statements this single-row view runs */
+  readonly store: RefreshStore;
 
-  /**
-   * Takes the lease if it is free or lapsed and returns the row as it stands under it.
-   * `previousOwner` is set when the last holder never cleared it (it died, stalled or failed to
-   * commit): its answer may be waiting in the rescue slot.
-   */
-  async take(connectionId: string, owner: string, ttlMs: number): Promise<LeaseTake> {
-    const rows = await this.db.$queryRaw<Array<ConnectionRow & { previousOwner: string | null }>>`
-      WITH prev AS (
-        SELECT id, "leaseOwner" FROM "Connection" WHERE id = ${connectionId}::uuid FOR UPDATE
-      )
-      UPDATE "Connection" c
-      SET "leaseOwner" = ${owner}, "leaseUntil" = ${NOW_UTC} + ${ttlMs} * interval '1 millisecond'
-      FROM prev
-      WHERE c.id = prev.id
-        AND (c."leaseOwner" IS NULL OR c."leaseUntil" IS NULL OR c."leaseUntil" <= ${NOW_UTC})
-      RETURNING c.*, prev."leaseOwner" AS "previousOwner"`;
-    const hit = rows[0];
-    if (hit) {
-      const { previousOwner, ...row } = hit;
-      return { kind: 'taken', row: row as ConnectionRow, previousOwner };
-    }
-    const exists = await this.db.$queryRaw<unknown[]>`
-      SELECT 1 FROM "Connection" WHERE id = ${connectionId}::uuid`;
-    return exists.length > 0 ? { kind: 'held' } : { kind: 'not_found' };
+  constructor(private readonly db: PrismaClient) {
+    this.store = new RefreshStore(db);
   }
 
   /**
-   * Pushes the lease's end to now + ttl. True while this owner still holds it: a lapsed lease
-   * nobody else took is still safe to renew, since only a new owner could have presented the token.
+   * Takes the lease if it is free or lapsed and returns the row as it stands under it (the batch
+   * statement of RefreshStore, for one row). `previousOwner` is set when the last holder never
+   * cleared it (it died, stalled or failed to commit): its answer may be waiting in the rescue
+   * slot. A row another session has locked right now is `held`: try again later.
+   */
+  async take(connectionId: string, owner: string, ttlMs: number): Promise<LeaseTake> {
+    const { taken, notFound } = await this.store.takeLeases([connectionId], owner, ttlMs);
+    const hit = taken[0];
+    if (hit) return { kind: 'taken', row: hit.row, previousOwner: hit.previousOwner };
+    return notFound.length > 0 ? { kind: 'not_found' } : { kind: 'held' };
+  }
+
+  /**
+   * Pushes the lease's end to now + ttl. True while this owner still holds it (a lapsed lease
+   * nobody else took is still safe to renew, since only a new owner could have presented the
+   * token); false also while another session has the row locked, so the lease is not pushed out.
    */
   async renew(connectionId: string, owner: string, ttlMs: number): Promise<boolean> {
-    const count = await this.db.$executeRaw`
-      UPDATE "Connection"
-      SET "leaseUntil" = ${NOW_UTC} + ${ttlMs} * interval '1 millisecond'
-      WHERE id = ${connectionId}::uuid AND "leaseOwner" = ${owner}`;
-    return count === 1;
+    return (await this.store.renewLeases([connectionId], owner, ttlMs)).has(connectionId);
   }
 
   /** Clears the lease if this owner still holds it. */
   async release(connectionId: string, owner: string): Promise<boolean> {
-    const count = await this.db.$executeRaw`
-      UPDATE "Connection" SET "leaseOwner" = NULL, "leaseUntil" = NULL
-      WHERE id = ${connectionId}::uuid AND "leaseOwner" = ${owner}`;
-    return count === 1;
+    return (await this.store.releaseLeases([connectionId], owner)).has(connectionId);
   }
 
   /** Whether someone holds an unlapsed lease on the connection right now. */

@@ -1,6 +1,7 @@
 export * from './client.ts';
 export * from './connections.ts';
 export * from './connection-leases.ts';
+export * from './refresh-store.ts';
 export * from './status-change.ts';
 export * from './oauth-states.ts';
 export * from './connection-grants.ts';

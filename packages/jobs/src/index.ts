@@ -7,6 +7,8 @@ export * from './refresh/deps.ts';
 export * from './refresh/refresh-connection.ts';
 export * from './refresh/lease.ts';
 export * from './refresh/rescue.ts';
+export * from './refresh/commits.ts';
+export * from './refresh/lane-slots.ts';
 export * from './refresh/refresh-worker.ts';
 export * from './refresh/access-tokens.ts';
 export * from './sweeps/refresh-sweep.ts';

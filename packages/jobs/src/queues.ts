@@ -11,11 +11,29 @@ import { queueKeyPrefix } from './key-slots.ts';
  */
 export type RefreshReason = 'sweep' | 'proactive' | 'manual' | 'retry' | 'recovery';
 
-export interface RefreshJobData {
+/** One connection: an operator's request, a retry, a follow-up of a batch. */
+export interface SingleRefreshJobData {
   connectionId: string;
   reason: RefreshReason;
   /** transient attempts already used (rate limits and busy locks never count) */
   attempt?: number;
+}
+
+/** Connections the sweep found due together: their leases, requests and writes are shared. */
+export interface BatchRefreshJobData {
+  connectionIds: string[];
+  reason: RefreshReason;
+}
+
+export type RefreshJobData = SingleRefreshJobData | BatchRefreshJobData;
+
+export function isBatchRefresh(data: RefreshJobData): data is BatchRefreshJobData {
+  return Array.isArray((data as BatchRefreshJobData).connectionIds);
+}
+
+/** The connections a refresh job is for. */
+export function refreshJobConnections(data: RefreshJobData): string[] {
+  return isBatchRefresh(data) ? data.connectionIds : [data.connectionId];
 }
 
 export type SyncMode = 'incremental' | 'full';
@@ -70,7 +88,7 @@ export const QUEUE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
     REFRESH_PROVIDERS.map((p) => [
       QUEUE_NAMES.refresh(p),
-      `Token refreshes for ${PROVIDERS[p].displayName}: one job per due connection, deduplicated by connection id.`,
+      `Token refreshes for ${PROVIDERS[p].displayName}: the sweep's jobs each carry a batch of connections due together; single-connection jobs (manual, retries) are deduplicated by connection id.`,
     ]),
   ),
   [QUEUE_NAMES.sweeps]:
@@ -87,6 +105,15 @@ const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 3_600, count: 1_000 },
   removeOnFail: { age: 7 * 86_400, count: 10_000 },
 };
+
+/** A connection to refresh, as the sweeps queue it. */
+export interface DueRefresh {
+  provider: ProviderKey;
+  connectionId: string;
+  reason: RefreshReason;
+  /** run it then, not before: when its token becomes due */
+  delayMs?: number;
+}
 
 export interface QueuesOptions {
   connection: ConnectionOptions;
@@ -138,14 +165,9 @@ export class Queues {
     await this.refresh(provider).add('refresh', { connectionId, reason }, refreshJobOptions(connectionId));
   }
 
+  /** Single-connection jobs, deduplicated by connection id (the lapse and recovery sweeps). */
   async enqueueRefreshBulk(
-    jobs: ReadonlyArray<{
-      provider: ProviderKey;
-      connectionId: string;
-      reason: RefreshReason;
-      /** run it then, not before: when its token becomes due */
-      delayMs?: number;
-    }>,
+    jobs: readonly DueRefresh[],
   ) {
     const byProvider = new Map<ProviderKey, (typeof jobs)[number][]>();
     for (const j of jobs) {
@@ -169,10 +191,75 @@ export class Queues {
     );
   }
 
+  /**
+   * Queues due connections, per provider, as batch jobs of up to `batchSize` connections that
+   * fall due within `windowMs` of each other; each job runs when the last of its connections is
+   * due. One connection is never in two of the jobs queued here (the sweep's claim keeps later
+   * sweeps from queueing it again while it waits).
+   */
+  async enqueueRefreshBatches(
+    jobs: readonly DueRefresh[],
+    options: { batchSize: number; windowMs: number },
+  ): Promise<number> {
+    const groups = planRefreshBatches(jobs, options);
+    let count = 0;
+    await Promise.all(
+      groups.map((list) => {
+        const provider = list[0]!.provider;
+        count += list.length;
+        return this.refresh(provider).addBulk(
+          list.map((b) => ({
+            name: 'refresh-batch',
+            data: { connectionIds: b.ids, reason: b.reason },
+            opts: b.delayMs > 0 ? { delay: b.delayMs } : {},
+          })),
+        );
+      }),
+    );
+    return count;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.cache.values()].map((q) => q.close()));
     this.cache.clear();
   }
+}
+
+export interface PlannedRefreshBatch {
+  provider: ProviderKey;
+  reason: RefreshReason;
+  /** when its first (earliest due) connection is due, ms from now */
+  firstMs: number;
+  /** when its last connection is due, ms from now: the job's delay */
+  delayMs: number;
+  ids: string[];
+}
+
+/**
+ * Due connections grouped into batch jobs: per provider lane and reason, in due order, at most
+ * `batchSize` each, a batch holding only connections due within `windowMs` of its first one.
+ * Returns one list of batches per lane.
+ */
+export function planRefreshBatches(
+  jobs: readonly DueRefresh[],
+  options: { batchSize: number; windowMs: number },
+): PlannedRefreshBatch[][] {
+  const groups = new Map<string, PlannedRefreshBatch[]>();
+  const sorted = [...jobs].sort((a, b) => (a.delayMs ?? 0) - (b.delayMs ?? 0));
+  for (const j of sorted) {
+    const key = `${j.provider} ${j.reason}`;
+    const list = groups.get(key) ?? [];
+    groups.set(key, list);
+    const delayMs = Math.max(0, Math.ceil(j.delayMs ?? 0));
+    const open = list[list.length - 1];
+    if (open && open.ids.length < options.batchSize && delayMs <= open.firstMs + options.windowMs) {
+      open.ids.push(j.connectionId);
+      open.delayMs = delayMs;
+    } else {
+      list.push({ provider: j.provider, reason: j.reason, firstMs: delayMs, delayMs, ids: [j.connectionId] });
+    }
+  }
+  return [...groups.values()];
 }
 
 function refreshJobOptions(connectionId: string): JobsOptions {

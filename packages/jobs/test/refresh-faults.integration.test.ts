@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killTree, spawnTracked, startPrivatePostgres, type PrivatePostgres } from '@conduit/testing';
-import { RefreshLease, refreshConnection, runRefreshSweep } from '../src/index.ts';
+import { RefreshLease, refreshConnection, refreshJobConnections, runRefreshSweep } from '../src/index.ts';
 import { createHarness, waitFor, type Harness } from './support/harness.ts';
 
 const PG_PORT = 17010;
@@ -200,13 +200,20 @@ describe('sweeps › one locked row', () => {
     const seeded = await h.seed('spotify', 6, { expiresInMs: 30_000 });
     const ids = seeded.map((s) => s.connectionId);
     const locker = await lockRows([ids[0]!]);
-    const settings = { bufferMs: 5 * 60_000, intervalMs: 60_000, batchSize: 100, requeueAfterMs: 120_000 };
+    const settings = {
+      bufferMs: 5 * 60_000,
+      intervalMs: 60_000,
+      batchSize: 100,
+      requeueAfterMs: 120_000,
+      jobBatchSize: 50,
+      jobBatchWindowMs: 1_000,
+    };
     const deps = { connections: h.connections, queues: h.queues };
     const report = await runRefreshSweep(deps, settings);
     expect(report).toMatchObject({ enqueued: 5, notClaimed: 1 });
     const queued = async () =>
-      (await h.queues.refresh('spotify').getJobs(['waiting', 'delayed', 'prioritized'])).map(
-        (j) => j.data.connectionId,
+      (await h.queues.refresh('spotify').getJobs(['waiting', 'delayed', 'prioritized'])).flatMap((j) =>
+        refreshJobConnections(j.data),
       );
     expect((await queued()).sort()).toEqual(ids.slice(1).sort());
     await locker.query('COMMIT');

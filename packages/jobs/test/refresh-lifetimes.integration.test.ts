@@ -3,7 +3,7 @@
 // by getValidAccessToken, and the sweep queues it for exactly the moment the worker finds it due.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshDueAt } from '@conduit/core';
-import { refreshConnection, runRefreshSweep } from '../src/index.ts';
+import { refreshConnection, refreshJobConnections, runRefreshSweep } from '../src/index.ts';
 import { createHarness, type Harness } from './support/harness.ts';
 
 let h: Harness;
@@ -86,11 +86,13 @@ describe.each([
       intervalMs: 60_000,
       batchSize: 100,
       requeueAfterMs: 120_000,
+      jobBatchSize: 50,
+      jobBatchWindowMs: 1_000,
     };
     const now = new Date();
     await runRefreshSweep({ connections: h.connections, queues: h.queues }, settings, now);
     const jobs = await h.queues.refresh(provider).getJobs(['waiting', 'delayed', 'prioritized']);
-    const mine = jobs.filter((j) => j.data.connectionId === connectionId);
+    const mine = jobs.filter((j) => refreshJobConnections(j.data).includes(connectionId));
     if (dueAt.getTime() > now.getTime() + settings.intervalMs) {
       // Due after the next sweep: that sweep will queue it (a 300 s token is due 150 s in).
       expect(mine).toHaveLength(0);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLapseSweep, runRefreshSweep } from '../src/index.ts';
+import { refreshJobConnections, runLapseSweep, runRefreshSweep } from '../src/index.ts';
 import { createHarness, type Harness } from './support/harness.ts';
 
 let h: Harness;
@@ -13,11 +13,18 @@ afterAll(async () => {
 });
 
 const MIN = 60_000;
-const settings = { bufferMs: 5 * MIN, intervalMs: MIN, batchSize: 3, requeueAfterMs: 10 * MIN };
+const settings = {
+  bufferMs: 5 * MIN,
+  intervalMs: MIN,
+  batchSize: 3,
+  requeueAfterMs: 10 * MIN,
+  jobBatchSize: 2,
+  jobBatchWindowMs: 1_000,
+};
 
 async function waitingIds(provider: 'spotify' | 'google' | 'discord' | 'fathom') {
   const jobs = await h.queues.refresh(provider).getJobs(['waiting', 'delayed', 'prioritized']);
-  return jobs.map((j) => j.data.connectionId).sort();
+  return jobs.flatMap((j) => refreshJobConnections(j.data)).sort();
 }
 
 describe('sweeps › refresh sweep', () => {
@@ -55,6 +62,11 @@ describe('sweeps › refresh sweep', () => {
     expect(report).toMatchObject({ selected: 9, enqueued: 8, coolingDown: 1 });
     expect(report.batches).toBeGreaterThanOrEqual(4);
     expect(await waitingIds('spotify')).toEqual(due.map((d) => d.id).sort());
+    // Connections due together share a job, never more than jobBatchSize of them.
+    const jobs = await h.queues.refresh('spotify').getJobs(['waiting', 'delayed', 'prioritized']);
+    expect(jobs).toHaveLength(report.jobs);
+    expect(report.jobs).toBeLessThan(report.enqueued);
+    for (const j of jobs) expect(refreshJobConnections(j.data).length).toBeLessThanOrEqual(2);
 
     // A second sweep (or a second scheduler) while the jobs are pending claims and adds nothing.
     const again = await runRefreshSweep({ connections: h.connections, queues: h.queues }, settings, now);

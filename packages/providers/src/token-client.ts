@@ -195,8 +195,11 @@ export class TokenClient {
     const answerMs = answerDeadlineMs !== undefined ? Math.max(1, Math.floor(answerDeadlineMs)) : undefined;
     const deadlineMs = connectMs + (answerMs ?? headersMs + bodyMs);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), deadlineMs);
-    const onAbort = () => controller.abort();
+    // The abort waits one turn of the event loop (setImmediate runs after the poll phase): after
+    // a stall longer than the deadline (CPU starvation, a long GC) timers run before I/O, and an
+    // answer already in the socket would be thrown away, though the provider has rotated.
+    const timer = setTimeout(() => setImmediate(() => controller.abort()), deadlineMs);
+    const onAbort = () => setImmediate(() => controller.abort());
     signal?.addEventListener('abort', onAbort, { once: true });
 
     let response: Dispatcher.ResponseData | undefined;
@@ -208,7 +211,9 @@ export class TokenClient {
         headers: wire.headers,
         body: wire.body,
         signal: controller.signal,
-        ...(answerMs !== undefined && { headersTimeout: answerMs, bodyTimeout: answerMs }),
+        // With an answer deadline, the deadline above is the only bound: undici's own timers
+        // would fire before a stalled loop reads an answer that has arrived.
+        ...(answerMs !== undefined && { headersTimeout: 0, bodyTimeout: 0 }),
       });
       text = await readLimited(response.body, this.#maxResponseBytes);
     } catch (error) {

@@ -10,12 +10,14 @@ import {
   type ProviderKey,
 } from '@conduit/core';
 import type { Config } from '@conduit/config';
-import { ConnectionLeases, ConnectionRepository, createDb, type Db } from '@conduit/db';
+import { ConnectionLeases, ConnectionRepository, createDb, RefreshStore, type Db } from '@conduit/db';
 import {
   AccessTokens,
   ProviderGate,
   Queues,
   RedisLocks,
+  LaneSlots,
+  RefreshCommits,
   RescueSlots,
   createRedis,
   type RedisClient,
@@ -165,6 +167,32 @@ export function createTokenClient(config: Config): TokenClient {
   });
 }
 
+/** One group of grouped token writes per process, whoever refreshes (every lane, inline callers). */
+const COMMITS = new WeakMap<AppContext, RefreshCommits>();
+
+function commitsOf(ctx: AppContext): RefreshCommits {
+  let commits = COMMITS.get(ctx);
+  if (!commits) {
+    commits = new RefreshCommits(new RefreshStore(ctx.db), ctx.logger, {
+      retryMaxMs: ctx.config.timings.refreshCommitRetryMaxMs,
+    });
+    COMMITS.set(ctx, commits);
+  }
+  return commits;
+}
+
+/** One set of lane slots per process, shared by every refresh of that process. */
+const LANES = new WeakMap<AppContext, LaneSlots>();
+
+function lanesOf(ctx: AppContext): LaneSlots {
+  let lanes = LANES.get(ctx);
+  if (!lanes) {
+    lanes = new LaneSlots(ctx.config.timings.refreshConcurrency);
+    LANES.set(ctx, lanes);
+  }
+  return lanes;
+}
+
 export function createRefreshDeps(
   ctx: AppContext,
   tokens: RefreshDeps['tokens'],
@@ -178,6 +206,8 @@ export function createRefreshDeps(
     tokens,
     locks: new RedisLocks(ctx.redis, `${prefix}:lock`),
     leases: new ConnectionLeases(ctx.db),
+    commits: commitsOf(ctx),
+    lanes: lanesOf(ctx),
     rescue: new RescueSlots(
       ctx.redis,
       `${prefix}:rescue`,
@@ -203,6 +233,7 @@ export function createRefreshDeps(
       invalidClientPauseThreshold: t.invalidClientPauseThreshold,
       invalidClientPauseMs: t.invalidClientPauseSeconds * 1000,
       refreshTokenWindowMs: t.refreshTokenWindowDays * 86_400_000,
+      batchParallelism: t.refreshBatchParallelism,
     },
     logger: ctx.logger,
     hashOwner: ctx.hashOwner,

@@ -43,6 +43,8 @@ async function describe(ctx: AppContext, id: string, result: RefreshResult): Pro
       return `Connection ${id} was refreshed by another process meanwhile; nothing to do.`;
     case 'rescued':
       return `Connection ${id} had new tokens waiting from a refresh whose process died before storing them; they are stored now (nothing was sent to the provider).`;
+    case 'failed':
+      return `refreshing connection ${id} failed: ${result.error.message}`;
     case 'busy':
       return `connection ${id} is being refreshed by another process right now; try again in a moment.`;
     case 'gated':

@@ -48,6 +48,22 @@ export const TIMING_VARIABLES = {
     1000,
     'Most connections one sweep page enqueues.',
   ),
+  refreshJobBatchSize: timing(
+    'CONDUIT_REFRESH_JOB_BATCH_SIZE',
+    50,
+    'Most due connections one sweep refresh job carries: their leases are taken, their token requests made and their answers stored together, so the per-job and per-statement costs are shared. 1 makes a job per connection.',
+  ),
+  refreshBatchWindowMs: timing(
+    'CONDUIT_REFRESH_BATCH_WINDOW_MS',
+    1000,
+    'One refresh job holds connections that fall due within this long of each other, and runs when the last of them is due.',
+    { min: 0 },
+  ),
+  refreshBatchParallelism: timing(
+    'CONDUIT_REFRESH_BATCH_PARALLELISM',
+    10,
+    'Token requests one refresh job has in flight at once.',
+  ),
   refreshRequeueAfterSeconds: timing(
     'CONDUIT_REFRESH_REQUEUE_AFTER_SECONDS',
     120,
@@ -142,7 +158,7 @@ export const TIMING_VARIABLES = {
   refreshConcurrency: timing(
     'CONDUIT_REFRESH_CONCURRENCY',
     10,
-    'Refresh jobs run at once, per provider lane.',
+    'Refreshes (token requests and the writes of their answers) one worker process runs at once per provider lane, whether they come as batch jobs, single jobs or inline calls.',
   ),
   syncConcurrency: timing('CONDUIT_SYNC_CONCURRENCY', 5, 'Sync jobs run at once per worker.'),
   syncIntervalSeconds: timing(

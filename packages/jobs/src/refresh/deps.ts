@@ -4,6 +4,8 @@ import type { ConnectionLeases, ConnectionRepository } from '@conduit/db';
 import type { RedisClient } from '../redis.ts';
 import type { RedisLocks } from '../lock.ts';
 import type { ProviderGate } from '../provider-gate.ts';
+import type { RefreshCommits } from './commits.ts';
+import type { LaneSlots } from './lane-slots.ts';
 import type { RescueSlots } from './rescue.ts';
 
 /** The token endpoint as the refresh path sees it (implemented by @conduit/providers' TokenClient). */
@@ -30,6 +32,8 @@ export interface RefreshSettings {
   invalidClientPauseMs: number;
   /** refresh tokens lapsing within this are exercised ahead of time (default 7 days) */
   refreshTokenWindowMs: number;
+  /** token requests one batch has in flight at once */
+  batchParallelism: number;
 }
 
 export type RefreshOutcomeLabel =
@@ -44,7 +48,8 @@ export type RefreshOutcomeLabel =
   | 'retry'
   | 'gave_up'
   | 'needs_reauth'
-  | 'error';
+  | 'error'
+  | 'failed';
 
 export interface RefreshObserver {
   /** one call per refreshConnection, for metrics */
@@ -64,6 +69,10 @@ export interface RefreshDeps {
   leases: ConnectionLeases;
   /** copies of provider answers not yet stored in Postgres */
   rescue: RescueSlots;
+  /** the grouped compare-and-set writes of refreshed tokens */
+  commits: RefreshCommits;
+  /** refreshes in flight at once per provider, across every job and caller of the process */
+  lanes: LaneSlots;
   gate: ProviderGate;
   redis: RedisClient;
   /** key prefix for counters, e.g. `{conduit}` */

@@ -1,9 +1,13 @@
-// The path of one refresh, top to bottom: gate → lease (takes it and re-reads the row) → an
-// answer a dead holder left in the rescue slot? → fresh? → lease still ours with time to spare →
-// token endpoint → classify (core's decideRefresh) → rescue copy + compare-and-set write, retried
-// until it lands → lease ends. The queue worker, getValidAccessToken, the CLI and the Fathom API
-// caller all run exactly this; what the worker does with the result lives in refresh-worker.ts.
+// The path of a refresh, top to bottom, for a batch of connections of one provider (one, for
+// inline callers): gate → leases (one statement takes them and re-reads the rows) → per row, in
+// parallel up to a bound: an answer a dead holder left in the rescue slot? → fresh? → lease still
+// ours with time to spare → token endpoint → classify (core's decideRefresh) → rescue copy +
+// compare-and-set write (grouped with the other answers that arrive meanwhile into one statement,
+// retried until it lands) → leases end. The queue worker, getValidAccessToken, the CLI and the
+// Fathom API caller all run exactly this; what the worker does with the results lives in
+// refresh-worker.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
 import {
   decideRefresh,
   isRefreshDue,
@@ -14,7 +18,7 @@ import {
 import { notificationPayload, type ConnectionRow, type RefreshedTokens } from '@conduit/db';
 import type { RefreshReason } from '../queues.ts';
 import type { RefreshDeps, RefreshOutcomeLabel } from './deps.ts';
-import { RefreshLease } from './lease.ts';
+import { LeaseSet } from './lease.ts';
 
 export type RefreshResult =
   /** another process holds this connection's lock */
@@ -37,7 +41,9 @@ export type RefreshResult =
   | { kind: 'rate_limited'; delayMs: number }
   | { kind: 'retry'; delayMs: number; attempt: number }
   | { kind: 'gave_up'; notBefore: Date }
-  | { kind: 'marked'; status: 'needs_reauth' | 'error'; reason: string };
+  | { kind: 'marked'; status: 'needs_reauth' | 'error'; reason: string }
+  /** something unclassified went wrong (a bug, Postgres down outside the commit): try again later */
+  | { kind: 'failed'; error: Error };
 
 export interface RefreshRequest {
   connectionId: string;
@@ -45,6 +51,14 @@ export interface RefreshRequest {
   provider?: ProviderKey;
   reason: RefreshReason | 'inline';
   /** transient attempts already used */
+  attempt?: number;
+}
+
+export interface RefreshBatchRequest {
+  provider: ProviderKey;
+  connectionIds: readonly string[];
+  reason: RefreshRequest['reason'];
+  /** transient attempts already used (the same for every connection of the batch) */
   attempt?: number;
 }
 
@@ -79,30 +93,81 @@ const REFRESHABLE = new Set<ConnectionRow['status']>(['connected', 'token_expire
 /** An operator, or the recovery sweep, may also try a connection in `error`: success returns it to `connected`. */
 const REFRESHABLE_ON_REQUEST = new Set<ConnectionRow['status']>([...REFRESHABLE, 'error']);
 
+/** Refreshes one connection (inline callers: the token API, the CLI, the Fathom API caller). */
 export async function refreshConnection(deps: RefreshDeps, req: RefreshRequest): Promise<RefreshResult> {
-  const now = deps.now ?? (() => new Date());
-  const started = performance.now();
   // Jobs know their lane; only inline callers pay for looking the provider up.
   const provider = req.provider ?? (await deps.connections.routingOf(req.connectionId))?.provider;
   if (!provider) return { kind: 'skipped', reason: 'not_found' };
+  const results = await refreshConnections(deps, {
+    provider,
+    connectionIds: [req.connectionId],
+    reason: req.reason,
+    ...(req.attempt !== undefined && { attempt: req.attempt }),
+  });
+  const result = results.get(req.connectionId) ?? { kind: 'skipped', reason: 'not_found' };
+  if (result.kind === 'failed') throw result.error;
+  return result;
+}
 
-  const seen: { ownerId?: string } = {};
-  const result = await refreshUnderLease(deps, provider, req, now, seen);
+/**
+ * Refreshes a batch of connections of one provider: their leases are taken in one statement,
+ * their token requests run in parallel (at most `settings.batchParallelism` of the batch at
+ * once, and at most the lane's share of the process, `deps.lanes`), and their
+ * answers are stored by compare-and-set writes grouped into as few statements as arrive together.
+ * Every connection gets its own result and its own log line; a failure of one is its result only.
+ */
+export async function refreshConnections(
+  deps: RefreshDeps,
+  req: RefreshBatchRequest,
+): Promise<Map<string, RefreshResult>> {
+  const now = deps.now ?? (() => new Date());
+  const started = performance.now();
+  const ids = [...new Set(req.connectionIds)];
+  const results = new Map<string, RefreshResult>();
+  const finished = new Map<string, number>();
+  const owners = new Map<string, string>();
+  const settle = (id: string, result: RefreshResult) => {
+    results.set(id, result);
+    finished.set(id, performance.now());
+  };
+  try {
+    await refreshUnderLeases(deps, req.provider, ids, req, now, settle, owners);
+  } catch (err) {
+    for (const id of ids) if (!results.has(id)) settle(id, { kind: 'failed', error: err as Error });
+  }
+  for (const id of ids) {
+    const result = results.get(id) ?? { kind: 'failed', error: new Error('refresh: no result') };
+    logOutcome(deps, req, id, result, Math.round((finished.get(id) ?? performance.now()) - started), owners.get(id));
+  }
+  return results;
+}
+
+function logOutcome(
+  deps: RefreshDeps,
+  req: RefreshBatchRequest,
+  connectionId: string,
+  result: RefreshResult,
+  durationMs: number,
+  ownerId: string | undefined,
+): void {
+  const { provider } = req;
   const outcome = outcomeLabel(result);
-  const durationMs = Math.round(performance.now() - started);
   deps.observer?.onOutcome?.(provider, outcome, durationMs);
   if (outcome === 'busy') deps.observer?.onLockContention?.(provider);
   const level =
-    outcome === 'needs_reauth' || outcome === 'error' || outcome === 'lost_race' ? 'warn' : 'info';
+    outcome === 'needs_reauth' || outcome === 'error' || outcome === 'lost_race' || outcome === 'failed'
+      ? 'warn'
+      : 'info';
   deps.logger[level](
     {
       provider,
-      ...(seen.ownerId !== undefined && { owner: deps.hashOwner(seen.ownerId) }),
-      connectionId: req.connectionId,
+      ...(ownerId !== undefined && { owner: deps.hashOwner(ownerId) }),
+      connectionId,
       reason: req.reason,
       outcome,
       durationMs,
       ...(result.kind === 'marked' && { detail: result.reason }),
+      ...(result.kind === 'failed' && { err: result.error.message }),
       ...(result.kind === 'refreshed' && { commitMs: Math.round(result.commitMs * 10) / 10 }),
       ...((result.kind === 'rate_limited' || result.kind === 'gated' || result.kind === 'retry') && {
         delayMs: result.delayMs,
@@ -110,53 +175,97 @@ export async function refreshConnection(deps: RefreshDeps, req: RefreshRequest):
     },
     'refresh',
   );
-  return result;
 }
 
-async function refreshUnderLease(
+/** A 429 (or a lane pause) seen by one request of a batch closes the lane for the requests not yet sent. */
+interface LaneState {
+  closedUntil: number;
+}
+
+async function refreshUnderLeases(
   deps: RefreshDeps,
   provider: ProviderKey,
-  req: RefreshRequest,
+  ids: readonly string[],
+  req: RefreshBatchRequest,
   now: () => Date,
-  seen: { ownerId?: string },
-): Promise<RefreshResult> {
+  settle: (id: string, result: RefreshResult) => void,
+  owners: Map<string, string>,
+): Promise<void> {
   const closedForMs = await deps.gate.remainingMs(provider);
-  if (closedForMs > 0) return { kind: 'gated', delayMs: closedForMs };
+  if (closedForMs > 0) {
+    for (const id of ids) settle(id, { kind: 'gated', delayMs: closedForMs });
+    return;
+  }
 
   const ttl = deps.settings.lockTtlMs;
-  let taken;
+  let took;
   try {
-    taken = await RefreshLease.take(deps.leases, req.connectionId, ttl, deps.logger);
+    took = await LeaseSet.take(deps.leases.store, ids, ttl, deps.logger);
   } catch (err) {
-    // Postgres unreachable, or the row locked past lock_timeout: nothing was presented, try later.
+    // Postgres unreachable or too slow: nothing was presented, try later.
     deps.logger.warn(
-      { provider, connectionId: req.connectionId, err: (err as Error).message },
-      'refresh: could not take the lease; nothing was presented',
+      { provider, connections: ids.length, err: (err as Error).message },
+      'refresh: could not take the leases; nothing was presented',
     );
-    return { kind: 'busy' };
+    for (const id of ids) settle(id, { kind: 'busy' });
+    return;
   }
-  if (taken.kind === 'not_found') return { kind: 'skipped', reason: 'not_found' };
-  if (taken.kind === 'held') return { kind: 'busy' };
-  const { lease, row: conn, previousOwner } = taken;
-  lease.keepAlive(Math.max(1, Math.floor(ttl / 3)));
+  for (const id of took.busy) settle(id, { kind: 'busy' });
+  for (const id of took.notFound) settle(id, { kind: 'skipped', reason: 'not_found' });
+  const { leases, taken } = took;
+  if (taken.length === 0) return;
+  leases.keepAlive(Math.max(1, Math.floor(ttl / 3)));
+  const lane: LaneState = { closedUntil: 0 };
   try {
-    seen.ownerId = conn.ownerId;
-    const allowed =
-      req.reason === 'manual' || req.reason === 'recovery' ? REFRESHABLE_ON_REQUEST : REFRESHABLE;
-    if (!allowed.has(conn.status)) return { kind: 'skipped', reason: 'not_refreshable' };
-    // The last holder never ended its lease: it may have died holding an answer.
-    if (previousOwner !== null) {
-      const rescued = await storeRescued(deps, provider, conn, lease, now);
-      if (rescued) return rescued;
-    }
-    if (!conn.refreshTokenEnc || PROVIDERS[provider].refresh.kind === 'none') {
-      return { kind: 'skipped', reason: 'no_refresh_token' };
-    }
-    if (!isDue(conn, req.reason, now(), deps)) return { kind: 'fresh' };
-    return await callAndApply(deps, provider, conn, req, now, lease);
+    const batch = pLimit(deps.settings.batchParallelism);
+    await Promise.all(
+      taken.map(({ row, previousOwner }) =>
+        batch(() =>
+          deps.lanes.run(provider, async () => {
+            owners.set(row.id, row.ownerId);
+            let result: RefreshResult;
+            try {
+              result = await refreshLeased(deps, provider, row, previousOwner, req, now, leases, lane);
+            } catch (err) {
+              result = { kind: 'failed', error: err as Error };
+            }
+            settle(row.id, result);
+          }),
+        ),
+      ),
+    );
   } finally {
-    await lease.release();
+    await leases.release();
   }
+}
+
+async function refreshLeased(
+  deps: RefreshDeps,
+  provider: ProviderKey,
+  conn: ConnectionRow,
+  previousOwner: string | null,
+  req: RefreshBatchRequest,
+  now: () => Date,
+  leases: LeaseSet,
+  lane: LaneState,
+): Promise<RefreshResult> {
+  const allowed =
+    req.reason === 'manual' || req.reason === 'recovery' ? REFRESHABLE_ON_REQUEST : REFRESHABLE;
+  if (!allowed.has(conn.status)) return { kind: 'skipped', reason: 'not_refreshable' };
+  // The last holder never ended its lease: it may have died holding an answer.
+  if (previousOwner !== null) {
+    const rescued = await storeRescued(deps, provider, conn, leases, now);
+    if (rescued) return rescued;
+  }
+  if (!conn.refreshTokenEnc || PROVIDERS[provider].refresh.kind === 'none') {
+    return { kind: 'skipped', reason: 'no_refresh_token' };
+  }
+  if (!isDue(conn, req.reason, now(), deps)) return { kind: 'fresh' };
+  const closedForMs = lane.closedUntil - Date.now();
+  if (closedForMs > 0) return { kind: 'gated', delayMs: closedForMs };
+  const result = await callAndApply(deps, provider, conn, req, now, leases);
+  if (result.kind === 'rate_limited') lane.closedUntil = Math.max(lane.closedUntil, Date.now() + result.delayMs);
+  return result;
 }
 
 /**
@@ -167,7 +276,7 @@ async function storeRescued(
   deps: RefreshDeps,
   provider: ProviderKey,
   conn: ConnectionRow,
-  lease: RefreshLease,
+  leases: LeaseSet,
   now: () => Date,
 ): Promise<RefreshResult | null> {
   let tokens: RefreshedTokens | null;
@@ -182,7 +291,7 @@ async function storeRescued(
   }
   if (tokens === null) return null;
   const presented = conn.refreshTokenEnc === null ? null : deps.vault.decrypt(conn.refreshTokenEnc);
-  const stored = await storeUntilDurable(deps, provider, conn, tokens, now(), lease, presented);
+  const stored = await storeTokens(deps, provider, conn, tokens, now(), leases, presented);
   deps.rescue.drop(conn.id, conn.version).catch(() => undefined);
   deps.logger.warn(
     { provider, connectionId: conn.id, owner: deps.hashOwner(conn.ownerId), stored },
@@ -192,7 +301,32 @@ async function storeRescued(
 }
 
 /**
- * The compare-and-set write of refreshed tokens, retried until it lands: a Postgres restart, a
+ * Stores refreshed tokens: a connection read as `connected` joins the next grouped write (one
+ * statement for every answer that arrives meanwhile, retried until it lands); a row that write
+ * could not store (its compare-and-set missed, or another session holds it locked), and a
+ * recovery (a status change), go through the single-row write below.
+ */
+async function storeTokens(
+  deps: RefreshDeps,
+  provider: ProviderKey,
+  read: ConnectionRow,
+  tokens: RefreshedTokens,
+  at: Date,
+  leases: LeaseSet,
+  presentedRefreshToken: string | null,
+): Promise<boolean> {
+  leases.markCommitting(read.id);
+  if (read.status === 'connected') {
+    if (await deps.commits.store({ conn: read, tokens, at, leaseOwner: leases.owner })) {
+      leases.markCleared(read.id);
+      return true;
+    }
+  }
+  return storeUntilDurable(deps, provider, read, tokens, at, leases, presentedRefreshToken);
+}
+
+/**
+ * The single-row compare-and-set write of refreshed tokens, retried until it lands: a Postgres restart, a
  * lock wait or a full pool delays it, never drops it. When the compare-and-set loses only because
  * something else touched the row (a status or key rotation write) while the refresh token we
  * presented is still the stored one, it is tried again on the new version; when newer tokens are
@@ -204,16 +338,15 @@ async function storeUntilDurable(
   read: ConnectionRow,
   tokens: RefreshedTokens,
   at: Date,
-  lease: RefreshLease,
+  leases: LeaseSet,
   presentedRefreshToken: string | null,
 ): Promise<boolean> {
   let conn = read;
   let casMisses = 0;
-  lease.committing = true;
   for (let attempt = 1; ; attempt++) {
     try {
-      if (await deps.connections.storeRefreshedTokens(conn, tokens, at, lease.owner)) {
-        lease.cleared = true;
+      if (await deps.connections.storeRefreshedTokens(conn, tokens, at, leases.owner)) {
+        leases.markCleared(read.id);
         if (attempt > 1) {
           deps.logger.info(
             { provider, connectionId: conn.id, attempts: attempt },
@@ -255,9 +388,9 @@ async function callAndApply(
   deps: RefreshDeps,
   provider: ProviderKey,
   conn: ConnectionRow,
-  req: RefreshRequest,
+  req: RefreshBatchRequest,
   now: () => Date,
-  lease: RefreshLease,
+  leases: LeaseSet,
 ): Promise<RefreshResult> {
   const refreshToken = deps.vault.decrypt(conn.refreshTokenEnc!);
   // Right before sending: renewed first if this process paused since taking the lease, and at
@@ -265,14 +398,14 @@ async function callAndApply(
   // commit budget still left, so the answer can be stored before anyone else may take the lease.
   const { lockTtlMs: ttl, commitBudgetMs } = deps.settings;
   const minimumMs = commitBudgetMs + (ttl - commitBudgetMs) / 2;
-  if (!(await lease.ensure(minimumMs, ttl * RENEW_BELOW_SHARE))) {
+  if (!(await leases.ensure(conn.id, minimumMs, ttl * RENEW_BELOW_SHARE))) {
     deps.logger.warn(
       { provider, connectionId: conn.id },
       'refresh: the lease was lost or too short before the refresh token went out (this process stalled); nothing was presented',
     );
     return { kind: 'busy' };
   }
-  const requestMs = Math.max(1, Math.floor(lease.remainingMs() - commitBudgetMs));
+  const requestMs = Math.max(1, Math.floor(leases.remainingMs(conn.id) - commitBudgetMs));
   // Once sent, the answer is awaited as long as the lease allows, not the generic HTTP timeouts:
   // the provider may already have rotated, and an abandoned answer is a lost refresh token.
   const outcome = await deps.tokens.refresh(provider, refreshToken, {
@@ -321,7 +454,7 @@ async function callAndApply(
           return false;
         },
       );
-      const stored = await storeUntilDurable(deps, provider, conn, tokens, at, lease, refreshToken);
+      const stored = await storeTokens(deps, provider, conn, tokens, at, leases, refreshToken);
       void rescued
         .then((kept) => (kept ? deps.rescue.drop(conn.id, conn.version) : undefined))
         .catch(() => undefined);

@@ -1,6 +1,7 @@
 // The safety net of DESIGN rule 5: every interval, enqueue a refresh for each connection whose
 // access token expires within the buffer plus one interval (so nothing lapses between two
-// sweeps), selected by index with keyset pagination and enqueued in bulk.
+// sweeps), selected by index with keyset pagination and enqueued as batch jobs of connections
+// that fall due together (docs/benchmarks.md, "Refresh cost").
 // A sweep claims what it queues (Connection.refreshQueuedAt), so the next sweeps leave a queued
 // connection alone instead of re-adding it to Redis every interval; after `requeueAfterMs` it is
 // queued again, in case the job was lost (a Redis that kept nothing). Queue deduplication still
@@ -15,6 +16,10 @@ export interface RefreshSweepSettings {
   batchSize: number;
   /** a connection queued this long ago without being refreshed is queued again */
   requeueAfterMs: number;
+  /** most connections one refresh job carries (1: a job per connection) */
+  jobBatchSize: number;
+  /** one job holds connections that fall due within this long of each other */
+  jobBatchWindowMs: number;
 }
 
 export interface SweepReport {
@@ -26,7 +31,10 @@ export interface SweepReport {
   alreadyQueued: number;
   /** skipped because their row was locked, or another scheduler claimed them meanwhile: the next sweep looks again */
   notClaimed: number;
+  /** pages read */
   batches: number;
+  /** refresh jobs queued (each carries up to jobBatchSize connections) */
+  jobs: number;
 }
 
 export async function runRefreshSweep(
@@ -43,6 +51,7 @@ export async function runRefreshSweep(
     alreadyQueued: 0,
     notClaimed: 0,
     batches: 0,
+    jobs: 0,
   };
   for (const status of ['connected', 'token_expired'] as const) {
     let after: DueCursor | undefined;
@@ -81,14 +90,16 @@ export async function runRefreshSweep(
           }).getTime(),
         ]),
       );
-      await deps.queues.enqueueRefreshBulk(
-        claimed.map((r) => ({
-          provider: r.provider,
-          connectionId: r.id,
-          reason: 'sweep' as const,
-          delayMs: (dueAt.get(r.id) ?? now.getTime()) - now.getTime(),
-        })),
-      );
+      const jobs = claimed.map((r) => ({
+        provider: r.provider,
+        connectionId: r.id,
+        reason: 'sweep' as const,
+        delayMs: (dueAt.get(r.id) ?? now.getTime()) - now.getTime(),
+      }));
+      report.jobs += await deps.queues.enqueueRefreshBatches(jobs, {
+        batchSize: settings.jobBatchSize,
+        windowMs: settings.jobBatchWindowMs,
+      });
       report.enqueued += claimed.length;
       report.notClaimed += unqueued.length - claimed.length;
       const last = rows[rows.length - 1]!;

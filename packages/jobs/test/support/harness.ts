@@ -13,7 +13,7 @@ import {
   type ProviderKey,
   type RetryPolicy,
 } from '@conduit/core';
-import { createDb, ConnectionLeases, ConnectionRepository, type Db } from '@conduit/db';
+import { createDb, ConnectionLeases, ConnectionRepository, RefreshStore, type Db } from '@conduit/db';
 import { TokenClient } from '@conduit/providers';
 import { startSandbox, type Sandbox } from '@conduit/sandbox';
 import { createTestDatabase, testPrefix, TEST_REDIS_URL, type TestDatabase } from '@conduit/testing';
@@ -24,6 +24,8 @@ import {
   ProviderGate,
   Queues,
   RedisLocks,
+  LaneSlots,
+  RefreshCommits,
   RescueSlots,
   type RefreshDeps,
   type RefreshOutcomeLabel,
@@ -78,6 +80,7 @@ export async function createHarness(options: HarnessOptions = {}) {
     invalidClientPauseThreshold: 3,
     invalidClientPauseMs: 5 * 60_000,
     refreshTokenWindowMs: 7 * 86_400_000,
+    batchParallelism: 10,
     ...options.settings,
   };
   const deps: RefreshDeps = {
@@ -86,6 +89,8 @@ export async function createHarness(options: HarnessOptions = {}) {
     tokens,
     locks: new RedisLocks(redis, `${prefix}:lock`),
     leases: new ConnectionLeases(db),
+    lanes: new LaneSlots(10),
+    commits: new RefreshCommits(new RefreshStore(db), logger, { retryMaxMs: settings.commitRetryMaxMs }),
     rescue: new RescueSlots(redis, `${prefix}:rescue`, 3_600_000, 1_000),
     gate: new ProviderGate(redis, `${prefix}:gate`),
     redis,
