@@ -13,15 +13,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TokenVault, parseKeyring, type ProviderKey } from '@conduit/core';
 import { createDb, type Db } from '@conduit/db';
+import { freePort, PrivateRedis, startPrivatePostgres, type PrivatePostgres } from '@conduit/testing';
 import { CpuHog } from './chaos/cpu-hog.ts';
-import { PrivatePostgres } from './chaos/private-postgres.ts';
 import { TcpProxy } from './chaos/tcp-proxy.ts';
 import { runFaultPhase, type Timeline } from './chaos/disruptions.ts';
 import { waitForConvergence, type Convergence } from './chaos/convergence.ts';
 import { Fleet } from './chaos/fleet.ts';
 import { finalChecks } from './chaos/invariants.ts';
 import { conduitTimings, parseOptions } from './chaos/options.ts';
-import { PrivateRedis, freePort } from './chaos/private-redis.ts';
 import { notConverged, resultJson, summary, violationsOf, type RunRecord } from './chaos/result.ts';
 import { SandboxControl, trafficOf } from './chaos/sandbox-control.ts';
 import { seedConnections, seededRandom } from './chaos/seed.ts';
@@ -62,9 +61,9 @@ function cleanUp(keepLogs: boolean): Promise<void> {
     await redis?.stop();
     await db?.$disconnect().catch(() => undefined);
     if (postgres) {
-      const pgLog = join(postgres.dir, 'postgres.log');
-      if (keepLogs && existsSync(pgLog)) copyFileSync(pgLog, join(logDir, 'postgres.log'));
-      postgres.destroy();
+      if (keepLogs && existsSync(postgres.logFile))
+        copyFileSync(postgres.logFile, join(logDir, 'postgres.log'));
+      await postgres.destroy();
     }
     if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
   })();
@@ -83,10 +82,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 let violations: string[] = ['the run did not finish'];
 try {
-  redis = await PrivateRedis.start();
-  postgres = await PrivatePostgres.start();
-  postgres.migrate(dbName);
-  db = createDb({ databaseUrl: postgres.url(dbName), poolSize: 4 });
+  redis = await PrivateRedis.onFreePort();
+  postgres = await startPrivatePostgres({ database: dbName, maxConnections: 300 });
+  db = createDb({ databaseUrl: postgres.url, poolSize: 4 });
   // The apps reach both datastores through the latency proxy when that class runs; the run's own
   // checks never do.
   if (!o.skip.has('latency')) {
@@ -146,7 +144,7 @@ try {
     fleet,
     redis,
     pg: postgres,
-    databaseUrl: postgres.url(dbName),
+    databaseUrl: postgres.url,
     proxies,
     sandbox,
     db,
@@ -219,8 +217,8 @@ try {
     revoked: timeline.revoked,
     badSecretRefusals: timeline.badSecretRefusals,
     kills: fleet.kills,
-    redisRestarts: redis.restarts,
-    redisOutages: redis.outages,
+    redisRestarts: timeline.windows.filter((w) => w.cls === 'redis-restart').length,
+    redisOutages: timeline.windows.filter((w) => w.cls === 'redis-outage').length,
     pgRestarts: { ...postgres.restarts },
     windows: timeline.windows,
     phaseStart: faultsFrom,

@@ -209,24 +209,30 @@ for (const app of APPS) {
   children.set(app.name, child);
 }
 
+/** SIGTERM, and SIGKILL once the grace is over; resolves when the app has exited. */
+function stopApp(child: ChildProcess, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 async function stopAll(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   const graceMs = (config.timings.shutdownGraceSeconds + 5) * 1000;
+  // The sandbox last: the refreshes the worker lets finish need their provider to answer, and a
+  // rotation answered while the sandbox closes would be missing from its grants file.
+  const sandbox = children.get('sandbox');
   await Promise.all(
-    [...children.values()].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
-          child.once('exit', () => {
-            clearTimeout(force);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
+    [...children.values()].filter((c) => c !== sandbox).map((child) => stopApp(child, graceMs)),
   );
+  if (sandbox) await stopApp(sandbox, graceMs);
   await stopPrivateStores();
   process.exit(code);
 }

@@ -10,12 +10,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderKey } from '@conduit/core';
 import type { Db } from '@conduit/db';
+import type { PrivatePostgres, PrivateRedis, StopMode } from '@conduit/testing';
 import pg from 'pg';
 import { CpuHog } from './cpu-hog.ts';
 import type { Fleet } from './fleet.ts';
 import { conduitTimings, type ChaosOptions } from './options.ts';
-import type { PrivatePostgres, StopMode } from './private-postgres.ts';
-import type { PrivateRedis } from './private-redis.ts';
 import type { SandboxControl, SandboxReport } from './sandbox-control.ts';
 import { REDIS_RESTART_DOWN_MS, planWindows, type PlannedWindow, type WindowName } from './schedule.ts';
 import type { SeededConnection } from './seed.ts';
@@ -252,7 +251,8 @@ async function runWindow(
       return { ...rule, eachWay: true, to: ['postgres', 'redis'], seconds: o.windows.latencySeconds };
     }
     case 'redis-outage':
-      await c.redis.outage(o.windows.redisOutageSeconds * 1000);
+      // down long enough for every client to give up waiting
+      await c.redis.restart(o.windows.redisOutageSeconds * 1000);
       return { downSeconds: o.windows.redisOutageSeconds, persisted: false };
     case 'cpu-hog': {
       const hog = CpuHog.start();

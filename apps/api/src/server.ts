@@ -2,6 +2,7 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '@conduit/runtime';
+import { duplicateFailFast } from '@conduit/jobs';
 import { problemClientError } from './edge/client-error.ts';
 import { refuseBadText } from './edge/input-text.ts';
 import { registerRequestLog } from './edge/request-log.ts';
@@ -52,9 +53,31 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   registerRequestLog(app);
   app.addHook('preValidation', refuseBadText);
   await registerSecurityHeaders(app, { production: ctx.config.runtime.isProduction });
-  // Not global: only failed sign-ins are counted (in this process's memory), nothing else.
-  await app.register(rateLimit, { global: false });
-  app.decorate('signInThrottle', createSignInThrottle(app, ctx.config.api.signIn));
+  // Not global: only failed sign-ins are counted, nothing else; in Redis, shared by every api
+  // process. Its clients fail fast instead of waiting for a reconnect: a sign-in is answered,
+  // counted or not, when Redis is down or hung (edge/sign-in-throttle.ts).
+  const signIn = ctx.config.api.signIn;
+  const signInStore = duplicateFailFast(ctx.redis, signIn.storeTimeoutMs);
+  const lockoutFeed = ctx.redis.duplicate();
+  app.addHook('onClose', () => {
+    signInStore.disconnect();
+    lockoutFeed.disconnect();
+  });
+  const prefix = ctx.config.redis.queuePrefix;
+  await app.register(rateLimit, {
+    global: false,
+    redis: signInStore,
+    nameSpace: `${prefix}:sign-in-failures:`,
+    skipOnError: true,
+  });
+  app.decorate(
+    'signInThrottle',
+    createSignInThrottle(app, signIn, {
+      publisher: signInStore,
+      subscriber: lockoutFeed,
+      name: `${prefix}:sign-in-lockouts`,
+    }),
+  );
   await registerOpenApi(app);
   await app.register(healthPlugin, { ctx });
   await app.register(landingPlugin);

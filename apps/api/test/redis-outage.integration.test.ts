@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDERS, webhookHeaders } from '@conduit/core';
 import { WebhookDeliveryRepository } from '@conduit/db';
 import { QUEUE_NAMES, runInboxSweep } from '@conduit/jobs';
-import { waitFor } from '@conduit/testing';
-import { startPrivateRedis, type PrivateRedis } from './support/private-redis.ts';
+import { PrivateRedis, waitFor } from '@conduit/testing';
 import { answer, expectProblem } from './support/problem.ts';
 import { startStack, type SeededGrant, type Stack } from './support/stack.ts';
 
@@ -22,7 +21,8 @@ let seed: SeededGrant;
 let connectionId: string;
 
 beforeAll(async () => {
-  redis = await startPrivateRedis(17110);
+  redis = new PrivateRedis(17110);
+  await redis.start();
   s = await startStack({
     label: 'redis-outage',
     webhookEmail: EMAIL,

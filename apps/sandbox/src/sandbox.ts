@@ -57,9 +57,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     restoredGrants: grantFile?.restored ?? 0,
     close: () =>
       (closing ??= (async () => {
-        grantFile?.stop();
         await sb.close();
         await app.close();
+        // Last, so a rotation answered while the server closed is in the file too.
+        grantFile?.stop();
       })()),
   };
 }

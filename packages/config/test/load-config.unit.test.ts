@@ -46,7 +46,7 @@ describe('loadConfig › defaults', () => {
       healthReadTimeoutMs: 2000,
       fathomWebhookMode: 'per_connection',
       webhookSweepIntervalSeconds: 300,
-      signIn: { maxPerClient: 20, maxPerName: 10, windowSeconds: 300 },
+      signIn: { maxPerClient: 20, maxPerName: 10, windowSeconds: 300, storeTimeoutMs: 500 },
     });
     expect(config.providers.sandboxUrl).toBe('http://127.0.0.1:4000');
     expect(config.providers.clients.spotify).toEqual({
@@ -64,6 +64,7 @@ describe('loadConfig › defaults', () => {
       seed: 42,
       faults: undefined,
       demoUsers: 3,
+      demoTokenTtlSeconds: 360,
     });
     expect(config.timings.lockTtlMs).toBe(60_000);
     expect(config.timings.refreshBufferSeconds).toBe(300);
@@ -314,8 +315,14 @@ describe('loadConfig › bad values', () => {
     expect(problemsOf({ CONDUIT_LOCK_TTL_MS: '45000' })).toHaveLength(1);
     expect(loadConfig({ CONDUIT_LOCK_TTL_MS: '45001' }, { isTTY: false }).timings.lockTtlMs).toBe(45_001);
     expect(
-      loadConfig({ CONDUIT_LOCK_TTL_MS: '36001', CONDUIT_REFRESH_COMMIT_BUDGET_MS: '1000' }, { isTTY: false })
-        .timings.lockTtlMs,
+      loadConfig(
+        {
+          CONDUIT_LOCK_TTL_MS: '36001',
+          CONDUIT_REFRESH_COMMIT_BUDGET_MS: '1000',
+          CONDUIT_REFRESH_RESCUE_TIMEOUT_MS: '500',
+        },
+        { isTTY: false },
+      ).timings.lockTtlMs,
     ).toBe(36_001);
   });
 
@@ -334,6 +341,22 @@ describe('loadConfig › bad values', () => {
       { isTTY: false },
     );
     expect(ok.timings.refreshRequeueAfterSeconds).toBe(20);
+  });
+
+  it('a rescue-slot operation ends within the commit budget: the rescue timeout below it', () => {
+    const line = problemFor('CONDUIT_REFRESH_RESCUE_TIMEOUT_MS', {
+      CONDUIT_REFRESH_RESCUE_TIMEOUT_MS: '10000',
+    });
+    expect(line).toContain('10000 ms is not below CONDUIT_REFRESH_COMMIT_BUDGET_MS (10000 ms)');
+    expect(line).toContain('e.g. 2000');
+    expect(problemsOf({ CONDUIT_REFRESH_RESCUE_TIMEOUT_MS: '500', CONDUIT_REFRESH_COMMIT_BUDGET_MS: '400' })).toEqual([
+      expect.stringContaining('e.g. 80'),
+    ]);
+    expect(problemsOf({ CONDUIT_REFRESH_RESCUE_TIMEOUT_MS: '0' })).toHaveLength(1);
+    expect(loadConfig({}, { isTTY: false }).timings.refreshRescueTimeoutMs).toBe(2_000);
+    expect(
+      loadConfig({ CONDUIT_REFRESH_RESCUE_TIMEOUT_MS: '9999' }, { isTTY: false }).timings.refreshRescueTimeoutMs,
+    ).toBe(9_999);
   });
 
   it('the first retry delay may not exceed the retry cap', () => {

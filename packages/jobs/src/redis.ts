@@ -45,6 +45,21 @@ export function isCluster(client: RedisClient): client is Cluster {
 }
 
 /**
+ * A second connection like `client` whose commands fail at once instead of waiting for a
+ * reconnect, and after `commandTimeoutMs` when Redis hangs: for answers that must not wait on Redis.
+ */
+export function duplicateFailFast(client: RedisClient, commandTimeoutMs: number): RedisClient {
+  const fast = { maxRetriesPerRequest: 0, commandTimeout: commandTimeoutMs };
+  if (isCluster(client)) {
+    return client.duplicate(undefined, {
+      enableOfflineQueue: false,
+      redisOptions: { ...client.options.redisOptions, ...fast },
+    });
+  }
+  return client.duplicate({ enableOfflineQueue: false, ...fast });
+}
+
+/**
  * Every key of `pattern` (e.g. `conduit*`), from every master of a cluster: KEYS and SCAN only
  * see the node they run on. For tests, tools and benchmarks, not the hot path.
  */

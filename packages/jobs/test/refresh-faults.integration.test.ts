@@ -160,6 +160,7 @@ describe('refresh › the holder dies after the answer, before the commit', () =
           CONDUIT_HTTP_BODY_TIMEOUT_MS: '1000',
           CONDUIT_LOCK_TTL_MS: String(LEASE_MS),
           CONDUIT_REFRESH_COMMIT_BUDGET_MS: '400',
+          CONDUIT_REFRESH_RESCUE_TIMEOUT_MS: '300',
           CONDUIT_WORKER_METRICS_PORT: '0',
         },
       },

@@ -34,9 +34,6 @@ import {
 import { RevocationClient, TokenClient, type RevocationTarget } from '@conduit/providers';
 import { RedisOutageLog, redisEndpoint } from './redis-outages.ts';
 
-/** How long a rescue-slot read or write may take before Redis counts as unavailable for it. */
-const RESCUE_TIMEOUT_MS = 2_000;
-
 export interface AppContext {
   config: Config;
   logger: Logger;
@@ -212,7 +209,7 @@ export function createRefreshDeps(
       ctx.redis,
       `${prefix}:rescue`,
       t.refreshRescueTtlSeconds * 1000,
-      RESCUE_TIMEOUT_MS,
+      t.refreshRescueTimeoutMs,
     ),
     gate: new ProviderGate(ctx.redis, `${prefix}:gate`),
     redis: ctx.redis,

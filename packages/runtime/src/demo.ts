@@ -10,13 +10,6 @@ import type { AppContext } from './context.ts';
 import type { SeededGrant } from '@conduit/sandbox';
 
 const DEMO_PROVIDERS: ProviderKey[] = ['fathom', 'spotify', 'google', 'discord', 'github_app'];
-/**
- * Six minutes: the refresh sweep (every minute) queues a token once it expires within the
- * 5-minute buffer plus one interval, the worker refreshes it once it is within the buffer, and a
- * queued connection is left alone for the requeue time (2 minutes), so each demo token is first
- * refreshed about three minutes after it was issued (174 s measured), and every few after that.
- */
-const DEMO_TOKEN_TTL_SECONDS = 360;
 
 async function sandboxPost<T>(base: string, path: string, body: unknown): Promise<T> {
   const res = await fetch(`${base}${path}`, {
@@ -85,7 +78,7 @@ export async function seedDemoConnections(ctx: AppContext): Promise<number> {
     const { grants } = await sandboxPost<{ grants: SeededGrant[] }>(base, '/_sandbox/grants', {
       provider,
       email: `demo${i + 1}@example.com`,
-      accessTokenTtlSeconds: DEMO_TOKEN_TTL_SECONDS,
+      accessTokenTtlSeconds: ctx.config.sandbox.demoTokenTtlSeconds,
     });
     const g = grants[0]!;
     const now = new Date();

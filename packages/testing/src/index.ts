@@ -5,4 +5,5 @@ export * from './wait.ts';
 export * from './private-postgres.ts';
 export * from './processes.ts';
 export * from './private-redis.ts';
+export * from './ports.ts';
 export * from './redis-cluster.ts';

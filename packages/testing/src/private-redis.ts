@@ -1,13 +1,30 @@
-// A redis-server of one test's own, on a port of its range, keeping nothing on disk, for faults
-// (kill it, start it again on the same port). The machine's shared Redis is never touched.
+// A redis-server of one test's (or the chaos run's) own, on a port of its range, keeping nothing
+// on disk, for faults: kill it (a crash), stop it, hang it (SIGSTOP: the port still accepts
+// connections, nothing answers), start it again on the same port, empty. The machine's shared
+// Redis is never touched. It leads a process group of its own that dies with the test process.
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { killTree, spawnTracked } from './processes.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.ts';
+import { killTree, signalGroup, spawnTracked } from './processes.ts';
+
+/** How long a SIGTERM may take before the server is killed outright. */
+const STOP_GRACE_MS = 5_000;
 
 export class PrivateRedis {
   private child: ChildProcess | undefined;
+  private hung = false;
+  /** restarts done through {@link restart} */
+  restarts = 0;
 
   constructor(readonly port: number) {}
+
+  /** A started server on a port the OS picked: for runs without a fixed port range. */
+  static async onFreePort(): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    return redis;
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -32,6 +49,7 @@ export class PrivateRedis {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
+    this.hung = false;
     let output = '';
     const lines = createInterface({ input: child.stdout! });
     const ready = new Promise<void>((resolve, reject) => {
@@ -51,13 +69,56 @@ export class PrivateRedis {
     } finally {
       lines.close();
       child.stdout!.resume();
+      child.stderr!.resume();
     }
+  }
+
+  /** The process is running (perhaps hung). */
+  alive(): boolean {
+    const c = this.child;
+    return c !== undefined && c.exitCode === null && c.signalCode === null;
+  }
+
+  /** SIGSTOP: connections are accepted by the kernel, nothing answers. */
+  hang(): void {
+    if (!this.alive()) return;
+    signalGroup(this.child!, 'SIGSTOP');
+    this.hung = true;
+  }
+
+  resume(): void {
+    if (!this.alive()) return;
+    signalGroup(this.child!, 'SIGCONT');
+    this.hung = false;
   }
 
   /** Kills the server outright (SIGKILL, as a crash) and resolves once it is gone and its port free. */
   async kill(): Promise<void> {
     const child = this.child;
     this.child = undefined;
+    this.hung = false;
     await killTree(child);
+  }
+
+  /** SIGTERM (nothing is saved), SIGKILL if it takes longer than a few seconds; resolves once it is gone. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.alive()) return this.kill();
+    if (this.hung) this.resume();
+    const force = setTimeout(() => void this.kill(), STOP_GRACE_MS);
+    try {
+      await killTree(child, 'SIGTERM');
+    } finally {
+      clearTimeout(force);
+    }
+    await this.kill();
+  }
+
+  /** Stops it, stays down `downMs`, starts a fresh, empty server on the same port. */
+  async restart(downMs = 0): Promise<void> {
+    await this.stop();
+    if (downMs > 0) await sleep(downMs);
+    await this.start();
+    this.restarts += 1;
   }
 }

@@ -8,7 +8,8 @@ import { once } from 'node:events';
 const tracked = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+/** Sends `signal` to the child's whole process group, without waiting (SIGSTOP, SIGCONT). */
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);

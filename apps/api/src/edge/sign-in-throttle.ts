@@ -1,10 +1,17 @@
 // Failed sign-ins (operator passwords, API keys, the metrics token) are counted per client IP
-// and per operator name with @fastify/rate-limit's limiter. Only failures count, so operators
-// and the app are never slowed by their own traffic. Once a count passes its limit, that client
-// or name is locked out until the window ends: every sign-in is refused with 429 before its
-// credentials are even checked, so a right guess during a lockout tells the guesser nothing.
+// and per operator name with @fastify/rate-limit's limiter, in Redis (server.ts gives the plugin
+// its Redis store), so every api process adds to the same counts. Only failures count, so
+// operators and the app are never slowed by their own traffic. Once a count passes its limit,
+// that client or name is locked out until the window ends: every sign-in is refused with 429
+// before its credentials are even checked, so a right guess during a lockout tells the guesser
+// nothing. A lockout is kept in this process's memory, where checking it costs nothing, and
+// published to every other api process (Redis pub/sub), which keep it too.
+// Redis down or slow: the store's error is skipped (skipOnError), the failure is answered without
+// being counted, and lockouts already known still hold. Nothing waits on Redis longer than
+// CONDUIT_SIGNIN_STORE_TIMEOUT_MS.
 // Each failure is logged at warn with the name that was tried, never the secret.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RedisClient } from '@conduit/jobs';
 import type { ApiConfig } from '@conduit/config';
 import { HttpProblem } from '../problem.ts';
 
@@ -34,7 +41,20 @@ type Named = FastifyRequest & { [NAME]?: string };
 /** bounds the lockout table under a flood of distinct names */
 const MAX_LOCKOUTS = 10_000;
 
-export function createSignInThrottle(app: FastifyInstance, settings: ApiConfig['signIn']): SignInThrottle {
+/** Where lockouts go to (and come from) the other api processes. */
+export interface LockoutChannel {
+  /** a client that fails fast (no offline queue, a command timeout) */
+  publisher: RedisClient;
+  /** a client of its own in subscriber mode */
+  subscriber: RedisClient;
+  name: string;
+}
+
+export function createSignInThrottle(
+  app: FastifyInstance,
+  settings: ApiConfig['signIn'],
+  channel?: LockoutChannel,
+): SignInThrottle {
   const timeWindow = settings.windowSeconds * 1000;
   const perClient = app.createRateLimit({
     max: settings.maxPerClient,
@@ -60,15 +80,43 @@ export function createSignInThrottle(app: FastifyInstance, settings: ApiConfig['
     );
   }
 
-  function lock(key: string, ttlMs: number): number {
+  function keep(key: string, ttlMs: number): number {
     if (lockouts.size >= MAX_LOCKOUTS) {
       const now = Date.now();
       for (const [k, until] of lockouts) if (until <= now) lockouts.delete(k);
       if (lockouts.size >= MAX_LOCKOUTS) lockouts.delete(lockouts.keys().next().value!);
     }
     const until = Date.now() + ttlMs;
-    lockouts.set(key, until);
+    lockouts.set(key, Math.max(until, lockouts.get(key) ?? 0));
     return until;
+  }
+
+  function lock(key: string, ttlMs: number): number {
+    // The time left, not the moment it ends: the other processes' clocks need not agree with ours.
+    channel?.publisher
+      .publish(channel.name, JSON.stringify({ key, ttlMs }))
+      .catch((err: Error) =>
+        app.log.warn({ err: err.message }, 'sign-in lockout not shared with the other api processes'),
+      );
+    return keep(key, ttlMs);
+  }
+
+  if (channel) {
+    channel.subscriber.on('message', (from: string, message: string) => {
+      if (from !== channel.name) return;
+      try {
+        const { key, ttlMs } = JSON.parse(message) as { key: unknown; ttlMs: unknown };
+        if (typeof key === 'string' && typeof ttlMs === 'number' && ttlMs > 0)
+          keep(key, Math.min(ttlMs, timeWindow));
+      } catch {
+        // not one of ours
+      }
+    });
+    channel.subscriber
+      .subscribe(channel.name)
+      .catch((err: Error) =>
+        app.log.warn({ err: err.message }, 'sign-in lockouts of the other api processes not received'),
+      );
   }
 
   function lockedUntil(key: string): number | null {

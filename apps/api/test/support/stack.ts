@@ -3,7 +3,6 @@
 // front (its public URL must be known before the configuration is loaded), and on request the
 // Fathom workers. Helpers drive the connect flow the way a browser does.
 import { createHash } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { PROVIDERS, type ProviderKey } from '@conduit/core';
@@ -19,7 +18,13 @@ import {
 } from '@conduit/runtime';
 import { createLogger } from '@conduit/observability';
 import { startSandbox, type Sandbox, type SandboxOptions } from '@conduit/sandbox';
-import { createTestDatabase, testPrefix, TEST_REDIS_URL, type TestDatabase } from '@conduit/testing';
+import {
+  createTestDatabase,
+  freePort,
+  testPrefix,
+  TEST_REDIS_URL,
+  type TestDatabase,
+} from '@conduit/testing';
 import { buildServer } from '../../src/server.ts';
 import type { SeededGrant } from '@conduit/sandbox';
 export type { SeededGrant };
@@ -249,18 +254,6 @@ export async function startStack(options: StackOptions) {
     report,
     close,
   };
-}
-
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Anomalies the sandbox attributes to its client, which must stay zero. */

@@ -175,6 +175,16 @@ export const CONDUIT_SIGNIN_FAILURE_WINDOW_SECONDS = variable({
   production: '300',
 });
 
+export const CONDUIT_SIGNIN_STORE_TIMEOUT_MS = variable({
+  name: 'CONDUIT_SIGNIN_STORE_TIMEOUT_MS',
+  group: 'api',
+  description:
+    'Failed sign-ins are counted in Redis, shared by every api process; longest a count may take. With Redis down or slower than this, the failure is answered without being counted.',
+  schema: integer({ min: 10, max: 30_000, noun: 'a number of milliseconds', example: 500 }),
+  development: '500',
+  production: '500',
+});
+
 export const CONDUIT_FATHOM_WEBHOOK_MODE = variable({
   name: 'CONDUIT_FATHOM_WEBHOOK_MODE',
   group: 'api',
@@ -213,6 +223,7 @@ export const apiVariables = [
   CONDUIT_SIGNIN_MAX_FAILURES_PER_CLIENT,
   CONDUIT_SIGNIN_MAX_FAILURES_PER_NAME,
   CONDUIT_SIGNIN_FAILURE_WINDOW_SECONDS,
+  CONDUIT_SIGNIN_STORE_TIMEOUT_MS,
   CONDUIT_FATHOM_WEBHOOK_MODE,
   CONDUIT_WEBHOOK_SWEEP_INTERVAL_SECONDS,
 ];
@@ -243,6 +254,7 @@ export interface ApiConfig {
     readonly maxPerClient: number;
     readonly maxPerName: number;
     readonly windowSeconds: number;
+    readonly storeTimeoutMs: number;
   };
 }
 
@@ -268,6 +280,7 @@ export function readApi(r: EnvReader): ApiConfig {
       maxPerClient: r.read(CONDUIT_SIGNIN_MAX_FAILURES_PER_CLIENT),
       maxPerName: r.read(CONDUIT_SIGNIN_MAX_FAILURES_PER_NAME),
       windowSeconds: r.read(CONDUIT_SIGNIN_FAILURE_WINDOW_SECONDS),
+      storeTimeoutMs: r.read(CONDUIT_SIGNIN_STORE_TIMEOUT_MS),
     },
   };
 }

@@ -54,6 +54,16 @@ export const CONDUIT_DEMO_USERS = variable({
   production: '0',
 });
 
+export const CONDUIT_DEMO_TOKEN_TTL_SECONDS = variable({
+  name: 'CONDUIT_DEMO_TOKEN_TTL_SECONDS',
+  group: 'sandbox',
+  description:
+    "Lifetime of the demo connections' access tokens at the sandbox; each is refreshed when half of it is left (or CONDUIT_REFRESH_BUFFER_SECONDS, if that is shorter).",
+  schema: integer({ min: 2, max: 86_400, noun: 'a number of seconds', example: 360 }),
+  development: '360',
+  production: '360',
+});
+
 export const sandboxVariables = [
   CONDUIT_SANDBOX_HOST,
   CONDUIT_SANDBOX_PORT,
@@ -61,6 +71,7 @@ export const sandboxVariables = [
   CONDUIT_SANDBOX_FAULTS,
   CONDUIT_SANDBOX_GRANTS_FILE,
   CONDUIT_DEMO_USERS,
+  CONDUIT_DEMO_TOKEN_TTL_SECONDS,
 ];
 
 export interface SandboxConfig {
@@ -70,6 +81,7 @@ export interface SandboxConfig {
   readonly faults: Readonly<Record<string, unknown>> | undefined;
   readonly grantsFile: string | undefined;
   readonly demoUsers: number;
+  readonly demoTokenTtlSeconds: number;
 }
 
 export function readSandbox(r: EnvReader): SandboxConfig {
@@ -80,5 +92,6 @@ export function readSandbox(r: EnvReader): SandboxConfig {
     faults: r.read(CONDUIT_SANDBOX_FAULTS),
     grantsFile: r.read(CONDUIT_SANDBOX_GRANTS_FILE),
     demoUsers: r.read(CONDUIT_DEMO_USERS),
+    demoTokenTtlSeconds: r.read(CONDUIT_DEMO_TOKEN_TTL_SECONDS),
   };
 }

@@ -122,6 +122,11 @@ export const TIMING_VARIABLES = {
     604_800,
     "How long the encrypted rescue copy of a provider's answer stays in Redis if its holder died before storing it; the next lease holder stores it instead of presenting the rotated-out token.",
   ),
+  refreshRescueTimeoutMs: timing(
+    'CONDUIT_REFRESH_RESCUE_TIMEOUT_MS',
+    2000,
+    "How long one read or write of a refresh's rescue copy in Redis may take before Redis counts as unavailable for it: a read that runs out presents nothing (the job looks again later), a write that runs out leaves the answer only in the process until it is stored. Must be below CONDUIT_REFRESH_COMMIT_BUDGET_MS.",
+  ),
   lockRetryDelayMs: timing(
     'CONDUIT_LOCK_RETRY_DELAY_MS',
     1000,
@@ -233,6 +238,17 @@ export function readTimings(r: EnvReader): TimingsConfig {
         `${t.lockTtlMs} ms does not exceed ${[...http, v.refreshCommitBudgetMs].map((h) => h.name).join(' + ')} (${needed} ms); a lease must outlive the HTTP call it guards and the write of its answer, so raise it above ${needed} (e.g. ${Math.max(60_000, 2 * needed)}) or lower the others`,
       );
     }
+  }
+  if (
+    !r.failed(v.refreshRescueTimeoutMs, v.refreshCommitBudgetMs) &&
+    t.refreshRescueTimeoutMs >= t.refreshCommitBudgetMs
+  ) {
+    // The rescue copy goes out beside the write of the answer, inside the lease's commit budget:
+    // one that may take longer can still be on its way when the next holder looks for it.
+    r.problem(
+      v.refreshRescueTimeoutMs,
+      `${t.refreshRescueTimeoutMs} ms is not below ${v.refreshCommitBudgetMs.name} (${t.refreshCommitBudgetMs} ms); the rescue copy of an answer must be written (or given up) while the lease still guards it, so lower it below ${t.refreshCommitBudgetMs} (e.g. ${Math.max(1, Math.min(2000, Math.floor(t.refreshCommitBudgetMs / 5)))}) or raise the budget`,
+    );
   }
   if (!r.failed(v.retryBaseMs, v.retryMaxMs) && t.retryBaseMs > t.retryMaxMs) {
     r.problem(
