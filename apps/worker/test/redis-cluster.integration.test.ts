@@ -311,6 +311,14 @@ describe('Redis Cluster › three masters', () => {
       'the health page to count every refresh (the workers flush their counts each second)',
       250,
     );
+    // A failed sign-in is counted in the shared store, on the cluster.
+    const wrong = await fetch(`${base}/admin/health.json`, {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${OPERATOR.name}:not-the-password`).toString('base64')}`,
+      },
+    });
+    expect(wrong.status).toBe(401);
+    expect(await scanKeys(redis, `${PREFIX}:sign-in-failures:*`)).not.toHaveLength(0);
     const board = await fetch(`${base}/admin/queues/api/queues`, { headers: auth });
     expect(board.status).toBe(200);
     expect(JSON.stringify(await board.json())).toContain(QUEUE_NAMES.refresh('spotify'));
