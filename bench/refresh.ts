@@ -1,36 +1,59 @@
-// `npm run bench -- refresh [--connections N=100000] [--workers K=2] [--concurrency C] [--redis-cluster]`
+// `npm run bench -- refresh [--connections N=100000] [--workers K=2] [--concurrency C=10]
+//                            [--floor F=10000] [--profile]`
 // Seeds N due connections in the sandbox and the database, then runs the real scheduler and K
-// real worker processes until every one is refreshed and committed. In the same run, with the
-// same processes and concurrency, it measures two ceilings: BullMQ no-op jobs (the queue) and
-// single-row compare-and-set updates through the same Prisma driver (the database).
-// --redis-cluster: everything runs against a private 3-master Redis Cluster (ports 18300–18302)
-// started for the run, with a prefix without a hash tag so the lanes spread over the masters.
+// real worker processes until every one is refreshed and committed, on a Postgres and a Redis of
+// the run's own (so their CPU and counters are the run's alone). In the same run, with the same
+// processes and concurrency, it measures two ceilings (BullMQ no-op jobs: the queue; single-row
+// compare-and-set updates through the same Prisma driver: the database; each once before the run
+// and once after it) and the floor (the bare token exchange: a plain undici client against the
+// sandbox's token endpoints). Every phase is timed and measured from its first operation after
+// its processes are ready. See docs/benchmarks.md for what each field means.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { TokenVault, parseKeyring, type ProviderKey } from '@conduit/core';
 import { createDb } from '@conduit/db';
-import { REFRESH_PROVIDERS, createRedis, deleteKeys, queueKeyPrefix, scanKeys } from '@conduit/jobs';
-import { PrivateRedisCluster } from '@conduit/testing';
+import { REFRESH_PROVIDERS, createRedis, queueKeyPrefix } from '@conduit/jobs';
 import {
-  arg,
-  dropDatabase,
-  freshDatabase,
-  machine,
-  nodeTs,
-  ROOT,
-  rssMb,
-  startSandboxProcess,
-  stop,
-} from './support.ts';
+  PrivateRedis,
+  PrivateRedisCluster,
+  startPrivatePostgres,
+  type PrivatePostgres,
+} from '@conduit/testing';
+import { arg, machine, nodeTs, ROOT, startSandboxProcess, stop } from './support.ts';
+import { readAppLine } from './refresh/log-lines.ts';
+import {
+  commandStats,
+  cpuTicks,
+  diffCounts,
+  diffPg,
+  pgCounters,
+  resetStatements,
+  sentCommands,
+  statements,
+  type Measured,
+} from './refresh/measure.ts';
+import { rssMb, TICKS_PER_SECOND } from './refresh/proc.ts';
+import { perOperation, total } from './refresh/redis-stats.ts';
+import { quantile, round } from './refresh/stats.ts';
 
 const DB_NAME = 'conduit_bench_refresh';
 /** The worker's production V8 flags (apps/worker/package.json `start`, Dockerfile): a small young
  *  generation and a capped old one keep its memory bounded under load. */
-const WORKER_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=160'];
+const WORKER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=160'];
+/** This benchmark's own ports (the private Postgres and Redis): the first free ones in the range. */
+const PORT_RANGE = [18200, 18299] as const;
+const REDIS_SENT_PRELOAD = join(import.meta.dirname, 'refresh', 'redis-sent.ts');
+/** Everything the scheduler does besides the refresh sweep stays off during the run. */
+const SWEEPS_OFF = 'lapse-sweep,sync-sweep,recovery-sweep,inbox-sweep,webhook-sweep,cleanup';
+const MS_PER_TICK = 1000 / TICKS_PER_SECOND;
 
 interface Grant {
   accountId: string;
@@ -49,61 +72,161 @@ async function post<T>(url: string, body: unknown): Promise<T> {
   return (await res.json()) as T;
 }
 
-function spawnApp(
-  entry: string,
-  env: NodeJS.ProcessEnv,
-  extra: string[] = [],
-  nodeFlags: string[] = [],
-): ChildProcess {
-  const [cmd, args] = nodeTs(entry);
-  return spawn(cmd, [...nodeFlags, ...args, ...extra], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
-function collect(child: ChildProcess): Promise<string> {
-  return new Promise((resolve) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', () => resolve(out));
-  });
+async function portsInRange(count: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let p = PORT_RANGE[0]; p <= PORT_RANGE[1] && out.length < count; p++)
+    if (await portFree(p)) out.push(p);
+  if (out.length < count) throw new Error(`no ${count} free ports in ${PORT_RANGE.join('–')}`);
+  return out;
 }
+
+/** A child whose stdout is JSON lines; `ready` resolves at its `{"ready":true}` (or `<app> ready`) line. */
+interface Child {
+  child: ChildProcess;
+  ready: Promise<void>;
+  /** resolves with the first line that has `done: true` */
+  done: Promise<Record<string, unknown>>;
+}
+
+function spawnChild(
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  opts: { nodeFlags?: string[]; preload?: boolean; onLine?: (line: string) => void } = {},
+): Child {
+  const [cmd, base] = nodeTs(entry);
+  // base is ['--import', 'tsx', <entry>]: the preload goes after tsx so that it may be TypeScript.
+  const nodeArgs = [
+    ...(opts.nodeFlags ?? []),
+    base[0]!,
+    base[1]!,
+    ...(opts.preload ? ['--import', REDIS_SENT_PRELOAD] : []),
+    base[2]!,
+    ...args,
+  ];
+  const child = spawn(cmd, nodeArgs, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let onReady: () => void;
+  let onDone: (v: Record<string, unknown>) => void;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const done = new Promise<Record<string, unknown>>((resolve) => (onDone = resolve));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => reject(new Error(`${entry} exited (${code ?? signal})`))),
+  );
+  // A child that dies before it is ready or done fails the phase waiting for it.
+  const guard = <T>(p: Promise<T>) => {
+    const raced = Promise.race([p, exited]);
+    raced.catch(() => undefined); // rejects for whoever awaits it; nobody may (a child stopped on purpose)
+    return raced;
+  };
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => {
+    opts.onLine?.(line);
+    if (!line.startsWith('{')) return;
+    if (line.includes('"ready":true') || readAppLine(line).kind === 'ready') onReady();
+    if (line.includes('"done":true')) onDone(JSON.parse(line) as Record<string, unknown>);
+  });
+  exited.catch(() => undefined);
+  return { child, ready: guard(ready), done: guard(done) };
+}
+
+const go = (c: Child) => c.child.stdin!.write('go\n');
+const ms = (ticks: number, per: number) => round((ticks * MS_PER_TICK) / per, 3);
 
 export async function run(argv: string[]): Promise<void> {
   const n = arg(argv, 'connections', 100_000);
   const workers = arg(argv, 'workers', 2);
   const providers = REFRESH_PROVIDERS as readonly ProviderKey[];
   const concurrency = arg(argv, 'concurrency', 10);
+  // the floor's exchanges, after a warm-up of a tenth as many (its own grants, in the sandbox only)
+  const floorExchanges = arg(argv, 'floor', 10_000);
+  const floorWarmup = Math.ceil(floorExchanges / 10);
   // --profile: the worker processes write V8 CPU profiles to bench/results/profiles/.
   const profile = argv.includes('--profile');
   const profileDir = join(import.meta.dirname, 'results', 'profiles');
-  const totalConcurrency = workers * providers.length * concurrency;
-  const cluster = argv.includes('--redis-cluster')
-    ? new PrivateRedisCluster([18300, 18301, 18302])
-    : undefined;
+  const slotsPerProcess = providers.length * concurrency;
+  const totalConcurrency = workers * slotsPerProcess;
+  // --redis-cluster: a private 3-master Redis Cluster (ports 18300–18302) instead of one server,
+  // with a prefix without a hash tag, so the lanes spread over the masters.
+  const useCluster = argv.includes('--redis-cluster');
   const tag = `bench-refresh-${randomBytes(3).toString('hex')}`;
-  const prefix = cluster ? tag : `{${tag}}`;
+  const prefix = useCluster ? tag : `{${tag}}`;
   const keySpec = `bench:${randomBytes(32).toString('base64')}`;
   const vault = new TokenVault(parseKeyring(keySpec));
+  const scratch = mkdtempSync(join(tmpdir(), 'conduit-bench-refresh-'));
+  const sentDir = join(scratch, 'redis-sent');
+  mkdirSync(sentDir);
 
   console.log(
     `refresh bench: ${n.toLocaleString()} connections, ${workers} worker processes × ${providers.length} lanes × ${concurrency}`,
   );
-  const databaseUrl = await freshDatabase(DB_NAME);
-  const sandbox = await startSandboxProcess();
-  const db = createDb({ databaseUrl, poolSize: 4 });
-  await cluster?.start();
-  // Every child is given the same Redis: the cluster's nodes, or REDIS_URL as this process has it.
-  const redisEnv: NodeJS.ProcessEnv = cluster
-    ? { REDIS_CLUSTER_NODES: cluster.nodesSetting, REDIS_URL: '' }
-    : {};
-  const redis = cluster
-    ? createRedis({ clusterNodes: cluster.nodes })
-    : createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const children: ChildProcess[] = [sandbox.child];
+  const [pgPort, redisPort] = await portsInRange(2);
+  const children: ChildProcess[] = [];
+  // However the run ends, no child outlives it (the private Postgres and Redis have their own hook).
+  const killChildren = () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
+  process.once('exit', killChildren);
+  let postgres: PrivatePostgres | undefined;
+  let privateRedis: PrivateRedis | undefined;
+  let cluster: PrivateRedisCluster | undefined;
+  let redis: ReturnType<typeof createRedis> | undefined;
+  let admin: pg.Client | undefined;
   try {
+    // Postgres as the machine's is configured where it matters (fsync and full-page writes on,
+    // which the private cluster turns off by default: WAL flushes and full-page images are real),
+    // pg_stat_statements loaded, and no checkpoint due inside a run (each would move the WAL
+    // counts: full-page images after it).
+    postgres = await startPrivatePostgres({
+      port: pgPort,
+      database: DB_NAME,
+      settings: {
+        fsync: 'on',
+        full_page_writes: 'on',
+        shared_preload_libraries: 'pg_stat_statements',
+        'pg_stat_statements.track_planning': 'on',
+        'pg_stat_statements.max': '1000',
+        checkpoint_timeout: '1h',
+        max_wal_size: '8GB',
+      },
+    });
+    if (useCluster) {
+      cluster = new PrivateRedisCluster([18300, 18301, 18302]);
+      await cluster.start();
+    } else {
+      privateRedis = new PrivateRedis(redisPort!);
+      await privateRedis.start();
+    }
+    const databaseUrl = postgres.url;
+    // Every child is given the same Redis: the cluster's nodes, or the private server.
+    const redisUrl = privateRedis?.url ?? '';
+    const redisEnv: NodeJS.ProcessEnv = cluster
+      ? { REDIS_CLUSTER_NODES: cluster.nodesSetting, REDIS_URL: '' }
+      : { REDIS_URL: redisUrl };
+    admin = new pg.Client({ connectionString: postgres.urlOf('postgres') });
+    await admin.connect();
+    const haveStatements = await admin
+      .query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
+      .then(() => true)
+      .catch(() => false);
+    console.log(
+      `private Postgres on ${pgPort} (pg_stat_statements ${haveStatements ? 'loaded' : 'not available'}), ${cluster ? `Redis Cluster on ${cluster.nodesSetting}` : `Redis on ${redisPort}`}`,
+    );
+
+    const sandbox = await startSandboxProcess();
+    children.push(sandbox.child);
+    let db = createDb({ databaseUrl, poolSize: 4 });
+    redis = cluster ? createRedis({ clusterNodes: cluster.nodes }) : createRedis(redisUrl);
+
     // Seed: grants in the sandbox (their refresh tokens are real), rows in the database, all due.
     const t0 = performance.now();
     const per = Math.ceil(n / providers.length);
@@ -131,76 +254,134 @@ export async function run(argv: string[]): Promise<void> {
         seeded += count;
       }
     }
+    // The floor's grants: the same providers in the same shares, in the sandbox only.
+    const floorGrants: { provider: ProviderKey; refreshToken: string }[] = [];
+    const floorPer = Math.ceil((floorExchanges + floorWarmup) / providers.length);
+    for (const provider of providers) {
+      const { grants } = await post<{ grants: Grant[] }>(`${sandbox.url}/_sandbox/grants`, {
+        provider,
+        count: floorPer,
+      });
+      for (const g of grants)
+        if (g.refreshToken) floorGrants.push({ provider, refreshToken: g.refreshToken });
+    }
+    // interleaved, as the lanes run side by side
+    floorGrants.sort((a, b) => a.refreshToken.localeCompare(b.refreshToken));
     await db.$executeRawUnsafe('ANALYZE "Connection"');
     console.log(
-      `seeded ${seeded.toLocaleString()} grants and rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `seeded ${seeded.toLocaleString()} grants and rows (+${floorGrants.length.toLocaleString()} floor grants) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
 
-    // Baseline 1: the queue's ceiling — no-op jobs through the same number of processes and slots.
-    const queueName = 'baseline-noop';
-    const queue = new Queue(queueName, { connection: redis, prefix: queueKeyPrefix(prefix, queueName) });
-    const m = Math.min(n, 50_000);
-    for (let i = 0; i < m; i += 5_000) {
-      await queue.addBulk(
-        Array.from({ length: Math.min(5_000, m - i) }, () => ({
-          name: 'noop',
-          data: {},
-          opts: { removeOnComplete: true },
-        })),
+    // The two ceilings, measured once before the run and once after it, so that a machine whose
+    // load drifts during the run moves both halves and the mean stays fair.
+    const baselines = async (): Promise<{ queue: number; db: number }> => {
+      // Baseline 1: the queue's ceiling — no-op jobs through the same number of processes and slots.
+      const queueName = 'baseline-noop';
+      const queue = new Queue(queueName, { connection: redis!, prefix: queueKeyPrefix(prefix, queueName) });
+      const m = Math.min(n, 50_000);
+      for (let i = 0; i < m; i += 5_000) {
+        await queue.addBulk(
+          Array.from({ length: Math.min(5_000, m - i) }, () => ({
+            name: 'noop',
+            data: {},
+            opts: { removeOnComplete: true },
+          })),
+        );
+      }
+      const qWorkers = Array.from({ length: workers }, () =>
+        spawnChild('bench/baseline-child.ts', ['queue', queueName, String(slotsPerProcess)], {
+          ...redisEnv,
+          CONDUIT_QUEUE_PREFIX: prefix,
+        }),
       );
-    }
-    const qStart = performance.now();
-    const qWorkers = Array.from({ length: workers }, () =>
-      spawnApp('bench/baseline-child.ts', { ...redisEnv, CONDUIT_QUEUE_PREFIX: prefix }, [
-        'queue',
-        queueName,
-        String(providers.length * concurrency),
-      ]),
-    );
-    children.push(...qWorkers);
-    for (;;) {
-      const c = await queue.getJobCounts('wait', 'active', 'prioritized');
-      if ((c.wait ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) === 0) break;
-      await sleep(50);
-    }
-    const queueBaselinePerSecond = m / ((performance.now() - qStart) / 1000);
-    await Promise.all(qWorkers.map((w) => stop(w)));
-    await queue.obliterate({ force: true });
-    await queue.close();
-    console.log(`queue baseline: ${Math.round(queueBaselinePerSecond).toLocaleString()} no-op jobs/s`);
+      children.push(...qWorkers.map((c) => c.child));
+      await Promise.all(qWorkers.map((c) => c.ready));
+      const qStart = performance.now();
+      qWorkers.forEach(go);
+      for (;;) {
+        const c = await queue.getJobCounts('wait', 'active', 'prioritized');
+        if ((c.wait ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) === 0) break;
+        await sleep(20);
+      }
+      const queuePerSecond = m / ((performance.now() - qStart) / 1000);
+      await Promise.all(qWorkers.map((w) => stop(w.child)));
+      await queue.obliterate({ force: true });
+      await queue.close();
 
-    // Baseline 2: the database's ceiling — single-row compare-and-set updates, same slots.
-    const dbOps = Math.min(n, 50_000);
-    const dbStart = performance.now();
-    const dbChildren = Array.from({ length: workers }, (_, i) => {
-      const [cmd, args] = nodeTs('bench/baseline-child.ts');
-      return spawn(
-        cmd,
-        [
-          ...args,
-          'db',
-          String(providers.length * concurrency),
-          String(Math.ceil(dbOps / workers)),
-          String(i * 20_000),
-        ],
-        {
-          cwd: ROOT,
-          env: { ...process.env, DATABASE_URL: databaseUrl },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
+      // Baseline 2: the database's ceiling — single-row compare-and-set updates, same slots.
+      const dbOps = Math.min(n, 50_000);
+      const rowsEach = Math.min(20_000, Math.floor(n / workers));
+      const dbChildren = Array.from({ length: workers }, (_, i) =>
+        spawnChild(
+          'bench/baseline-child.ts',
+          // each process its own rows, so the processes never update the same one
+          [
+            'db',
+            String(slotsPerProcess),
+            String(Math.ceil(dbOps / workers)),
+            String(i * rowsEach),
+            String(rowsEach),
+          ],
+          { DATABASE_URL: databaseUrl },
+        ),
       );
-    });
-    await Promise.all(dbChildren.map(collect));
-    const dbBaselinePerSecond = dbOps / ((performance.now() - dbStart) / 1000);
+      children.push(...dbChildren.map((c) => c.child));
+      await Promise.all(dbChildren.map((c) => c.ready));
+      const dbStart = performance.now();
+      dbChildren.forEach(go);
+      await Promise.all(dbChildren.map((c) => c.done));
+      const dbPerSecond = dbOps / ((performance.now() - dbStart) / 1000);
+      console.log(
+        `baselines: ${Math.round(queuePerSecond).toLocaleString()} no-op jobs/s, ${Math.round(dbPerSecond).toLocaleString()} compare-and-set updates/s`,
+      );
+      return { queue: queuePerSecond, db: dbPerSecond };
+    };
+    const before = await baselines();
+    // Back to the seeded state, dead rows gone, and a checkpoint now rather than during the run.
     await db.$executeRawUnsafe(`UPDATE "Connection" SET version = 0`);
+    await db.$executeRawUnsafe('VACUUM (ANALYZE) "Connection"');
+    await db.$executeRawUnsafe('CHECKPOINT');
+    await db.$disconnect();
+
+    // The floor: the bare token exchange, client and sandbox CPU per exchange.
+    const grantsFile = join(scratch, 'floor-grants.json');
+    writeFileSync(grantsFile, JSON.stringify(floorGrants));
+    const floorChild = spawnChild(
+      'bench/refresh/floor-child.ts',
+      [grantsFile, String(totalConcurrency), String(8 * workers), String(floorWarmup)],
+      { NODE_ENV: 'development', CONDUIT_SANDBOX_URL: sandbox.url, LOG_LEVEL: 'silent' },
+    );
+    children.push(floorChild.child);
+    await floorChild.ready;
+    const floorMeasured: Measured[] = [
+      { name: 'client', pids: [floorChild.child.pid!] },
+      { name: 'sandbox', pids: [sandbox.child.pid!] },
+    ];
+    const f0 = cpuTicks(floorMeasured);
+    go(floorChild);
+    const floorDone = (await floorChild.done) as { ok: number; failed: number; seconds: number };
+    const f1 = cpuTicks(floorMeasured);
+    await stop(floorChild.child);
+    if (floorDone.failed > 0) throw new Error(`the floor client saw ${floorDone.failed} failed exchanges`);
+    const floorTicks = { client: f1.client! - f0.client!, sandbox: f1.sandbox! - f0.sandbox! };
+    const floor = {
+      exchanges: floorDone.ok,
+      perSecond: Math.round(floorDone.ok / floorDone.seconds),
+      cpuMsPerExchange: ms(floorTicks.client + floorTicks.sandbox, floorDone.ok),
+      byProcess: {
+        client: ms(floorTicks.client, floorDone.ok),
+        sandbox: ms(floorTicks.sandbox, floorDone.ok),
+      },
+    };
     console.log(
-      `database baseline: ${Math.round(dbBaselinePerSecond).toLocaleString()} compare-and-set updates/s`,
+      `floor: ${floor.cpuMsPerExchange} ms CPU per token exchange (client ${floor.byProcess.client}, sandbox ${floor.byProcess.sandbox}), ${floor.perSecond}/s`,
     );
 
-    // The real thing: the scheduler's sweep and K worker processes.
+    // The real thing: K worker processes, then the scheduler's sweep.
     const env: NodeJS.ProcessEnv = {
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
       DATABASE_URL: databaseUrl,
       ...redisEnv,
       CONDUIT_QUEUE_PREFIX: prefix,
@@ -209,34 +390,81 @@ export async function run(argv: string[]): Promise<void> {
       CONDUIT_REFRESH_CONCURRENCY: String(concurrency),
       CONDUIT_REFRESH_SWEEP_INTERVAL_SECONDS: '5',
       CONDUIT_REFRESH_SWEEP_BATCH_SIZE: '5000',
+      // Every row is due at once, so the queue holds minutes of work, which steady production
+      // never does; with the default requeue-after (120 s) the sweep's lost-job safety net would
+      // claim and queue the waiting rows again, and the counts would grow with --connections.
+      // 1,500 s keeps a 3,600 s token's next refresh 35 minutes out, beyond the 30-minute limit.
+      CONDUIT_REFRESH_BUFFER_SECONDS: '1500',
+      CONDUIT_REFRESH_REQUEUE_AFTER_SECONDS: '1440',
       CONDUIT_WORKER_METRICS_PORT: '0',
       CONDUIT_DEMO_USERS: '0',
+      // nothing but refreshes: no other sweep, no notification-outbox poll
+      CONDUIT_SCHEDULER_SWEEPS_OFF: SWEEPS_OFF,
+      CONDUIT_NOTIFY_POLL_MS: '3600000',
+      CONDUIT_BENCH_REDIS_SENT_DIR: sentDir,
       // lets a run try other V8 flags on the workers than the production ones below
       ...(process.env.CONDUIT_BENCH_WORKER_NODE_OPTIONS && {
         NODE_OPTIONS: process.env.CONDUIT_BENCH_WORKER_NODE_OPTIONS,
       }),
     };
-    const start = performance.now();
     if (profile) mkdirSync(profileDir, { recursive: true });
-    const appWorkers = Array.from({ length: workers }, () =>
-      spawnApp(
-        'apps/worker/src/main.ts',
-        env,
-        [],
-        [...WORKER_NODE_FLAGS, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
-      ),
-    );
-    const scheduler = spawnApp('apps/scheduler/src/main.ts', env);
-    children.push(...appWorkers, scheduler);
-    let peakRss = 0;
+    const outcomes: Record<string, number> = {};
+    const commitMs: number[] = [];
     let refreshed = 0;
+    const onLine = (line: string) => {
+      const l = readAppLine(line);
+      if (l.kind !== 'refresh') return;
+      outcomes[l.outcome] = (outcomes[l.outcome] ?? 0) + 1;
+      if (l.outcome === 'refreshed') {
+        refreshed++;
+        if (l.commitMs !== undefined) commitMs.push(l.commitMs);
+      }
+    };
+    const spawnStarted = performance.now();
+    const appWorkers = Array.from({ length: workers }, () =>
+      spawnChild('apps/worker/src/main.ts', [], env, {
+        preload: true,
+        onLine,
+        nodeFlags: [...WORKER_NODE_FLAGS, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+      }),
+    );
+    children.push(...appWorkers.map((c) => c.child));
+    await Promise.all(appWorkers.map((c) => c.ready));
+    const workerPids = appWorkers.map((c) => c.child.pid!);
+    const measured: Measured[] = [
+      { name: 'worker', pids: workerPids },
+      { name: 'sandbox', pids: [sandbox.child.pid!] },
+      { name: 'postgres', pids: [postgres.postmasterPid()!], tree: true },
+      { name: 'redis', pids: cluster ? cluster.pids : [privateRedis!.pid!] },
+    ];
+    // The window opens here: workers ready and idle, nothing queued yet.
+    const c0 = cpuTicks(measured);
+    const r0 = await commandStats(redis);
+    const s0 = await sentCommands(sentDir, workerPids);
+    const p0 = await pgCounters(admin, DB_NAME);
+    await resetStatements(admin);
+    const refreshedBefore = refreshed;
+
+    const scheduler = spawnChild('apps/scheduler/src/main.ts', [], env, { preload: true });
+    children.push(scheduler.child);
+    await scheduler.ready;
+    // Its start-up (module loading) stays out; its sweep is in.
+    const schedulerTicks0 = cpuTicks([{ name: 'scheduler', pids: [scheduler.child.pid!] }]).scheduler!;
+    const schedulerSent0 = await sentCommands(sentDir, [scheduler.child.pid!]);
+    const start = performance.now();
+    console.log(
+      `workers and scheduler ready ${((start - spawnStarted) / 1000).toFixed(1)} s after their spawn; measuring`,
+    );
+    let peakRss = 0;
     let lastLog = 0;
+    // CPU is also taken over the steady part, from the first tenth of the refreshes on: the
+    // workers' first refreshes compile their code (JIT, Prisma's query compiler), a cost that
+    // does not grow with --connections and would make small runs look dearer per refresh.
+    const steadyFrom = Math.ceil(n / 10);
+    let steady: { ticks: Record<string, number>; refreshed: number } | undefined;
     for (;;) {
-      for (const w of appWorkers) peakRss = Math.max(peakRss, rssMb(w.pid!));
-      const [{ done }] = await db.$queryRawUnsafe<[{ done: number }]>(
-        `SELECT count(*)::int AS done FROM "Connection" WHERE "lastRefreshAt" IS NOT NULL`,
-      );
-      refreshed = done;
+      for (const pid of workerPids) peakRss = Math.max(peakRss, rssMb(pid));
+      if (!steady && refreshed >= steadyFrom) steady = { ticks: cpuTicks(measured), refreshed };
       if (Date.now() - lastLog > 5_000) {
         console.log(`  ${refreshed.toLocaleString()} / ${n.toLocaleString()} refreshed`);
         lastLog = Date.now();
@@ -244,49 +472,146 @@ export async function run(argv: string[]): Promise<void> {
       if (refreshed >= n) break;
       if (performance.now() - start > 30 * 60_000)
         throw new Error(`only ${refreshed} of ${n} refreshed after 30 minutes`);
-      await sleep(200);
+      await sleep(100);
     }
     const seconds = (performance.now() - start) / 1000;
-    const refreshesPerSecond = n / seconds;
-    await Promise.all([...appWorkers, scheduler].map((c) => stop(c)));
+    const measuredAll = [...measured, { name: 'scheduler', pids: [scheduler.child.pid!] }];
+    const c1 = cpuTicks(measuredAll);
+    const r1 = await commandStats(redis);
+    const s1 = await sentCommands(sentDir, [...workerPids, scheduler.child.pid!]);
+    const windowRefreshes = refreshed - refreshedBefore;
+    await Promise.all([...appWorkers, scheduler].map((c) => stop(c.child)));
+    // Backends flush their statistics when their session ends: read them after the apps stopped.
+    const p1 = await pgCounters(admin, DB_NAME);
+    const stmts = haveStatements ? await statements(admin, DB_NAME) : null;
 
     const report = (await (await fetch(`${sandbox.url}/_sandbox/report`)).json()) as { anomalies: number };
-    const [{ wrong }] = await db.$queryRawUnsafe<[{ wrong: number }]>(
-      `SELECT count(*)::int AS wrong FROM "Connection" WHERE status <> 'connected'`,
+    db = createDb({ databaseUrl, poolSize: 1 });
+    const [{ wrong, unrefreshed }] = await db.$queryRawUnsafe<[{ wrong: number; unrefreshed: number }]>(
+      `SELECT count(*) FILTER (WHERE status <> 'connected')::int AS wrong,
+              count(*) FILTER (WHERE "lastRefreshAt" IS NULL)::int AS unrefreshed FROM "Connection"`,
     );
+    await db.$disconnect();
+    const after = await baselines();
+    const queueBaselinePerSecond = (before.queue + after.queue) / 2;
+    const dbBaselinePerSecond = (before.db + after.db) / 2;
+
+    const steadyRefreshes = refreshed - steady!.refreshed;
+    const cS = steady!.ticks;
+    const wholeRun = {
+      worker: c1.worker! - c0.worker!,
+      scheduler: c1.scheduler! - schedulerTicks0,
+      sandbox: c1.sandbox! - c0.sandbox!,
+      postgres: c1.postgres! - c0.postgres!,
+      redis: c1.redis! - c0.redis!,
+    };
+    // per refresh: the scheduler over the whole run (its sweep claims every row in the first
+    // seconds, before the steady part), every other process over the steady part
+    const byProcess = {
+      worker: ms(c1.worker! - cS.worker!, steadyRefreshes),
+      scheduler: ms(wholeRun.scheduler, windowRefreshes),
+      sandbox: ms(c1.sandbox! - cS.sandbox!, steadyRefreshes),
+      postgres: ms(c1.postgres! - cS.postgres!, steadyRefreshes),
+      redis: ms(c1.redis! - cS.redis!, steadyRefreshes),
+    };
+    const allTicks = Object.values(wholeRun).reduce((a, b) => a + b, 0);
+    const cpuMsPerRefresh = round(
+      Object.values(byProcess).reduce((a, b) => a + b, 0),
+      3,
+    );
+    const cpuMsPerRefreshWholeRun = ms(allTicks, windowRefreshes);
+    // the bench's own INFO call at the window's start is counted inside it
+    const executed = diffCounts(r0, r1);
+    if (executed.info !== undefined) executed.info -= 1;
+    if (executed.info === 0) delete executed.info;
+    const sent = diffCounts({ ...s0 }, diffCounts(schedulerSent0, s1));
+    const pgDelta = diffPg(p0, p1);
+    const perRefresh = (x: number) => round(x / windowRefreshes, 3);
+    const statementRows = stmts?.filter((s) => !/pg_stat_statements/.test(s.query));
     const result = {
       connections: n,
       workers,
-      redis: cluster ? 'cluster of 3 masters' : 'one server',
       concurrencyPerLane: concurrency,
       totalConcurrency,
       seconds: Number(seconds.toFixed(2)),
-      refreshesPerSecond: Math.round(refreshesPerSecond),
+      refreshesPerSecond: Math.round(windowRefreshes / seconds),
       queueBaselinePerSecond: Math.round(queueBaselinePerSecond),
       dbBaselinePerSecond: Math.round(dbBaselinePerSecond),
-      ratioToDb: Number((refreshesPerSecond / dbBaselinePerSecond).toFixed(3)),
-      ratioToQueue: Number((refreshesPerSecond / queueBaselinePerSecond).toFixed(3)),
+      // before and after the run: how far the machine drifted meanwhile
+      baselineHalves: {
+        queue: [Math.round(before.queue), Math.round(after.queue)],
+        db: [Math.round(before.db), Math.round(after.db)],
+      },
+      ratioToDb: round(windowRefreshes / seconds / dbBaselinePerSecond, 3),
+      ratioToQueue: round(windowRefreshes / seconds / queueBaselinePerSecond, 3),
+      cpuMsPerRefresh,
+      floorCpuMsPerExchange: floor.cpuMsPerExchange,
+      ratioToFloor: round(floor.cpuMsPerExchange / cpuMsPerRefresh, 3),
+      commitMs: { p50: quantile(commitMs, 0.5), p99: quantile(commitMs, 0.99), max: quantile(commitMs, 1) },
       workerPeakRssMb: Math.round(peakRss),
       sandboxAnomalies: report.anomalies,
       notConnected: wrong,
+      notRefreshed: unrefreshed,
+      cpuMsPerRefreshByProcess: byProcess,
+      // the same from the workers' ready on, their warm-up included
+      cpuMsPerRefreshWholeRun,
+      redisPerRefresh: {
+        sent: perRefresh(total(sent)),
+        sentByCommand: perOperation(sent, windowRefreshes).byCommand,
+        ...perOperation(executed, windowRefreshes),
+      },
+      postgresPerRefresh: {
+        statements: statementRows ? perRefresh(statementRows.reduce((a, s) => a + s.calls, 0)) : null,
+        plans: statementRows ? perRefresh(statementRows.reduce((a, s) => a + (s.plans ?? 0), 0)) : null,
+        commits: perRefresh(pgDelta.xactCommit),
+        rollbacks: perRefresh(pgDelta.xactRollback),
+        rowsUpdated: perRefresh(pgDelta.tupUpdated),
+        walFlushes: perRefresh(pgDelta.walSync),
+        walWrites: perRefresh(pgDelta.walWrite),
+        walRecords: perRefresh(pgDelta.walRecords),
+        walFullPageImages: perRefresh(pgDelta.walFpi),
+        walBytes: Math.round(pgDelta.walBytes / windowRefreshes),
+        byStatement: statementRows
+          ?.filter((s) => s.calls / windowRefreshes >= 0.005)
+          .map((s) => ({
+            calls: perRefresh(s.calls),
+            plans: s.plans === null ? null : perRefresh(s.plans),
+            query: s.query.replace(/\s+/g, ' ').slice(0, 160),
+          })),
+      },
+      floor,
+      window: {
+        refreshes: windowRefreshes,
+        steadyRefreshes,
+        outcomes,
+        startupSeconds: Number(((start - spawnStarted) / 1000).toFixed(2)),
+      },
       ...machine(),
+      redis: cluster ? 'cluster of 3 masters' : 'one server',
       command: `npm run bench -- refresh --connections ${n} --workers ${workers} --concurrency ${concurrency}${cluster ? ' --redis-cluster' : ''}`,
     };
     const dir = join(import.meta.dirname, 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'refresh.json'), JSON.stringify(result, null, 2) + '\n');
+    const by = result.cpuMsPerRefreshByProcess;
     console.log(
-      `refresh: ${result.refreshesPerSecond.toLocaleString()}/s (${result.seconds} s for ${n.toLocaleString()}); ` +
-        `ratio to db ${result.ratioToDb}, to queue ${result.ratioToQueue}; worker peak RSS ${result.workerPeakRssMb} MB; ` +
-        `sandbox anomalies ${result.sandboxAnomalies}`,
+      `refresh: ${result.refreshesPerSecond.toLocaleString()}/s (${result.seconds} s for ${windowRefreshes.toLocaleString()}); ` +
+        `CPU ${cpuMsPerRefresh} ms per refresh (worker ${by.worker}, postgres ${by.postgres}, sandbox ${by.sandbox}, redis ${by.redis}, scheduler ${by.scheduler}); ` +
+        `floor ${floor.cpuMsPerExchange} ms, ratio to floor ${result.ratioToFloor}; ` +
+        `Redis ${result.redisPerRefresh.sent} sent / ${result.redisPerRefresh.executed} executed; ` +
+        `Postgres ${result.postgresPerRefresh.statements ?? '?'} statements, ${result.postgresPerRefresh.commits} commits, ${result.postgresPerRefresh.walFlushes} WAL flushes; ` +
+        `commit p50 ${result.commitMs.p50} / p99 ${result.commitMs.p99} ms; ratio to db ${result.ratioToDb}, to queue ${result.ratioToQueue}; ` +
+        `worker peak RSS ${result.workerPeakRssMb} MB; sandbox anomalies ${result.sandboxAnomalies}`,
     );
+    if (result.sandboxAnomalies > 0 || wrong > 0 || unrefreshed > 0) process.exitCode = 1;
   } finally {
     await Promise.all(children.map((c) => stop(c, 'SIGKILL')));
-    const keys = await scanKeys(redis, `${prefix}*`);
-    for (let i = 0; i < keys.length; i += 1000) await deleteKeys(redis, keys.slice(i, i + 1000));
-    redis.disconnect();
+    redis?.disconnect();
+    await admin?.end().catch(() => undefined);
+    await privateRedis?.stop();
     await cluster?.stop();
-    await db.$disconnect();
-    await dropDatabase(DB_NAME);
+    await postgres?.destroy();
+    rmSync(scratch, { recursive: true, force: true });
+    process.removeListener('exit', killChildren);
   }
 }

@@ -1,4 +1,4 @@
-// `npm run bench -- sandbox [--seconds 10] [--connections 100] [--grants 50000]`
+// `npm run bench -- sandbox [--seconds 10] [--connections 100] [--grants 50000] [--profile]`
 // Token refreshes per second the provider sandbox serves on one core. The sandbox runs in a
 // child process pinned to core 0 (taskset), the load generator (autocannon) here on the other
 // cores. Requests alternate Google (no rotation, credentials in the body) and Discord (rotates
@@ -8,7 +8,7 @@
 // control call each) is timed too.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,8 +39,14 @@ function hasTaskset(): boolean {
   }
 }
 
-async function startChild(pin: boolean): Promise<{ child: ChildProcess; url: string }> {
-  const command = [process.execPath, '--import', 'tsx', join(ROOT, 'apps/sandbox/src/main.ts')];
+async function startChild(pin: boolean, profileDir?: string): Promise<{ child: ChildProcess; url: string }> {
+  const command = [
+    process.execPath,
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    '--import',
+    'tsx',
+    join(ROOT, 'apps/sandbox/src/main.ts'),
+  ];
   const [file, ...args] = pin ? ['taskset', '-c', '0', ...command] : command;
   const child = spawn(file!, args, {
     cwd: ROOT,
@@ -86,7 +92,11 @@ export async function run(args: string[]): Promise<void> {
       stdio: 'ignore',
     });
 
-  const { child, url } = await startChild(pin);
+  // --profile: the sandbox writes a V8 CPU profile to bench/results/profiles/ when it stops
+  // (summarise it with `npx tsx bench/profile-summary.ts <file>`).
+  const profileDir = args.includes('--profile') ? join(ROOT, 'bench/results/profiles') : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const { child, url } = await startChild(pin, profileDir);
   try {
     const slots: Slot[][] = [];
     const seedStarted = performance.now();
@@ -105,9 +115,21 @@ export async function run(args: string[]): Promise<void> {
     const done: Record<string, number> = Object.fromEntries(PROVIDERS_BENCHED.map((p) => [p, 0]));
     let failed = 0;
 
-    const basic = (p: ProviderKey): string =>
-      `Basic ${Buffer.from(`conduit-${p}:sandbox-secret-${p}`).toString('base64')}`;
+    // What does not change between requests is built once: the load generator shares its core
+    // with nothing of the sandbox, and every microsecond it spends is a request the sandbox waits for.
+    const wire = Object.fromEntries(
+      PROVIDERS_BENCHED.map((p: ProviderKey) => {
+        const spec = PROVIDERS[p];
+        const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+        let credentials = '';
+        if (spec.clientAuth === 'basic')
+          headers.authorization = `Basic ${Buffer.from(`conduit-${p}:sandbox-secret-${p}`).toString('base64')}`;
+        else credentials = `&client_id=conduit-${p}&client_secret=sandbox-secret-${p}`;
+        return [p, { path: spec.sandboxPaths.tokenUrl, headers, credentials }];
+      }),
+    );
     const cpuBefore = cpuSeconds(child.pid);
+    const clientBefore = process.cpuUsage();
     const result = await autocannon({
       url,
       connections,
@@ -123,19 +145,9 @@ export async function run(args: string[]): Promise<void> {
             const slot = queue[head++];
             if (!slot) throw new Error('ran out of grants: raise --grants');
             context.slot = slot;
-            const spec = PROVIDERS[slot.provider];
-            const form = new URLSearchParams({
-              grant_type: 'refresh_token',
-              refresh_token: slot.refreshToken,
-            });
-            const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-            if (spec.clientAuth === 'basic') {
-              headers.authorization = basic(slot.provider);
-            } else {
-              form.set('client_id', `conduit-${slot.provider}`);
-              form.set('client_secret', `sandbox-secret-${slot.provider}`);
-            }
-            return { ...request, path: spec.sandboxPaths.tokenUrl, headers, body: form.toString() };
+            const w = wire[slot.provider]!;
+            const body = `grant_type=refresh_token&refresh_token=${encodeURIComponent(slot.refreshToken)}${w.credentials}`;
+            return { ...request, path: w.path, headers: w.headers, body };
           },
           onResponse: (status, body, context) => {
             const slot = context.slot as Slot;
@@ -157,6 +169,8 @@ export async function run(args: string[]): Promise<void> {
     });
 
     const cpuAfter = cpuSeconds(child.pid);
+    const client = process.cpuUsage(clientBefore);
+    const clientCpuSeconds = (client.user + client.system) / 1e6;
     const serverCpuSeconds = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
     const report = (await (await fetch(`${url}/_sandbox/report`)).json()) as { anomalies: number };
     const total = Object.values(done).reduce((a, b) => a + b, 0);
@@ -173,6 +187,10 @@ export async function run(args: string[]): Promise<void> {
       // The server's own cost: when the load generator is the bottleneck, this is its capacity per core.
       serverCpuSeconds: serverCpuSeconds === null ? null : Number(serverCpuSeconds.toFixed(2)),
       refreshesPerServerCpuSecond: serverCpuSeconds ? Math.round(total / serverCpuSeconds) : null,
+      // Share of the run each side kept its core busy: a server well under 1 with a load
+      // generator near 1 means the load generator bounded refreshesPerSecond, not the sandbox.
+      serverBusy: serverCpuSeconds === null ? null : Number((serverCpuSeconds / result.duration).toFixed(2)),
+      loadGeneratorBusy: Number((clientCpuSeconds / result.duration).toFixed(2)),
       failed: failed + result.errors + result.timeouts,
       latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
       anomalies: report.anomalies,
@@ -192,8 +210,12 @@ export async function run(args: string[]): Promise<void> {
         .map(([p, n]) => `${p} ${n}/s`)
         .join(
           ', ',
-        )}) over ${summary.seconds} s, ${connections} connections, ${pin ? 'server pinned to core 0' : 'not pinned'}; failed ${summary.failed}, anomalies ${report.anomalies}; p99 ${result.latency.p99} ms; seeded ${summary.seededGrants} grants in ${summary.seedSeconds} s → bench/results/sandbox.json`,
+        )}) over ${summary.seconds} s, ${connections} connections, ${pin ? 'server pinned to core 0' : 'not pinned'}; busy: server ${summary.serverBusy ?? '?'}, load generator ${summary.loadGeneratorBusy}; failed ${summary.failed}, anomalies ${report.anomalies}; p99 ${result.latency.p99} ms; seeded ${summary.seededGrants} grants in ${summary.seedSeconds} s → bench/results/sandbox.json`,
     );
+    if (summary.serverBusy !== null && summary.serverBusy < 0.8)
+      console.log(
+        `the sandbox was busy ${Math.round(summary.serverBusy * 100)}% of the run: the load generator (or the machine) bounded refreshesPerSecond; one core's capacity is refreshesPerServerCpuSecond`,
+      );
     if (summary.failed > 0 || report.anomalies > 0) process.exitCode = 1;
   } finally {
     child.kill('SIGTERM');

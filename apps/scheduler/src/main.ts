@@ -9,6 +9,7 @@ import {
   runInboxSweep,
   runWebhookSweep,
   runRefreshSweep,
+  runRetentionSweep,
   runSyncSweep,
   type SweepJobData,
   type SweepName,
@@ -84,6 +85,11 @@ await runApp('scheduler', async (ctx) => {
             )
           : { skipped: 'CONDUIT_FATHOM_WEBHOOK_MODE is operator, or Fathom is not enabled' },
     },
+    // A disconnected user's synced data is kept CONDUIT_DISCONNECTED_RETENTION_DAYS, then purged.
+    'retention-sweep': {
+      everyMs: 3_600_000,
+      run: () => runRetentionSweep({ db, logger }, { retentionDays: t.disconnectedRetentionDays, batchSize }),
+    },
     cleanup: {
       everyMs: 3_600_000,
       // OAuth states are single use and live minutes; keep a day of them for diagnosis.
@@ -96,8 +102,15 @@ await runApp('scheduler', async (ctx) => {
   };
 
   const queue = queues.get(QUEUE_NAMES.sweeps);
+  // CONDUIT_SCHEDULER_SWEEPS_OFF: such a sweep's Job Scheduler is removed (an earlier start may
+  // have registered it) and a job of it already queued is skipped.
+  const off = new Set<string>(config.runtime.sweepsOff);
   const registerSchedulers = async () => {
     for (const [name, sweep] of Object.entries(sweeps)) {
+      if (off.has(name)) {
+        await queue.removeJobScheduler(name);
+        continue;
+      }
       await queue.upsertJobScheduler(
         name,
         { every: sweep.everyMs },
@@ -123,6 +136,7 @@ await runApp('scheduler', async (ctx) => {
         logger.warn({ sweep: job.data.sweep }, 'unknown sweep; ignored');
         return null;
       }
+      if (off.has(job.data.sweep)) return { skipped: 'in CONDUIT_SCHEDULER_SWEEPS_OFF' };
       const started = Date.now();
       const report = await sweep.run();
       logger.info({ sweep: job.data.sweep, ...report, ms: Date.now() - started }, 'sweep done');
@@ -137,7 +151,13 @@ await runApp('scheduler', async (ctx) => {
     },
   );
   ctx.redisOutages.watch(worker, `worker ${worker.name}`);
-  logger.info({ schedulers: Object.keys(sweeps) }, 'job schedulers registered');
+  logger.info(
+    {
+      schedulers: Object.keys(sweeps).filter((name) => !off.has(name)),
+      ...(off.size > 0 && { off: [...off] }),
+    },
+    'job schedulers registered',
+  );
   return {
     async stop() {
       ctx.redis.off('ready', onRedisReady);

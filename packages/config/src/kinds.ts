@@ -159,6 +159,23 @@ function entries(raw: string): string[] {
     .filter((entry) => entry !== '');
 }
 
+/** A comma-separated list of names, each one of `values`; duplicates are kept once. */
+export function namesFrom<const T extends readonly [string, ...string[]]>(values: T, noun: string) {
+  return z.string().transform((raw, ctx): T[number][] => {
+    const result: T[number][] = [];
+    for (const name of entries(raw)) {
+      if (!(values as readonly string[]).includes(name)) {
+        ctx.issues.push({
+          code: 'custom',
+          message: `${show(name)} is not ${noun}; expected a comma-separated list of ${values.join(', ')}`,
+          input: raw,
+        });
+      } else if (!result.includes(name)) result.push(name);
+    }
+    return result;
+  });
+}
+
 /** AES-256: the vault refuses any other length, and so does the configuration, before anything starts. */
 const KEY_BYTES = 32;
 

@@ -13,6 +13,7 @@ describe('loadConfig › defaults', () => {
       logFormat: 'json',
       dataDir: join(REPOSITORY_ROOT, '.conduit'),
       datastoreWaitSeconds: 20,
+      sweepsOff: [],
     });
     expect(config.database).toEqual({
       url: 'postgresql://postgres@127.0.0.1:5432/conduit',
@@ -62,6 +63,7 @@ describe('loadConfig › defaults', () => {
       host: '127.0.0.1',
       port: 4000,
       seed: 42,
+      newAccountMeetings: 3,
       faults: undefined,
       demoUsers: 3,
       demoTokenTtlSeconds: 360,
@@ -365,6 +367,19 @@ describe('loadConfig › bad values', () => {
       CONDUIT_RETRY_MAX_MS: '1000',
     });
     expect(line).toContain('CONDUIT_RETRY_MAX_MS (1000 ms)');
+  });
+
+  it('CONDUIT_SCHEDULER_SWEEPS_OFF takes known sweep names only, each once', () => {
+    const config = loadConfig(
+      { CONDUIT_SCHEDULER_SWEEPS_OFF: ' sync-sweep, webhook-sweep,sync-sweep ' },
+      { isTTY: false },
+    );
+    expect(config.runtime.sweepsOff).toEqual(['sync-sweep', 'webhook-sweep']);
+    expect(
+      problemFor('CONDUIT_SCHEDULER_SWEEPS_OFF', { CONDUIT_SCHEDULER_SWEEPS_OFF: 'sync-sweep,syncs' }),
+    ).toBe(
+      'CONDUIT_SCHEDULER_SWEEPS_OFF: "syncs" is not a sweep; expected a comma-separated list of refresh-sweep, lapse-sweep, sync-sweep, recovery-sweep, inbox-sweep, webhook-sweep, cleanup',
+    );
   });
 
   it('ConfigError carries the lines and a message listing them', () => {

@@ -27,6 +27,8 @@ export interface PrivatePostgresOptions {
   database?: string;
   /** 200 unless named */
   maxConnections?: number;
+  /** server settings given after the defaults, so they win (e.g. the refresh benchmark turns fsync back on and preloads pg_stat_statements) */
+  settings?: Record<string, string>;
 }
 
 export interface PrivatePostgres {
@@ -49,6 +51,8 @@ export interface PrivatePostgres {
   resume(): Promise<void>;
   /** stops the cluster and deletes its files (all but the log with `keepLog`) */
   destroy(keepLog?: boolean): Promise<void>;
+  /** the postmaster's pid (its backends are its children); null while it is down */
+  postmasterPid(): number | null;
 }
 
 function binDir(): string {
@@ -85,6 +89,7 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions = {}): P
     '-c fsync=off -c full_page_writes=off',
     `-c max_connections=${opts.maxConnections ?? 200}`,
     '-c log_min_messages=warning',
+    ...Object.entries(opts.settings ?? {}).map(([name, value]) => `-c ${name}=${value}`),
   ].join(' ');
   let running = false;
   const start = async () => {
@@ -107,8 +112,16 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions = {}): P
     });
     running = false;
   };
+  const postmasterPid = () => {
+    try {
+      return Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    } catch {
+      return null;
+    }
+  };
   const signalAll = async (signal: 'SIGSTOP' | 'SIGCONT') => {
-    const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const postmaster = postmasterPid();
+    if (postmaster === null) return;
     const { stdout } = await run('pgrep', ['-P', String(postmaster)]).catch(() => ({ stdout: '' }));
     for (const pid of [postmaster, ...stdout.split('\n').filter(Boolean).map(Number)]) {
       try {
@@ -169,6 +182,7 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions = {}): P
       await start();
       restarts[mode] += 1;
     },
+    postmasterPid,
     pause: () => signalAll('SIGSTOP'),
     resume: () => signalAll('SIGCONT'),
     async destroy(keepLog = false) {

@@ -30,6 +30,11 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** the redis-server's pid while it runs */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Starts the server and resolves once it accepts connections. */
   async start(): Promise<void> {
     const child = spawnTracked(

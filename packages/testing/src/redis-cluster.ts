@@ -38,6 +38,11 @@ export class PrivateRedisCluster {
     return this.ports.map((port) => ({ host: '127.0.0.1', port }));
   }
 
+  /** the servers' pids while they run */
+  get pids(): number[] {
+    return this.children.map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
   /** The value of REDIS_CLUSTER_NODES for this cluster. */
   get nodesSetting(): string {
     return this.nodes.map((n) => `${n.host}:${n.port}`).join(',');

@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { integer, oneOf } from '../kinds.ts';
-import { NODE_ENVS, variable } from '../variable.ts';
+import { integer, namesFrom, oneOf } from '../kinds.ts';
+import { NODE_ENVS, optionalVariable, variable } from '../variable.ts';
 import type { EnvReader, NodeEnv } from '../variable.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -69,12 +69,32 @@ export const CONDUIT_DATASTORE_WAIT_SECONDS = variable({
   production: '60',
 });
 
+/** The scheduler's sweeps (the names of its BullMQ Job Schedulers). */
+export const SCHEDULER_SWEEPS = [
+  'refresh-sweep',
+  'lapse-sweep',
+  'sync-sweep',
+  'recovery-sweep',
+  'inbox-sweep',
+  'webhook-sweep',
+  'cleanup',
+] as const;
+export type SchedulerSweep = (typeof SCHEDULER_SWEEPS)[number];
+
+export const CONDUIT_SCHEDULER_SWEEPS_OFF = optionalVariable({
+  name: 'CONDUIT_SCHEDULER_SWEEPS_OFF',
+  group: 'runtime',
+  description: `Sweeps the scheduler does not run, comma-separated (${SCHEDULER_SWEEPS.join(', ')}): their Job Schedulers are removed at start and a job of theirs already queued is skipped. For benchmarks that measure one kind of work alone, and for incidents; give every scheduler process the same value. Unset runs them all.`,
+  schema: namesFrom(SCHEDULER_SWEEPS, 'a sweep'),
+});
+
 export const runtimeVariables = [
   NODE_ENV,
   LOG_LEVEL,
   LOG_FORMAT,
   CONDUIT_DATA_DIR,
   CONDUIT_DATASTORE_WAIT_SECONDS,
+  CONDUIT_SCHEDULER_SWEEPS_OFF,
 ];
 
 export interface RuntimeConfig {
@@ -85,6 +105,8 @@ export interface RuntimeConfig {
   /** Absolute. */
   readonly dataDir: string;
   readonly datastoreWaitSeconds: number;
+  /** Sweeps the scheduler leaves off; empty: all of them run. */
+  readonly sweepsOff: readonly SchedulerSweep[];
 }
 
 export function readRuntime(r: EnvReader): RuntimeConfig {
@@ -95,5 +117,6 @@ export function readRuntime(r: EnvReader): RuntimeConfig {
     logFormat: r.read(LOG_FORMAT),
     dataDir: r.read(CONDUIT_DATA_DIR),
     datastoreWaitSeconds: r.read(CONDUIT_DATASTORE_WAIT_SECONDS),
+    sweepsOff: r.read(CONDUIT_SCHEDULER_SWEEPS_OFF) ?? [],
   };
 }
