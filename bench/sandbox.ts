@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { type ProviderKey, providerSpec } from '@conduit/core';
 
 const ROOT = join(import.meta.dirname, '..');
 const PROVIDERS_BENCHED = ['google', 'discord'] as const satisfies readonly ProviderKey[];
@@ -119,7 +119,7 @@ export async function run(args: string[]): Promise<void> {
     // with nothing of the sandbox, and every microsecond it spends is a request the sandbox waits for.
     const wire = Object.fromEntries(
       PROVIDERS_BENCHED.map((p: ProviderKey) => {
-        const spec = PROVIDERS[p];
+        const spec = providerSpec(p);
         const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
         let credentials = '';
         if (spec.clientAuth === 'basic')
@@ -156,7 +156,7 @@ export async function run(args: string[]): Promise<void> {
               return;
             }
             if (
-              PROVIDERS[slot.provider].refresh.kind === 'refresh_token' &&
+              providerSpec(slot.provider).refresh.kind === 'refresh_token' &&
               body.includes('"refresh_token"')
             ) {
               slot.refreshToken = (JSON.parse(body) as { refresh_token: string }).refresh_token;

@@ -75,14 +75,14 @@ const ROTATING: readonly ProviderKey[] = ['fathom', 'discord', 'github_app'];
 function anomaliesOf(report: SandboxReport): Record<string, number> {
   const out: Record<string, number> = {};
   for (const p of Object.values(report.providers))
-    for (const [kind, n] of Object.entries(p.counts)) out[kind] = (out[kind] ?? 0) + n;
+    for (const [kind, n] of Object.entries(p!.counts)) out[kind] = (out[kind] ?? 0) + n;
   return out;
 }
 
 async function snapshot(c: FaultContext, started: number): Promise<Snapshot> {
   const atMs = Date.now() - started;
   const report = await c.sandbox.report(false);
-  const sum = (key: string) => Object.values(report.providers).reduce((n, p) => n + (p.traffic[key] ?? 0), 0);
+  const sum = (key: string) => Object.values(report.providers).reduce((n, p) => n + (p!.traffic[key] ?? 0), 0);
   let notConnected: Record<string, number> | null = null;
   const revoked = c.seeded.filter((s) => s.revoked).map((s) => s.connectionId);
   for (let attempt = 0; attempt < 2 && notConnected === null; attempt++) {
@@ -192,7 +192,7 @@ async function runWindow(
   switch (w.name) {
     case 'bad-secret': {
       const refused = async () =>
-        (await c.sandbox.report(false)).providers[o.badSecretProvider].traffic.tokenErrors ?? 0;
+        (await c.sandbox.report(false)).providers[o.badSecretProvider]?.traffic.tokenErrors ?? 0;
       const before = await refused();
       await c.sandbox.setClientSecret(o.badSecretProvider, 'chaos-wrong-secret');
       note(`${o.badSecretProvider}: client secret no longer matches`);
@@ -352,7 +352,7 @@ function conduitBuffer(c: FaultContext): string {
  */
 async function lostAnswer(c: FaultContext, note: (what: string) => void) {
   const provider = c.options.windows.lostAnswerProvider;
-  const lost = async () => (await c.sandbox.report(false)).providers[provider].traffic.answersLost ?? 0;
+  const lost = async () => (await c.sandbox.report(false)).providers[provider]?.traffic.answersLost ?? 0;
   const before = await lost();
   await c.sandbox.hold(provider, true);
   let held = { parked: 0, clientsGone: 0 };

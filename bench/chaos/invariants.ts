@@ -237,11 +237,11 @@ export async function finalChecks(a: {
   const sandboxAnomalies: Record<string, number> = {};
   const anomalyExamples: Record<string, string[]> = {};
   for (const [provider, p] of Object.entries(a.report.providers)) {
-    for (const [kind, n] of Object.entries(p.counts)) {
+    for (const [kind, n] of Object.entries(p!.counts)) {
       if (n === 0) continue;
       sandboxAnomalies[kind] = (sandboxAnomalies[kind] ?? 0) + n;
       const list = (anomalyExamples[kind] ??= []);
-      for (const e of p.examples[kind] ?? [])
+      for (const e of p!.examples[kind] ?? [])
         if (list.length < 5) list.push(`${provider} ${e.grantId ?? ''} ${e.at}: ${e.detail}`);
     }
   }

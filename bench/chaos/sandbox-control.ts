@@ -1,5 +1,5 @@
 // The few calls the chaos run makes to the sandbox's control API (/_sandbox).
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { PROVIDERS, type BuiltInProviderKey, type ProviderKey } from '@conduit/core';
 
 export interface SeededGrant {
   grantId: string;
@@ -37,7 +37,8 @@ export interface ProviderReport {
 
 export interface SandboxReport {
   anomalies: number;
-  providers: Record<ProviderKey, ProviderReport>;
+  providers: Readonly<Record<BuiltInProviderKey, ProviderReport>> &
+    Readonly<Partial<Record<ProviderKey, ProviderReport>>>;
   grants?: { total: number; items: GrantView[] };
 }
 
@@ -155,7 +156,7 @@ export type Traffic = ReturnType<typeof trafficOf>;
 
 /** What reached the sandbox, summed over providers. */
 export function trafficOf(report: SandboxReport) {
-  const sum = (key: string) => Object.values(report.providers).reduce((n, p) => n + (p.traffic[key] ?? 0), 0);
+  const sum = (key: string) => Object.values(report.providers).reduce((n, p) => n + (p!.traffic[key] ?? 0), 0);
   return {
     tokenRequests: sum('tokenRequests'),
     refreshes: sum('refreshes'),

@@ -3,7 +3,7 @@
 // OAuth callback would (encrypted tokens, `connected`), due at a random point of its lifetime.
 // Which grants will be revoked mid-run is decided here, from the seed, so webhook deliveries can
 // be aimed at grants that stay valid.
-import { PROVIDERS, type ProviderKey, type TokenVault } from '@conduit/core';
+import { type ProviderKey, type TokenVault, providerSpec } from '@conduit/core';
 import type { Db } from '@conduit/db';
 import { REFRESH_PROVIDERS } from '@conduit/jobs';
 import type { SandboxControl } from './sandbox-control.ts';
@@ -71,7 +71,7 @@ export async function seedConnections(args: {
             // Conduit believes the token expires somewhere in its lifetime, as in a fleet that has
             // been running for a while: refreshes start staggered, not in one wave per lifetime.
             tokenExpiresAt: new Date(now + (g.expiresIn ?? ttl) * 1000 * (0.3 + 0.7 * random())),
-            scopes: [...PROVIDERS[provider].scopes.default],
+            scopes: [...providerSpec(provider).scopes.default],
           })),
           select: { id: true, externalAccountId: true },
         });

@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Agent, request } from 'undici';
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
-import { loadConfig } from '@conduit/config';
+import { providerSpec, type ProviderKey } from '@conduit/core';
+import { clientConfig, loadConfig } from '@conduit/config';
 import { buildTokenRequest } from '@conduit/providers';
 
 const [file, concurrencyArg, socketsArg, warmupArg] = process.argv.slice(2);
@@ -20,9 +20,9 @@ const sandboxUrl = config.providers.sandboxUrl;
 if (!sandboxUrl) throw new Error('floor-child: CONDUIT_SANDBOX_URL is not set');
 
 const requests = grants.map((g) => {
-  const client = config.providers.clients[g.provider];
+  const client = clientConfig(config.providers, g.provider);
   if (!client.enabled) throw new Error(`floor-child: ${g.provider} is not enabled`);
-  const spec = PROVIDERS[g.provider];
+  const spec = providerSpec(g.provider);
   const wire = buildTokenRequest(
     spec.clientAuth,
     { clientId: client.clientId, clientSecret: client.clientSecret },

@@ -1,33 +1,29 @@
 // Token lifetimes: the catalogue's, shortened per run where the options say so.
-import { PROVIDERS, refreshTokenExpiresAt, type ProviderKey, type ProviderSpec } from '@conduit/core';
+import { providerSpec, refreshTokenExpiresAt, type ProviderKey, type ProviderSpec } from '@conduit/core';
 
 export type PerProvider<T> = Partial<Record<ProviderKey, T>>;
 
 export class Lifetimes {
-  private readonly specs: Record<ProviderKey, ProviderSpec>;
-
   constructor(
     private readonly accessOverrides: PerProvider<number> = {},
-    refreshOverrides: PerProvider<number> = {},
-  ) {
-    this.specs = Object.fromEntries(
-      Object.values(PROVIDERS).map((spec) => [
-        spec.key,
-        withRefreshLifetime(spec, refreshOverrides[spec.key]),
-      ]),
-    ) as Record<ProviderKey, ProviderSpec>;
+    private readonly refreshOverrides: PerProvider<number> = {},
+  ) {}
+
+  /** The declaration as this run sees it: read when asked, so a provider declared later counts too. */
+  private spec(provider: ProviderKey): ProviderSpec {
+    return withRefreshLifetime(providerSpec(provider), this.refreshOverrides[provider]);
   }
 
   /** Seconds an access token lives, or null when the provider's tokens never expire. */
   accessTtlSeconds(provider: ProviderKey): number | null {
-    const spec = PROVIDERS[provider];
+    const spec = providerSpec(provider);
     if (spec.accessTokenLifetimeSeconds === null) return null;
     return this.accessOverrides[provider] ?? spec.accessTokenLifetimeSeconds;
   }
 
   /** When a refresh token issued or used at `now` lapses (ms epoch); Infinity when it does not. */
   refreshExpiresAt(provider: ProviderKey, consentedAt: number, now: number): number {
-    const spec = this.specs[provider];
+    const spec = this.spec(provider);
     if (spec.refresh.kind === 'none') return Infinity;
     const rule = spec.refresh.refreshTokenLifetime;
     if (rule.kind === 'none') return Infinity;
@@ -41,7 +37,7 @@ export class Lifetimes {
 
   /** Whether responses carry `refresh_token_expires_in` (the provider says, GitHub Apps). */
   refreshLifetimeInResponse(provider: ProviderKey): boolean {
-    const spec = PROVIDERS[provider];
+    const spec = providerSpec(provider);
     return (
       spec.refresh.kind === 'refresh_token' && spec.refresh.refreshTokenLifetime.kind === 'from_response'
     );

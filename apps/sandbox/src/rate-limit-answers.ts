@@ -2,7 +2,7 @@
 // (PROVIDERS.md): Fathom RateLimit-*; Spotify Retry-After; Google Retry-After and
 // errors[].reason; Discord X-RateLimit-* plus JSON retry_after; GitHub retry-after (secondary
 // limit, 429) or x-ratelimit-remaining 0 with x-ratelimit-reset (primary limit, 403).
-import type { ProviderKey } from '@conduit/core';
+import { providerSpec, type ProviderKey, type RateLimitSignal, type ProviderSpec } from '@conduit/core';
 import type { WireAnswer } from './http.ts';
 
 export type Surface = 'token' | 'api' | 'authorize';
@@ -32,7 +32,8 @@ export function rateLimitHeaders(
   };
 }
 
-const ANSWERS: Readonly<Record<ProviderKey, Answerer>> = {
+/** The dialects a declaration may name; otherwise the answer is derived from its rate-limit signals. */
+const ANSWERS: Readonly<Record<string, Answerer>> = {
   fathom: ({ seconds, limit }) => ({
     status: 429,
     headers: rateLimitHeaders(limit ?? 60, 0, Math.max(1, Math.ceil(seconds))),
@@ -77,8 +78,49 @@ const ANSWERS: Readonly<Record<ProviderKey, Answerer>> = {
     body: { message: 'You are being rate limited.', retry_after: seconds, global: false },
   }),
   github: githubAnswer,
-  github_app: githubAnswer,
 };
+
+/** Where each declared signal puts the wait: the headers and body fields a client must read. */
+function signalWait(
+  signal: RateLimitSignal,
+  seconds: number,
+  now: number,
+): [string, string] | { json: string } {
+  const epoch = (): string => String(Math.ceil((now + seconds * 1000) / 1000));
+  if (typeof signal === 'string') {
+    switch (signal) {
+      case 'retry-after':
+        return ['retry-after', wholeSeconds(seconds)];
+      case 'ratelimit-reset-seconds':
+        return ['ratelimit-reset', wholeSeconds(seconds)];
+      case 'x-ratelimit-reset-after-seconds':
+        return ['x-ratelimit-reset-after', seconds.toFixed(3)];
+      case 'x-ratelimit-reset-epoch':
+        return ['x-ratelimit-reset', epoch()];
+      case 'json-retry_after':
+        return { json: 'retry_after' };
+    }
+  }
+  if ('json' in signal) return { json: signal.json };
+  const value = signal.format === 'epoch-seconds' ? epoch() : wholeSeconds(seconds);
+  return [signal.header.toLowerCase(), value];
+}
+
+/** A 429 carrying the wait in every place the declaration lists, and nothing else. */
+function derivedAnswer(spec: ProviderSpec, { seconds, now, status }: RateLimitInput): WireAnswer {
+  const headers: Record<string, string> = {};
+  const body: Record<string, unknown> =
+    spec.sandbox.errorShape === 'message'
+      ? { status, message: 'Too Many Requests' }
+      : { error: 'rate_limited', message: 'Too many requests; slow down.' };
+  if (spec.sandbox.okField) Object.assign(body, { ok: false, error: 'ratelimited' });
+  for (const signal of spec.rateLimit.signals) {
+    const where = signalWait(signal, seconds, now);
+    if (Array.isArray(where)) headers[where[0]] = where[1];
+    else body[where.json] = Math.max(1, Math.ceil(seconds));
+  }
+  return { status: 429, headers, body };
+}
 
 function githubAnswer({ seconds, status, now }: RateLimitInput): WireAnswer {
   const reset = String(Math.ceil((now + seconds * 1000) / 1000));
@@ -107,5 +149,7 @@ function githubAnswer({ seconds, status, now }: RateLimitInput): WireAnswer {
 }
 
 export function rateLimitAnswer(provider: ProviderKey, surface: Surface, input: RateLimitInput): WireAnswer {
-  return ANSWERS[provider](input, surface);
+  const spec = providerSpec(provider);
+  const named = spec.sandbox.dialect === undefined ? undefined : ANSWERS[spec.sandbox.dialect];
+  return named ? named(input, surface) : derivedAnswer(spec, input);
 }

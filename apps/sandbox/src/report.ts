@@ -1,6 +1,6 @@
 // The anomaly log: what clients did wrong, per provider, as counts plus the first few
 // examples. Recording is O(1); examples are built only while a kind still has room for one.
-import { PROVIDER_KEYS, type ProviderKey } from '@conduit/core';
+import { PROVIDER_KEYS, type BuiltInProviderKey, type ProviderKey } from '@conduit/core';
 import type { Grant, RevokeReason } from './grants/store.ts';
 
 export const ANOMALY_KINDS = [
@@ -68,7 +68,17 @@ class ProviderLog {
 }
 
 export class AnomalyLog {
-  private logs = freshLogs();
+  private logs = new Map<ProviderKey, ProviderLog>();
+
+  /** The log of one provider, started the first time the provider is seen. */
+  private logOf(provider: ProviderKey): ProviderLog {
+    let log = this.logs.get(provider);
+    if (!log) {
+      log = new ProviderLog();
+      this.logs.set(provider, log);
+    }
+    return log;
+  }
 
   count(
     provider: ProviderKey,
@@ -76,14 +86,14 @@ export class AnomalyLog {
     now: number,
     example: () => Omit<AnomalyExample, 'at'>,
   ): void {
-    const log = this.logs[provider];
+    const log = this.logOf(provider);
     log.counts[kind] += 1;
     const examples = log.examples[kind];
     if (examples.length < EXAMPLES_PER_KIND) examples.push({ at: new Date(now).toISOString(), ...example() });
   }
 
   familyRevoked(grant: Grant, now: number): void {
-    const log = this.logs[grant.provider];
+    const log = this.logOf(grant.provider);
     log.revokedFamiliesTotal += 1;
     if (log.revokedFamilies.length < FAMILIES_LISTED) {
       log.revokedFamilies.push({
@@ -96,18 +106,18 @@ export class AnomalyLog {
   }
 
   traffic(provider: ProviderKey): Traffic {
-    return this.logs[provider].traffic;
+    return this.logOf(provider).traffic;
   }
 
   clear(): void {
-    this.logs = freshLogs();
+    this.logs.clear();
   }
 
-  snapshot(): { anomalies: number; providers: Record<ProviderKey, ProviderReport> } {
+  snapshot(): { anomalies: number; providers: ProviderReports } {
     let anomalies = 0;
-    const providers = {} as Record<ProviderKey, ProviderReport>;
+    const providers: Record<ProviderKey, ProviderReport> = {};
     for (const provider of PROVIDER_KEYS) {
-      const log = this.logs[provider];
+      const log = this.logOf(provider);
       const total = ANOMALY_KINDS.reduce((sum, kind) => sum + log.counts[kind], 0);
       anomalies += total;
       providers[provider] = {
@@ -119,9 +129,13 @@ export class AnomalyLog {
         traffic: { ...log.traffic },
       };
     }
-    return { anomalies, providers };
+    return { anomalies, providers: providers as ProviderReports };
   }
 }
+
+/** Every declared provider's report; the built-ins' are always there. */
+export type ProviderReports = Readonly<Record<BuiltInProviderKey, ProviderReport>> &
+  Readonly<Partial<Record<ProviderKey, ProviderReport>>>;
 
 export interface ProviderReport {
   anomalies: number;
@@ -130,11 +144,4 @@ export interface ProviderReport {
   revokedFamilies: RevokedFamily[];
   revokedFamiliesTotal: number;
   traffic: Traffic;
-}
-
-function freshLogs(): Record<ProviderKey, ProviderLog> {
-  return Object.fromEntries(PROVIDER_KEYS.map((p) => [p, new ProviderLog()])) as Record<
-    ProviderKey,
-    ProviderLog
-  >;
 }

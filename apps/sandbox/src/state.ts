@@ -1,5 +1,5 @@
 // Everything one sandbox knows, and the few operations that touch several parts at once.
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { type ProviderKey, providerSpec } from '@conduit/core';
 import { FathomStore } from './fathom/store.ts';
 import { WebhookDeliverer } from './fathom/webhooks.ts';
 import { Faults, type FaultHooks } from './faults.ts';
@@ -91,12 +91,12 @@ export class SandboxState {
 
   /** The documented per-account budget (catalogue), unless the options override it. */
   budget(provider: ProviderKey): Budget | undefined {
-    return this.options.accountBudgets[provider] ?? PROVIDERS[provider].rateLimit.accountBudget;
+    return this.options.accountBudgets[provider] ?? providerSpec(provider).rateLimit.accountBudget;
   }
 
   /** Whether this refresh rotates the refresh token, by the catalogue's rule. */
   rotates(provider: ProviderKey): boolean {
-    const refresh = PROVIDERS[provider].refresh;
+    const refresh = providerSpec(provider).refresh;
     if (refresh.kind === 'none') return false;
     switch (refresh.rotation) {
       case 'always':

@@ -1,6 +1,6 @@
 // What each provider's tokens look like on the wire. Cosmetic but honest: GitHub's prefixes
 // (gho_/ghu_/ghr_) are documented and clients sometimes branch on them. Sandbox-only facts.
-import type { ProviderKey } from '@conduit/core';
+import { providerSpec, type ProviderKey } from '@conduit/core';
 import { randomAlphanumeric, randomBase64url } from './random.ts';
 
 interface TokenFormat {
@@ -8,17 +8,28 @@ interface TokenFormat {
   refresh(): string;
 }
 
-export const TOKEN_FORMATS: Readonly<Record<ProviderKey, TokenFormat>> = {
+/** Each dialect's token bodies; the declaration's prefixes (`gho_`, `ya29.a0`…) go in front. */
+const TOKEN_FORMATS: Readonly<Record<string, TokenFormat>> = {
   fathom: { access: () => randomBase64url(32), refresh: () => randomBase64url(32) },
-  spotify: { access: () => `BQ${randomBase64url(96)}`, refresh: () => `AQ${randomBase64url(96)}` },
-  google: { access: () => `ya29.a0${randomBase64url(96)}`, refresh: () => `1//0${randomBase64url(72)}` },
+  spotify: { access: () => randomBase64url(96), refresh: () => randomBase64url(96) },
+  google: { access: () => randomBase64url(96), refresh: () => randomBase64url(72) },
   discord: { access: () => randomAlphanumeric(30), refresh: () => randomAlphanumeric(30) },
-  github: { access: () => `gho_${randomAlphanumeric(36)}`, refresh: () => `ghr_${randomAlphanumeric(76)}` },
-  github_app: {
-    access: () => `ghu_${randomAlphanumeric(36)}`,
-    refresh: () => `ghr_${randomAlphanumeric(76)}`,
-  },
+  github: { access: () => randomAlphanumeric(36), refresh: () => randomAlphanumeric(76) },
 };
+
+const PLAIN: TokenFormat = { access: () => randomBase64url(32), refresh: () => randomBase64url(32) };
+
+export function newAccessToken(provider: ProviderKey): string {
+  const sandbox = providerSpec(provider).sandbox;
+  const format = TOKEN_FORMATS[sandbox.dialect ?? ''] ?? PLAIN;
+  return `${sandbox.accessTokenPrefix ?? ''}${format.access()}`;
+}
+
+export function newRefreshToken(provider: ProviderKey): string {
+  const sandbox = providerSpec(provider).sandbox;
+  const format = TOKEN_FORMATS[sandbox.dialect ?? ''] ?? PLAIN;
+  return `${sandbox.refreshTokenPrefix ?? ''}${format.refresh()}`;
+}
 
 export function newAuthorizationCode(): string {
   return randomBase64url(24);

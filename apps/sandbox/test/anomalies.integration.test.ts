@@ -257,7 +257,7 @@ describe('anomalies › the total', () => {
     await api(sb, 'spotify', '/me', s.accessToken);
     const r = await report(sb);
     const sum = Object.values(r.providers).reduce(
-      (n, p) => n + Object.values(p.counts).reduce((a, b) => a + b, 0),
+      (n, p) => n + Object.values(p!.counts).reduce((a, b) => a + b, 0),
       0,
     );
     expect(r.anomalies).toBe(sum);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { PROVIDERS, type ProviderKey , providerSpec } from '@conduit/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../src/index.ts';
 import { WHO_AM_I, api, control, http, tokenRequest } from './helpers.ts';
@@ -18,11 +18,11 @@ async function authorize(provider: ProviderKey, params: Record<string, string> =
     client_id: `conduit-${provider}`,
     redirect_uri: REDIRECT,
     response_type: 'code',
-    scope: PROVIDERS[provider].scopes.default.join(' '),
+    scope: providerSpec(provider).scopes.default.join(' '),
     state: 'st-123',
     ...params,
   });
-  const res = await fetch(`${sb.url}${PROVIDERS[provider].sandboxPaths.authorizeUrl}?${q}`, {
+  const res = await fetch(`${sb.url}${providerSpec(provider).sandboxPaths.authorizeUrl}?${q}`, {
     redirect: 'manual',
   });
   expect(res.status).toBe(302);

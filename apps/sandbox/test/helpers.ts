@@ -1,7 +1,7 @@
 // Talking to a sandbox over real HTTP, as its clients do.
 import type { ProviderKey } from '@conduit/core';
-import { PROVIDERS } from '@conduit/core';
-import { defaultClientId, defaultClientSecret, type ProviderReport, type Sandbox } from '../src/index.ts';
+import { providerSpec } from '@conduit/core';
+import { defaultClientId, defaultClientSecret, type ProviderReports, type Sandbox } from '../src/index.ts';
 import { waitFor } from '@conduit/testing';
 import type { SeededGrant } from '../src/index.ts';
 export type { SeededGrant };
@@ -66,7 +66,7 @@ export async function tokenRequest<T = Record<string, string>>(
   fields: Record<string, string>,
   opts: { style?: AuthStyle; secret?: string; clientId?: string; accept?: string; userAgent?: string } = {},
 ): Promise<Answer<T>> {
-  const spec = PROVIDERS[provider];
+  const spec = providerSpec(provider);
   const style = opts.style ?? spec.clientAuth;
   const clientId = opts.clientId ?? defaultClientId(provider);
   const secret = opts.secret ?? defaultClientSecret(provider);
@@ -93,7 +93,7 @@ export function refresh<T = Record<string, string>>(
   opts: Parameters<typeof tokenRequest>[3] = {},
 ): Promise<Answer<T>> {
   const accept =
-    opts.accept ?? (PROVIDERS[provider].tokenErrors.errorsWithHttp200 ? 'application/json' : undefined);
+    opts.accept ?? (providerSpec(provider).tokenErrors.errorsWithHttp200 ? 'application/json' : undefined);
   return tokenRequest<T>(
     sb,
     provider,
@@ -111,7 +111,7 @@ export function api<T = Record<string, unknown>>(
 ): Promise<Answer<T>> {
   const headers = new Headers(init.headers);
   if (accessToken !== undefined) headers.set('authorization', `Bearer ${accessToken}`);
-  return http<T>(`${sb.url}${PROVIDERS[provider].sandboxPaths.apiBaseUrl}${path}`, { ...init, headers });
+  return http<T>(`${sb.url}${providerSpec(provider).sandboxPaths.apiBaseUrl}${path}`, { ...init, headers });
 }
 
 /** The identity ("who am I") path under each provider's API base. */
@@ -125,7 +125,7 @@ export const WHO_AM_I: Partial<Record<ProviderKey, string>> = {
 
 export interface Report {
   anomalies: number;
-  providers: Record<ProviderKey, ProviderReport>;
+  providers: ProviderReports;
   grants?: {
     total: number;
     items: { grantId: string; refreshToken: string | null; lastRefreshAt: string | null; family: string }[];

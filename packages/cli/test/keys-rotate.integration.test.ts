@@ -66,7 +66,7 @@ beforeAll(async () => {
   // One INSERT … SELECT FROM unnest(arrays): about six times faster here than createMany.
   await h.db.$executeRaw`
     INSERT INTO "Connection" (id, "ownerId", provider, "accessTokenEnc", "refreshTokenEnc", "tokenExpiresAt", "updatedAt")
-    SELECT gen_random_uuid(), owner, provider::"Provider", access, refresh, expires, now()
+    SELECT gen_random_uuid(), owner, provider::text, access, refresh, expires, now()
     FROM unnest(
       ${rows.map((r) => r.ownerId)}::text[], ${rows.map((r) => r.provider)}::text[],
       ${rows.map((r) => r.accessTokenEnc)}::text[], ${rows.map((r) => r.refreshTokenEnc)}::text[],

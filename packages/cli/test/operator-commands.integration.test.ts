@@ -66,12 +66,23 @@ afterAll(async () => {
 });
 
 describe('cli › --help and --version', () => {
-  it('--help answers in under a second, without loading the commands (best of 3)', async () => {
-    const runs = [];
-    for (let i = 0; i < 3; i++) runs.push(await spawnCli(['--help'], { PATH: process.env.PATH }));
-    for (const r of runs) expect(r.code).toBe(0);
-    expect(runs[0]!.stdout).toMatch(/disconnect \[options\] <connectionId>/);
-    expect(Math.min(...runs.map((r) => r.ms))).toBeLessThan(1_000);
+  // Its speed is the start benchmark's to measure (timed tests fail on a loaded machine); what a
+  // test can pin is the reason it is fast: --help never opens the context, so a configuration
+  // that would stop every command (production without its secrets) does not stop it.
+  it('--help answers without loading the context or the commands', async () => {
+    const r = await spawnCli(['--help'], {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      DATABASE_URL: 'not a url',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/disconnect \[options\] <connectionId>/);
+    const command = await spawnCli(['connections', 'list'], {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      DATABASE_URL: 'not a url',
+    });
+    expect(command.code).toBe(78);
   });
 
   it('--version prints the version alone on stdout', async () => {

@@ -1,6 +1,7 @@
 // What Conduit's API answers, as the client hands it over (dates as Date).
 
-export type Provider = 'fathom' | 'spotify' | 'google' | 'discord' | 'github' | 'github_app';
+/** A provider's key: a built-in one, or any a deployment declares (CONDUIT_PROVIDERS_FILE). */
+export type Provider = 'fathom' | 'spotify' | 'google' | 'discord' | 'github' | 'github_app' | (string & {});
 
 export type ConnectionStatus = 'connected' | 'token_expired' | 'needs_reauth' | 'error' | 'disconnected';
 

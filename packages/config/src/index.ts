@@ -20,7 +20,7 @@ export type { RedisConfig } from './groups/redis.ts';
 export type { SecurityConfig } from './groups/security.ts';
 export type { ApiConfig } from './groups/api.ts';
 export type { IntegrationConfig } from './groups/integration.ts';
-export { PROVIDER_KEYS, providerEnvPrefix } from './groups/providers.ts';
+export { clientConfig, PROVIDER_KEYS, providerEnvPrefix } from './groups/providers.ts';
 export type { ProviderClientConfig, ProviderKey, ProvidersConfig } from './groups/providers.ts';
 export type { TimingsConfig } from './groups/timings.ts';
 export type { SandboxConfig } from './groups/sandbox.ts';

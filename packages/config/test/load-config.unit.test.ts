@@ -103,7 +103,7 @@ describe('loadConfig › defaults', () => {
     expect(config.providers.sandboxUrl).toBeUndefined();
     for (const client of Object.values(config.providers.clients)) {
       expect(client).toMatchObject({ enabled: false, clientId: undefined, clientSecret: undefined });
-      expect(client.tokenUrl).toBeUndefined();
+      expect(client?.tokenUrl).toBeUndefined();
     }
     expect(config.sandbox.demoUsers).toBe(0);
     expect(config.timings.refreshBufferSeconds).toBe(300);

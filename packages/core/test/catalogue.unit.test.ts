@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   PROVIDERS,
+  providerSpec,
   PROVIDER_KEYS,
   isProviderKey,
   refreshExtendsLifetime,
@@ -11,7 +12,7 @@ import {
 
 describe('provider catalogue', () => {
   it('describes every provider key, under its own key', () => {
-    for (const key of PROVIDER_KEYS) expect(PROVIDERS[key].key).toBe(key);
+    for (const key of PROVIDER_KEYS) expect(providerSpec(key).key).toBe(key);
     expect(isProviderKey('spotify')).toBe(true);
     expect(isProviderKey('myspace')).toBe(false);
   });
@@ -50,7 +51,7 @@ describe('provider catalogue', () => {
 
   it('gives every provider a distinct sandbox prefix', () => {
     const prefixes = PROVIDER_KEYS.filter((k) => k !== 'github_app').map(
-      (k) => PROVIDERS[k].sandboxPaths.tokenUrl.split('/')[1],
+      (k) => providerSpec(k).sandboxPaths.tokenUrl.split('/')[1],
     );
     expect(new Set(prefixes).size).toBe(prefixes.length);
   });

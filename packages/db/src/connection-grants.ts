@@ -1,7 +1,7 @@
 // A fresh OAuth grant becomes a connection: created, or — for the same owner and provider —
 // the existing connection gets the new tokens and goes back to `connected` (cause `reconnected`,
 // same id, event written). And the user's way out: disconnect, which wipes the tokens.
-import { assertTransition, PROVIDERS, type ProviderKey } from '@conduit/core';
+import { assertTransition, providerSpec, type ProviderKey } from '@conduit/core';
 import { Prisma, type PrismaClient } from './generated/client.ts';
 import { notificationPayload, SAFE_CONNECTION_FIELDS, type SafeConnection } from './connections.ts';
 import { GrantRevocationRepository } from './grant-revocations.ts';
@@ -170,7 +170,7 @@ export async function disconnectConnection(
           },
         });
         const revocable =
-          PROVIDERS[conn.provider].revocation.kind !== 'none' &&
+          providerSpec(conn.provider).revocation.kind !== 'none' &&
           (conn.accessTokenEnc !== null || conn.refreshTokenEnc !== null);
         return revocable
           ? GrantRevocationRepository.enqueue(tx, {

@@ -101,7 +101,7 @@ export class ConnectionWebhookRepository {
     return this.db.$queryRaw`
       SELECT c.id AS "connectionId", w."externalId"
       FROM "Connection" c LEFT JOIN "ConnectionWebhook" w ON w."connectionId" = c.id
-      WHERE c.provider = ${args.provider}::"Provider"
+      WHERE c.provider = ${args.provider}::text
         AND c.status IN ('connected', 'token_expired')
         AND (w."connectionId" IS NULL OR w."externalId" IS NULL OR w."checkedAt" IS NULL
              OR w."checkedAt" < ${args.checkedBefore})

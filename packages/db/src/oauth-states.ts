@@ -37,7 +37,7 @@ export class OAuthStateRepository {
     const rows = await this.db.$queryRaw<OAuthState[]>`
       UPDATE "OAuthState" SET "consumedAt" = now()
       WHERE "stateHash" = ${stateHash}
-        AND provider = ${provider}::"Provider"
+        AND provider = ${provider}::text
         AND "consumedAt" IS NULL
         AND "expiresAt" > now()
       RETURNING *`;

@@ -49,7 +49,7 @@ export class WebhookDeliveryRepository {
     for (let attempt = 1; ; attempt += 1) {
       const rows = await this.db.$queryRaw<Array<DeliveryRow & { stored: boolean }>>`
         SELECT * FROM conduit_record_webhook_delivery(
-          ${input.provider}::"Provider", ${input.deliveryId}, ${input.sentAt}, ${now},
+          ${input.provider}::text, ${input.deliveryId}, ${input.sentAt}, ${now},
           ${input.body}::bytea, ${payloadJson}::jsonb, ${connectionId}::uuid, ${email})`;
       const row = rows[0];
       if (row) {

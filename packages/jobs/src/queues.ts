@@ -2,7 +2,7 @@
 // reason only, never a token (DESIGN rule 1). Each refreshing provider has its own lane, so a
 // 429 storm at one provider never delays another (rule 6).
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { PROVIDER_KEYS, PROVIDERS, type ProviderKey } from '@conduit/core';
+import { PROVIDER_KEYS, providerSpec, type ProviderKey } from '@conduit/core';
 import { queueKeyPrefix } from './key-slots.ts';
 
 /**
@@ -70,7 +70,7 @@ export interface SweepJobData {
 
 /** Providers whose tokens expire and can be refreshed: each gets a refresh lane. */
 export const REFRESH_PROVIDERS: readonly ProviderKey[] = PROVIDER_KEYS.filter(
-  (k) => PROVIDERS[k].refresh.kind === 'refresh_token',
+  (k) => providerSpec(k).refresh.kind === 'refresh_token',
 );
 
 export const QUEUE_NAMES = {
@@ -89,7 +89,7 @@ export const QUEUE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
     REFRESH_PROVIDERS.map((p) => [
       QUEUE_NAMES.refresh(p),
-      `Token refreshes for ${PROVIDERS[p].displayName}: the sweep's jobs each carry a batch of connections due together; single-connection jobs (manual, retries) are deduplicated by connection id.`,
+      `Token refreshes for ${providerSpec(p).displayName}: the sweep's jobs each carry a batch of connections due together; single-connection jobs (manual, retries) are deduplicated by connection id.`,
     ]),
   ),
   [QUEUE_NAMES.sweeps]:

@@ -1,18 +1,23 @@
 // Which providers have data to sync, and the queue each one's syncs run in. Data, so the API,
 // the sweep and the CLI never branch on a provider's name.
 import { randomUUID } from 'node:crypto';
-import type { ProviderKey } from '@conduit/core';
+import { PROVIDER_KEYS, providerSpec, type DataSyncKind, type ProviderKey } from '@conduit/core';
 import { QUEUE_NAMES, type Queues, type SyncJobData, type TranscriptJobData } from './queues.ts';
 
-export const SYNC_LANES: Readonly<Partial<Record<ProviderKey, string>>> = {
-  fathom: QUEUE_NAMES.syncFathom,
+/** The queue of each kind of data sync a declaration may name (`dataSync`). */
+export const SYNC_LANES: Readonly<Record<Exclude<DataSyncKind, 'none'>, string>> = {
+  fathom_meetings: QUEUE_NAMES.syncFathom,
 };
 
 export function syncLaneOf(provider: ProviderKey): string | undefined {
-  return SYNC_LANES[provider];
+  const kind = providerSpec(provider).dataSync;
+  return kind === 'none' ? undefined : SYNC_LANES[kind];
 }
 
-export const SYNCED_PROVIDERS = Object.keys(SYNC_LANES) as ProviderKey[];
+/** The declared providers whose connections sync data. */
+export function syncedProviders(): ProviderKey[] {
+  return PROVIDER_KEYS.filter((p) => providerSpec(p).dataSync !== 'none');
+}
 
 export interface EnqueuedSync {
   jobId: string;
@@ -38,7 +43,7 @@ export async function enqueueSync(
   const lane = syncLaneOf(provider);
   if (lane === undefined)
     throw new Error(
-      `provider "${provider}" has no sync lane; synced providers: ${SYNCED_PROVIDERS.join(', ')}`,
+      `provider "${provider}" has no sync lane; synced providers: ${syncedProviders().join(', ')}`,
     );
   const jobId = randomUUID();
   const job = await queues.get(lane).add('sync', data, {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { type ProviderKey, providerSpec } from '@conduit/core';
 import { createHarness, waitFor, type Harness } from './support/harness.ts';
 
 let h: Harness;
@@ -32,7 +32,7 @@ function sandboxReport() {
 
 describe('refresh › each provider end to end', () => {
   const refreshing = (['fathom', 'spotify', 'google', 'discord', 'github_app'] as const).filter(
-    (p) => PROVIDERS[p].refresh.kind === 'refresh_token',
+    (p) => providerSpec(p).refresh.kind === 'refresh_token',
   );
 
   it.each(refreshing)(
@@ -58,7 +58,7 @@ describe('refresh › each provider end to end', () => {
       const sandboxState = await grantState(c!.grant.grantId);
       // What Conduit holds is exactly the sandbox's current valid refresh token.
       expect(refresh).toBe(sandboxState.refreshToken);
-      const spec = PROVIDERS[provider as ProviderKey];
+      const spec = providerSpec(provider as ProviderKey);
       if (spec.refresh.kind === 'refresh_token' && spec.refresh.rotation === 'always') {
         expect(refresh).not.toBe(c!.grant.refreshToken);
       }

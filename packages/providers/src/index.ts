@@ -30,8 +30,6 @@ export type {
 export { identifyFathomAccount } from './fathom/identity.ts';
 export { IdentityClient } from './identity/identity-client.ts';
 export type { IdentityAnswer, IdentityClientOptions } from './identity/identity-client.ts';
-export { IDENTITY_STRATEGIES } from './identity/strategies.ts';
-export type { IdentityStrategy } from './identity/strategies.ts';
 export type { HttpHeaders } from './http-headers.ts';
 export { ProxyClient } from './proxy/proxy-client.ts';
 export type { ProxyAnswer, ProxyClientOptions, ProxyRequest } from './proxy/proxy-client.ts';

@@ -1,6 +1,6 @@
 // How long a provider asks us to wait, and whether an answer is a rate limit at all.
 // Which signals count comes from the catalogue (`spec.rateLimit`), never from the provider's name.
-import type { RateLimitSignal, RateLimitSpec } from '@conduit/core';
+import type { NamedRateLimitSignal, RateLimitSignal, RateLimitSpec, WaitFormat } from '@conduit/core';
 import { headerValue, headerValues } from './http-headers.ts';
 import type { HttpHeaders } from './http-headers.ts';
 import { parseHttpDate } from './http-date.ts';
@@ -45,7 +45,7 @@ const secondsHeader =
       return s === undefined ? undefined : s * 1000;
     });
 
-const READERS: Readonly<Record<RateLimitSignal, SignalReader>> = {
+const NAMED: Readonly<Record<NamedRateLimitSignal, SignalReader>> = {
   'retry-after': ({ headers, now }) =>
     headerValues(headers, 'retry-after').map((v) => parseRetryAfter(v, now)),
   'ratelimit-reset-seconds': secondsHeader('ratelimit-reset'),
@@ -57,6 +57,22 @@ const READERS: Readonly<Record<RateLimitSignal, SignalReader>> = {
     }),
   'json-retry_after': ({ body }) => [isRecord(body) ? decimalSeconds(body.retry_after) : undefined],
 };
+
+/** A declared header or JSON field, read in the format the declaration gives. */
+function readerOf(signal: RateLimitSignal): SignalReader {
+  if (typeof signal === 'string') return NAMED[signal];
+  if ('json' in signal) {
+    return ({ body }) => [isRecord(body) ? decimalSeconds(body[signal.json]) : undefined];
+  }
+  const format: WaitFormat = signal.format;
+  return ({ headers, now }) =>
+    headerValues(headers, signal.header.toLowerCase()).map((v) => {
+      if (format === 'retry-after') return parseRetryAfter(v, now);
+      const n = decimal(v);
+      if (n === undefined) return undefined;
+      return format === 'epoch-seconds' ? n * 1000 - now.getTime() : n * 1000;
+    });
+}
 
 function decimalSeconds(value: unknown): number | undefined {
   const s = decimal(value);
@@ -71,7 +87,7 @@ function decimalSeconds(value: unknown): number | undefined {
 export function rateLimitWaitMs(input: RateLimitWaitInput): number {
   let longest = 0;
   for (const signal of new Set(input.signals)) {
-    for (const ms of READERS[signal](input)) {
+    for (const ms of readerOf(signal)(input)) {
       if (ms !== undefined && Number.isFinite(ms) && ms > longest) longest = ms;
     }
   }

@@ -1,7 +1,7 @@
 // Revoking a grant at the provider on disconnect, as the catalogue describes it (RFC 7009, or
 // GitHub's delete-grant API), or "not offered". Never throws for an HTTP answer or a transport
 // failure: the disconnect must not depend on the provider.
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { type ProviderKey, providerSpec } from '@conduit/core';
 import { Agent, request } from 'undici';
 
 export interface RevocationTarget {
@@ -35,7 +35,7 @@ export class RevocationClient {
     provider: ProviderKey,
     tokens: { accessToken: string | null; refreshToken: string | null },
   ): Promise<RevocationOutcome> {
-    const spec = PROVIDERS[provider].revocation;
+    const spec = providerSpec(provider).revocation;
     const target = this.options.targets[provider];
     if (spec.kind === 'none') return { kind: 'not_offered', note: spec.note };
     if (!target) return { kind: 'not_offered', note: `${provider} is not enabled` };
@@ -56,6 +56,7 @@ export class RevocationClient {
         form.set('client_id', target.clientId);
         form.set('client_secret', target.clientSecret);
       }
+      if (spec.clientAuth === 'client_id') form.set('client_id', target.clientId);
       method = 'POST';
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = form.toString();

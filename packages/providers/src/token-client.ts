@@ -1,6 +1,6 @@
 // The OAuth token endpoint over HTTP. Every HTTP answer and every transport failure becomes a
 // TokenEndpointOutcome; only misuse (a provider that is not enabled, an empty token) throws.
-import { PROVIDERS, isProviderKey } from '@conduit/core';
+import { PROVIDERS, isProviderKey, providerSpec } from '@conduit/core';
 import type { ProviderKey, ProviderSpec, TokenEndpointOutcome } from '@conduit/core';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -258,7 +258,7 @@ function providerKey(key: string): ProviderKey {
 }
 
 function target(key: ProviderKey, config: ProviderClientConfig): Target {
-  const spec = PROVIDERS[key];
+  const spec = providerSpec(key);
   const name = `options.providers.${key}`;
   if (typeof config.clientId !== 'string' || config.clientId === '') {
     throw new Error(

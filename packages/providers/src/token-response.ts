@@ -84,6 +84,10 @@ export function classifyTokenResponse(
   if (status >= 400) {
     const code = isRecord(body) ? errorCode(body) : undefined;
     if (code !== undefined) return tokenError(spec, status, code, body as Record<string, unknown>);
+    // Twitch: `{status, message}` with no code; the declaration's texts may still tell.
+    if (isRecord(body) && descriptionKind(spec, body) !== undefined) {
+      return tokenError(spec, status, `http_${status}`, body);
+    }
     // At the token endpoint a bare 401 can only be about our client credentials (RFC 6749 §5.2).
     if (status === 401) return { kind: 'invalid_client', error: 'http_401', status };
     return { kind: 'rejected', status };
@@ -111,7 +115,7 @@ function tokenError(
   const description =
     typeof body.error_description === 'string' ? printable(body.error_description, 300) : '';
   const detail = description === '' ? {} : { description };
-  const kind = errorKind(spec, code);
+  const kind = descriptionKind(spec, body) ?? errorKind(spec, code);
   // RFC 6749 §5.2: a 401 is client authentication failing, whatever the code is called.
   const effective = kind === undefined && status === 401 ? 'invalid_client' : (kind ?? 'rejected');
   switch (effective) {
@@ -129,6 +133,16 @@ function errorKind(spec: TokenSpec, code: string): TokenErrorKind | undefined {
   const codes = spec.tokenErrors.codes;
   if (Object.hasOwn(codes, code)) return codes[code];
   return Object.hasOwn(RFC_ERROR_KINDS, code) ? RFC_ERROR_KINDS[code] : undefined;
+}
+
+/** The declaration's error texts, matched exactly against the usual places for one. */
+function descriptionKind(spec: TokenSpec, body: Record<string, unknown>): TokenErrorKind | undefined {
+  const texts = spec.tokenErrors.descriptions;
+  for (const field of ['error_description', 'message', 'reason']) {
+    const text = body[field];
+    if (typeof text === 'string' && Object.hasOwn(texts, text)) return texts[text];
+  }
+  return undefined;
 }
 
 function errorCode(body: Record<string, unknown>): string | undefined {

@@ -1,6 +1,6 @@
 // The Fathom client and the identity client against the sandbox's imitation of each provider.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROVIDER_KEYS, PROVIDERS, resolveEndpoints, type ProviderKey } from '@conduit/core';
+import { PROVIDER_KEYS, resolveEndpoints, type ProviderKey, providerSpec } from '@conduit/core';
 import { startSandbox, type Sandbox } from '@conduit/sandbox';
 import { FathomClient, IdentityClient } from '../src/index.ts';
 
@@ -11,7 +11,7 @@ const timeouts = { connectMs: 1_000, headersMs: 3_000, bodyMs: 3_000 };
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, pageSize: 5 });
-  const base = (p: ProviderKey) => resolveEndpoints(PROVIDERS[p], { sandboxUrl: sandbox.url }).apiBaseUrl;
+  const base = (p: ProviderKey) => resolveEndpoints(providerSpec(p), { sandboxUrl: sandbox.url }).apiBaseUrl;
   fathom = new FathomClient({ apiBaseUrl: base('fathom'), timeouts, rateLimitDefaultWaitMs: 60_000 });
   identity = new IdentityClient({
     apiBaseUrls: Object.fromEntries(PROVIDER_KEYS.map((p) => [p, base(p)])),

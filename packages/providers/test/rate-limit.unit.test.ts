@@ -142,7 +142,7 @@ describe('rateLimitWaitMs', () => {
 describe('isRateLimited', () => {
   it('treats a 429 as a rate limit for every provider', () => {
     for (const spec of Object.values(PROVIDERS))
-      expect(isRateLimited(429, {}, undefined, spec.rateLimit)).toBe(true);
+      expect(isRateLimited(429, {}, undefined, spec!.rateLimit)).toBe(true);
   });
   it('treats GitHub 403 with x-ratelimit-remaining: 0 as a rate limit, and other 403s not', () => {
     const gh = PROVIDERS.github_app.rateLimit;

@@ -2,7 +2,7 @@
 // (@conduit/sandbox): every provider's client-auth style, rotation, revocation, bad
 // credentials, rate limits, server errors, hangs and dropped connections.
 import { createHash, randomBytes } from 'node:crypto';
-import { PROVIDERS, resolveEndpoints } from '@conduit/core';
+import { PROVIDER_KEYS, PROVIDERS, resolveEndpoints, providerSpec } from '@conduit/core';
 import type { ProviderKey, TokenEndpointOutcome } from '@conduit/core';
 import { startSandbox } from '@conduit/sandbox';
 import type { FaultRule, Sandbox } from '@conduit/sandbox';
@@ -12,15 +12,10 @@ import { TokenClient } from '../src/index.ts';
 import type { ProviderClientConfig } from '../src/index.ts';
 import type { SeededGrant } from '@conduit/sandbox';
 
-const REFRESHABLE = [
-  'fathom',
-  'spotify',
-  'google',
-  'discord',
-  'github_app',
-] as const satisfies readonly ProviderKey[];
+/** Every declared provider that refreshes: the built-ins' declarations round-trip through the sandbox. */
+const REFRESHABLE = PROVIDER_KEYS.filter((p) => providerSpec(p).refresh.kind === 'refresh_token');
 const ROTATING = REFRESHABLE.filter((p) => {
-  const refresh = PROVIDERS[p].refresh;
+  const refresh = providerSpec(p).refresh;
   return refresh.kind === 'refresh_token' && refresh.rotation === 'always';
 });
 
@@ -54,7 +49,7 @@ function clientFor(url: string): TokenClient {
     providers[key] = {
       clientId: `conduit-${key}`,
       clientSecret: `sandbox-secret-${key}`,
-      tokenUrl: resolveEndpoints(PROVIDERS[key], { sandboxUrl: url }).tokenUrl,
+      tokenUrl: resolveEndpoints(providerSpec(key), { sandboxUrl: url }).tokenUrl,
     };
   }
   return new TokenClient({
@@ -91,8 +86,10 @@ describe('sandbox › refresh', () => {
     const outcome = expectTokens(await tokens.refresh(provider, grant.refreshToken));
     expect(outcome.accessToken).not.toBe(grant.accessToken);
     expect(outcome.accessToken.length).toBeGreaterThan(10);
-    expect(outcome.expiresInSeconds).toBe(PROVIDERS[provider].accessTokenLifetimeSeconds);
-    expect(outcome.tokenType?.toLowerCase()).toBe('bearer');
+    expect(outcome.expiresInSeconds).toBe(providerSpec(provider).accessTokenLifetimeSeconds);
+    expect(outcome.tokenType?.toLowerCase()).toBe(
+      (providerSpec(provider).sandbox.tokenType ?? 'bearer').toLowerCase(),
+    );
   });
 
   it.each(ROTATING)(
@@ -154,7 +151,7 @@ describe('sandbox › refusals', () => {
     const outcome = await tokens.refresh(provider, grant.refreshToken);
     expect(outcome).toMatchObject({
       kind: 'invalid_grant',
-      status: PROVIDERS[provider].tokenErrors.errorsWithHttp200 ? 200 : 400,
+      status: providerSpec(provider).tokenErrors.errorsWithHttp200 ? 200 : 400,
     });
   });
 
@@ -175,8 +172,11 @@ describe('sandbox › refusals', () => {
     await control(`/clients/${provider}/secret`, { secret: 'rotated-by-someone-else' });
     const outcome = await tokens.refresh(provider, grant.refreshToken);
     expect(outcome).toMatchObject({ kind: 'invalid_client' });
-    if (PROVIDERS[provider].tokenErrors.errorsWithHttp200) {
-      expect(outcome).toMatchObject({ error: 'incorrect_client_credentials', status: 200 });
+    if (providerSpec(provider).tokenErrors.errorsWithHttp200) {
+      const code = Object.entries(providerSpec(provider).tokenErrors.codes).find(
+        ([, kind]) => kind === 'invalid_client',
+      )?.[0];
+      expect(outcome).toMatchObject({ error: code ?? 'invalid_client', status: 200 });
     }
     expect(JSON.stringify(outcome)).not.toContain(`sandbox-secret-${provider}`);
   });
@@ -186,11 +186,18 @@ describe('sandbox › rate limits', () => {
   it.each(REFRESHABLE)("%s: a 429 is rate_limited with the provider's announced wait", async (provider) => {
     const grant = await seed(provider);
     await fault(provider, { rate429: 1, retryAfterSeconds: 3 });
-    expect(await tokens.refresh(provider, grant.refreshToken)).toEqual({
-      kind: 'rate_limited',
-      waitMs: 3_000,
-      status: 429,
-    });
+    const outcome = await tokens.refresh(provider, grant.refreshToken);
+    const epoch = providerSpec(provider).rateLimit.signals.some(
+      (s) => typeof s === 'object' && 'format' in s && s.format === 'epoch-seconds',
+    );
+    if (!epoch) expect(outcome).toEqual({ kind: 'rate_limited', waitMs: 3_000, status: 429 });
+    else {
+      // an epoch reset is whole seconds: the wait lands within a second of the announced one
+      expect(outcome).toMatchObject({ kind: 'rate_limited', status: 429 });
+      const { waitMs } = outcome as { waitMs: number };
+      expect(waitMs).toBeGreaterThan(2_000);
+      expect(waitMs).toBeLessThanOrEqual(4_000);
+    }
   });
 
   it('discord: the longest of Retry-After (whole seconds), X-RateLimit-Reset-After and JSON retry_after', async () => {
@@ -301,7 +308,7 @@ describe('sandbox › transient failures', () => {
 
 describe('sandbox › code exchange', () => {
   async function authorize(provider: ProviderKey, params: Record<string, string>): Promise<string> {
-    const url = new URL(resolveEndpoints(PROVIDERS[provider], { sandboxUrl: sb.url }).authorizeUrl);
+    const url = new URL(resolveEndpoints(providerSpec(provider), { sandboxUrl: sb.url }).authorizeUrl);
     for (const [k, v] of Object.entries({
       client_id: `conduit-${provider}`,
       response_type: 'code',

@@ -1,4 +1,4 @@
-import { PROVIDERS } from '@conduit/core';
+import { providerSpec } from '@conduit/core';
 import type { ProviderKey } from '@conduit/core';
 import { describe, expect, it } from 'vitest';
 import { classifyTokenResponse } from '../src/index.ts';
@@ -9,7 +9,7 @@ const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 
 function classify(provider: ProviderKey, status: number, body: unknown, headers: HttpHeaders = JSON_TYPE) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return classifyTokenResponse(PROVIDERS[provider], status, headers, text, {
+  return classifyTokenResponse(providerSpec(provider), status, headers, text, {
     now: NOW,
     rateLimitDefaultWaitMs: 60_000,
   });

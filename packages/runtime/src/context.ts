@@ -2,14 +2,14 @@
 // roots: they pick what they need from here, start it, and stop it.
 import {
   PROVIDER_KEYS,
-  PROVIDERS,
   TokenVault,
   defineRetryPolicy,
   parseKeyring,
   resolveEndpoints,
   type ProviderKey,
+  providerSpec,
 } from '@conduit/core';
-import type { Config } from '@conduit/config';
+import { clientConfig, type Config } from '@conduit/config';
 import { ConnectionLeases, ConnectionRepository, createDb, RefreshStore, type Db } from '@conduit/db';
 import {
   AccessTokens,
@@ -115,9 +115,9 @@ export function createContext(config: Config, name: string, options: ContextOpti
  * The authorize URL is opened by the user's browser, so it uses the sandbox's browser-facing URL.
  */
 export function endpointsOf(config: Config, provider: ProviderKey) {
-  const c = config.providers.clients[provider];
+  const c = clientConfig(config.providers, provider);
   const { sandboxUrl, sandboxBrowserUrl } = config.providers;
-  const resolved = resolveEndpoints(PROVIDERS[provider], {
+  const resolved = resolveEndpoints(providerSpec(provider), {
     sandboxUrl,
     authorizeUrl: c.authorizeUrl,
     tokenUrl: c.tokenUrl,
@@ -126,12 +126,12 @@ export function endpointsOf(config: Config, provider: ProviderKey) {
   if (c.authorizeUrl !== undefined || sandboxBrowserUrl === undefined) return resolved;
   return {
     ...resolved,
-    authorizeUrl: `${sandboxBrowserUrl}${PROVIDERS[provider].sandboxPaths.authorizeUrl}`,
+    authorizeUrl: `${sandboxBrowserUrl}${providerSpec(provider).sandboxPaths.authorizeUrl}`,
   };
 }
 
 export function enabledProviders(config: Config): ProviderKey[] {
-  return PROVIDER_KEYS.filter((p) => config.providers.clients[p].enabled);
+  return PROVIDER_KEYS.filter((p) => clientConfig(config.providers, p).enabled);
 }
 
 /** What every client that calls a provider shares: timeouts, default rate-limit wait, User-Agent. */
@@ -153,7 +153,7 @@ export function createTokenClient(config: Config): TokenClient {
     Record<ProviderKey, { clientId: string; clientSecret: string; tokenUrl: string }>
   > = {};
   for (const p of enabledProviders(config)) {
-    const c = config.providers.clients[p];
+    const c = clientConfig(config.providers, p);
     if (c.enabled)
       providers[p] = {
         clientId: c.clientId,
@@ -251,8 +251,8 @@ export function createRevocationClient(config: Config): RevocationClient {
   const targets: Partial<Record<ProviderKey, RevocationTarget>> = {};
   const sandbox = config.providers.sandboxUrl?.replace(/\/+$/, '');
   for (const p of enabledProviders(config)) {
-    const c = config.providers.clients[p];
-    const spec = PROVIDERS[p].revocation;
+    const c = clientConfig(config.providers, p);
+    const spec = providerSpec(p).revocation;
     if (!c.enabled || spec.kind === 'none') continue;
     const url = (sandbox ? `${sandbox}${spec.sandboxPath}` : spec.url).replace(
       '{client_id}',

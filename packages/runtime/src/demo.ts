@@ -4,7 +4,7 @@
 // so a demo connection that is still healthy and whose grant the sandbox still holds is left
 // alone; only a missing one, or one the sandbox no longer knows, gets a fresh grant.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProviderKey } from '@conduit/core';
+import { providerSpec, type ProviderKey } from '@conduit/core';
 import { QUEUE_NAMES, type SyncJobData } from '@conduit/jobs';
 import type { AppContext } from './context.ts';
 import type { SeededGrant } from '@conduit/sandbox';
@@ -62,7 +62,7 @@ export async function seedDemoConnections(ctx: AppContext): Promise<number> {
   let kept = 0;
   for (let i = 0; i < count; i++) {
     const provider = DEMO_PROVIDERS[i % DEMO_PROVIDERS.length]!;
-    if (!ctx.config.providers.clients[provider].enabled) continue;
+    if (ctx.config.providers.clients[provider]?.enabled !== true) continue;
     const ownerId = `demo-user-${i + 1}`;
     const current = await ctx.db.connection.findUnique({
       where: { ownerId_provider: { ownerId, provider } },
@@ -111,7 +111,7 @@ export async function seedDemoConnections(ctx: AppContext): Promise<number> {
       });
       connectionId = created.id;
     }
-    if (provider === 'fathom') {
+    if (providerSpec(provider).dataSync === 'fathom_meetings') {
       await sandboxPost(base, '/_sandbox/fathom/meetings', { grantId: g.grantId, count: 12 });
       const data: SyncJobData = { connectionId, mode: 'full', reason: 'connected' };
       await ctx.queues

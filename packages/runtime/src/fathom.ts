@@ -1,6 +1,6 @@
 // The Fathom pieces built from configuration: the API client, the per-account budget shared
 // through Redis, and the two job lanes (sync-fathom, transcripts) with their dependencies.
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { PROVIDERS, type ProviderKey, providerSpec } from '@conduit/core';
 import type { Config } from '@conduit/config';
 import {
   ConnectionWebhookRepository,
@@ -40,7 +40,7 @@ export function createAccountBudgets(ctx: AppContext): Partial<Record<ProviderKe
   };
   const budgets: Partial<Record<ProviderKey, AccountBudget>> = {};
   for (const provider of Object.keys(PROVIDERS) as ProviderKey[]) {
-    const documented = PROVIDERS[provider].rateLimit.accountBudget;
+    const documented = providerSpec(provider).rateLimit.accountBudget;
     if (!documented) continue;
     const configured = perMinute[provider];
     const settings =

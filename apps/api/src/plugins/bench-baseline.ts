@@ -30,7 +30,7 @@ export async function benchBaselinePlugin(app: FastifyInstance, opts: { ctx: App
     const json = JSON.stringify(req.body ?? {});
     await ctx.db.$executeRaw`
       INSERT INTO "WebhookDelivery" (id, provider, "deliveryId", "sentAt", "receivedAt", body, payload, status)
-      VALUES (gen_random_uuid(), 'fathom'::"Provider", ${id}, ${now}, ${now},
+      VALUES (gen_random_uuid(), 'fathom'::text, ${id}, ${now}, ${now},
               ${Buffer.from(json)}::bytea, ${json}::jsonb, 'unmatched'::"WebhookStatus")
       ON CONFLICT (provider, "deliveryId") DO NOTHING`;
     return reply.code(202).send({ status: 'stored' });

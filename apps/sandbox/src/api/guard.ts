@@ -9,7 +9,7 @@ import { send } from '../http.ts';
 import { rateLimitHeaders } from '../rate-limit-answers.ts';
 import { accountKey } from '../rate-limit.ts';
 import type { SandboxState } from '../state.ts';
-import { UNAUTHORIZED, bearerToken, type BadToken } from './dialects.ts';
+import { bearerToken, unauthorized, type BadToken } from './dialects.ts';
 
 /** The grant behind a valid token, or undefined when the request was already answered. */
 export async function guardApi(
@@ -45,7 +45,7 @@ export async function guardApi(
   }
   if (bad !== null || !grant) {
     traffic.apiUnauthorized += 1;
-    send(reply, UNAUTHORIZED[provider](bad ?? 'unknown'));
+    send(reply, unauthorized(provider, bad ?? 'unknown'));
     return undefined;
   }
 

@@ -1,5 +1,5 @@
 // Seeding grants at scale, reading their state, revoking and expiring them.
-import { PROVIDER_KEYS, PROVIDERS, type ProviderKey } from '@conduit/core';
+import { PROVIDER_KEYS, type ProviderKey, providerSpec } from '@conduit/core';
 import type { FastifyInstance } from 'fastify';
 import type { Grant } from '../grants/store.ts';
 import type { SandboxState } from '../state.ts';
@@ -18,7 +18,8 @@ interface CreateGrantsBody {
   scope?: string[];
 }
 
-const provider = { type: 'string', enum: [...PROVIDER_KEYS] } as const;
+// the catalogue's live list: providers declared before the sandbox starts are all accepted
+const provider = { type: 'string', enum: PROVIDER_KEYS } as const;
 
 export function findGrant(sb: SandboxState, grantId: string): Grant {
   const grant = sb.grants.byId.get(grantId);
@@ -52,7 +53,7 @@ export function registerGrantControl(app: FastifyInstance, sb: SandboxState): vo
       const count = body.count ?? 1;
       const now = Date.now();
       const clientId = sb.clients.forProvider(body.provider).clientId;
-      const scope = body.scope ?? [...PROVIDERS[body.provider].scopes.default];
+      const scope = body.scope ?? [...providerSpec(body.provider).scopes.default];
       const grants: SeededGrant[] = new Array<SeededGrant>(count);
       for (let i = 0; i < count; i++) {
         const email =

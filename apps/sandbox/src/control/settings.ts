@@ -5,7 +5,8 @@ import { FAULT_ENDPOINTS, type FaultEndpoint, type FaultRule } from '../faults.t
 import type { ConsentDecision } from '../oauth/codes.ts';
 import type { SandboxState } from '../state.ts';
 
-const provider = { type: 'string', enum: [...PROVIDER_KEYS] } as const;
+// the catalogue's live list: providers declared before the sandbox starts are all accepted
+const provider = { type: 'string', enum: PROVIDER_KEYS } as const;
 const share = { type: 'number', minimum: 0, maximum: 1 } as const;
 
 export const FAULT_RULE_SCHEMA = {

@@ -1,6 +1,6 @@
 // The users who consent. Accounts live per provider namespace (the API base path), so GitHub's
 // OAuth app and GitHub App see the same user; the same email always maps to the same account.
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { type ProviderKey, providerSpec } from '@conduit/core';
 import { companyFor, nameFromEmail, personFor } from '../people.ts';
 import { hash32, seededRng, type Rng } from '../random.ts';
 
@@ -14,16 +14,22 @@ export interface Account {
 const DISCORD_EPOCH = 1_420_070_400_000n;
 const DISCORD_SNOWFLAKE_BASE = (1_700_000_000_000n - DISCORD_EPOCH) << 22n;
 
-/** Ids shaped like each provider's: numeric for GitHub/Fathom, 21 digits for Google, snowflakes for Discord. */
-const ID_FORMATS: Readonly<Record<ProviderKey, (seq: number, salt: () => number) => string>> = {
+/** Ids shaped like each dialect's: numeric for GitHub/Fathom, 21 digits for Google, snowflakes for Discord. */
+const ID_FORMATS: Readonly<Record<string, (seq: number, salt: () => number) => string>> = {
   fathom: (seq) => String(100_000 + seq),
   spotify: (seq, salt) =>
     `${(salt() % 36 ** 6).toString(36).padStart(6, '0')}${seq.toString(36).padStart(8, '0')}`,
   google: (seq, salt) => `1${String(salt() % 1_000_000).padStart(6, '0')}${String(seq).padStart(14, '0')}`,
   discord: (seq) => String(DISCORD_SNOWFLAKE_BASE + BigInt(seq)),
   github: (seq) => String(9_000_000 + seq),
-  github_app: (seq) => String(9_000_000 + seq),
 };
+
+/** A declared provider's ids: its dialect's shape, else a number counting up from `accountIdStart`. */
+function accountId(provider: ProviderKey, seq: number, salt: () => number): string {
+  const sandbox = providerSpec(provider).sandbox;
+  const format = sandbox.dialect === undefined ? undefined : ID_FORMATS[sandbox.dialect];
+  return format ? format(seq, salt) : String((sandbox.accountIdStart ?? 100_000) + seq);
+}
 
 export class AccountDirectory {
   private readonly byKey = new Map<string, Account>();
@@ -53,7 +59,7 @@ export class AccountDirectory {
   }
 
   private named(provider: ProviderKey, email: string, name: string): Account {
-    const namespace = PROVIDERS[provider].sandboxPaths.apiBaseUrl;
+    const namespace = providerSpec(provider).sandboxPaths.apiBaseUrl;
     const key = `${namespace}|${email.toLowerCase()}`;
     const known = this.byKey.get(key);
     if (known) return known;
@@ -75,7 +81,7 @@ export class AccountDirectory {
 
   private make(provider: ProviderKey, namespace: string, email: string, name: string): Account {
     this.seq += 1;
-    const id = ID_FORMATS[provider](this.seq, () => hash32(`${this.seed}:${email}`));
+    const id = accountId(provider, this.seq, () => hash32(`${this.seed}:${email}`));
     return { id, email, name, namespace };
   }
 

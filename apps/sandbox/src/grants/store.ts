@@ -1,9 +1,9 @@
 // Grants: one per consent, each a family of tokens. The store mints tokens, rotates refresh
 // tokens by the provider's rule, and remembers every token it ever issued so that a stale or
 // rotated-out token can be told apart from an unknown one (O(1) Map lookups throughout).
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { type ProviderKey, providerSpec } from '@conduit/core';
 import type { Lifetimes } from '../lifetimes.ts';
-import { TOKEN_FORMATS } from '../tokens.ts';
+import { newAccessToken, newRefreshToken } from '../tokens.ts';
 import type { Account } from './accounts.ts';
 
 /** `revoked_by_client`: the client revoked it (RFC 7009, GitHub's delete-grant), as on a disconnect */
@@ -106,7 +106,7 @@ export class GrantStore {
     const grant = new Grant(id, input.provider, input.account, input.clientId, input.scope, input.now, ttl);
     this.byId.set(id, grant);
     this.issueAccess(grant, input.now);
-    if (PROVIDERS[input.provider].refresh.kind === 'refresh_token') this.issueRefresh(grant, input.now);
+    if (providerSpec(input.provider).refresh.kind === 'refresh_token') this.issueRefresh(grant, input.now);
     return this.issued(grant, input.now, grant.refreshToken);
   }
 
@@ -154,7 +154,7 @@ export class GrantStore {
   }
 
   private issueAccess(grant: Grant, now: number): void {
-    const token = TOKEN_FORMATS[grant.provider].access();
+    const token = newAccessToken(grant.provider);
     const expiresAt = grant.accessTtlSeconds === null ? Infinity : now + grant.accessTtlSeconds * 1000;
     const record = new AccessRecord(grant, now, expiresAt);
     if (grant.accessToken) grant.access.replacedAt = now;
@@ -164,7 +164,7 @@ export class GrantStore {
   }
 
   private issueRefresh(grant: Grant, now: number): void {
-    const token = TOKEN_FORMATS[grant.provider].refresh();
+    const token = newRefreshToken(grant.provider);
     grant.refreshToken = token;
     grant.refreshExpiresAt = this.lifetimes.refreshExpiresAt(grant.provider, grant.consentedAt, now);
     this.refreshTokens.set(token, grant);

@@ -1,7 +1,7 @@
 // The consent screen, auto-answered: 302 back to redirect_uri with code and state, or with
 // error=access_denied when asked (`sandbox_deny=1`, or POST /_sandbox/consent). Like the real
 // servers, an unknown client or a bad redirect_uri is an error page, never a redirect.
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+import { type ProviderKey, providerSpec } from '@conduit/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { enactFault } from '../faults.ts';
 import { seedPastMeetings } from '../fathom/recordings.ts';
@@ -11,8 +11,8 @@ import type { SandboxState } from '../state.ts';
 import { CODE_LIFETIME_MS } from './codes.ts';
 import { providersByPath } from './paths.ts';
 
-/** What each provider appends to the redirect when the user says no. */
-const DENIALS: Readonly<Record<ProviderKey, Record<string, string>>> = {
+/** What each dialect appends to the redirect when the user says no; RFC 6749's bare code otherwise. */
+const DENIALS: Readonly<Record<string, Record<string, string>>> = {
   fathom: {
     error: 'access_denied',
     error_description: 'The resource owner or authorization server denied the request.',
@@ -24,12 +24,6 @@ const DENIALS: Readonly<Record<ProviderKey, Record<string, string>>> = {
     error_description: 'The resource owner or authorization server denied the request',
   },
   github: {
-    error: 'access_denied',
-    error_description: 'The user has denied your application access.',
-    error_uri:
-      'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-authorization-request-errors/#access-denied',
-  },
-  github_app: {
     error: 'access_denied',
     error_description: 'The user has denied your application access.',
     error_uri:
@@ -79,10 +73,10 @@ async function authorize(
   }
   const consent = sb.consent.get(provider);
   if (q.sandbox_deny === '1' || q.sandbox_deny === 'true' || consent.decision === 'deny') {
-    return back(DENIALS[provider]);
+    return back(DENIALS[providerSpec(provider).sandbox.dialect ?? ''] ?? { error: 'access_denied' });
   }
   let codeChallenge: string | null = null;
-  if (PROVIDERS[provider].pkce && q.code_challenge !== undefined) {
+  if (providerSpec(provider).pkce && q.code_challenge !== undefined) {
     if ((q.code_challenge_method ?? 'plain') !== 'S256') {
       return back({ error: 'invalid_request', error_description: 'code_challenge_method must be S256' });
     }
@@ -98,7 +92,7 @@ async function authorize(
     provider,
     clientId: client.clientId,
     redirectUri,
-    scope: q.scope ? q.scope.split(/[ ,]+/).filter(Boolean) : [...PROVIDERS[provider].scopes.default],
+    scope: q.scope ? q.scope.split(/[ ,]+/).filter(Boolean) : [...providerSpec(provider).scopes.default],
     account,
     codeChallenge,
     expiresAt: Date.now() + CODE_LIFETIME_MS,

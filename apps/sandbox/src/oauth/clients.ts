@@ -1,6 +1,6 @@
 // Registered OAuth clients (one per provider: conduit-<provider> / sandbox-secret-<provider>)
 // and how a token request presents its credentials. The accepted styles come from the catalogue.
-import { PROVIDER_KEYS, PROVIDERS, type ClientAuthStyle, type ProviderKey } from '@conduit/core';
+import { PROVIDER_KEYS, type ClientAuthStyle, type ProviderKey, providerSpec } from '@conduit/core';
 
 export interface Client {
   readonly provider: ProviderKey;
@@ -65,7 +65,7 @@ export class ClientRegistry {
     const client = this.get(presented.clientId);
     if (!client || client.provider !== provider) return 'unknown_client';
     // An unsupported method authenticates no one: answered like an unknown client.
-    if (presented.style === 'none' || !PROVIDERS[provider].acceptedClientAuth.includes(presented.style)) {
+    if (presented.style === 'none' || !providerSpec(provider).acceptedClientAuth.includes(presented.style)) {
       return 'unknown_client';
     }
     return presented.secret === client.secret ? 'ok' : 'invalid_client';

@@ -2,7 +2,9 @@
 // GitHub's form-encoded default, and the real error codes, descriptions and statuses
 // (PROVIDERS.md; Fathom's are Doorkeeper's defaults, inferred). Statuses give way to the
 // catalogue's `errorsWithHttp200` (GitHub answers every error with 200).
-import { PROVIDERS, type ProviderKey } from '@conduit/core';
+// A declaration names one of the hand-checked dialects below (`sandbox.dialect`), or the
+// sandbox derives one from the rest of the declaration: its error codes, texts and shapes.
+import { providerSpec, type ProviderKey, type ProviderSpec, type TokenErrorKind } from '@conduit/core';
 import type { WireAnswer } from '../http.ts';
 import type { IssuedTokens } from '../grants/store.ts';
 
@@ -30,6 +32,10 @@ interface TokenDialect {
   redirectUriOptional: boolean;
   errors: Readonly<Record<TokenFailure, Row>>;
   errorUri?: (error: string) => string;
+  /** `{status, message}` instead of `{error, error_description}` (Twitch) */
+  messageShape?: boolean;
+  /** `ok: true|false` in every answer (Slack) */
+  okField?: boolean;
 }
 
 const DOORKEEPER = {
@@ -163,14 +169,60 @@ const GITHUB: TokenDialect = {
     `https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#${error.replace(/_/g, '-')}`,
 };
 
-export const TOKEN_DIALECTS: Readonly<Record<ProviderKey, TokenDialect>> = {
+/** The dialects a declaration may name in `sandbox.dialect`. */
+export const TOKEN_DIALECTS: Readonly<Record<string, TokenDialect>> = {
   fathom: FATHOM,
   spotify: SPOTIFY,
   google: GOOGLE,
   discord: DISCORD,
   github: GITHUB,
-  github_app: GITHUB,
 };
+
+const RFC_DESCRIPTIONS: Readonly<Record<TokenErrorKind, string>> = {
+  invalid_grant: DOORKEEPER.invalidGrant,
+  invalid_client: DOORKEEPER.invalidClient,
+  rejected: DOORKEEPER.invalidRequest,
+};
+
+/**
+ * The plain dialect of a declaration: RFC 6749's rows, with the provider's own code and text for
+ * each kind where the declaration maps one (the first listed), so the client's mapping is exercised.
+ */
+export function derivedDialect(spec: ProviderSpec): TokenDialect {
+  const codeFor = (kind: TokenErrorKind, fallback: string): string =>
+    Object.entries(spec.tokenErrors.codes).find(([, k]) => k === kind)?.[0] ?? fallback;
+  const textFor = (kind: TokenErrorKind): string =>
+    Object.entries(spec.tokenErrors.descriptions).find(([, k]) => k === kind)?.[0] ?? RFC_DESCRIPTIONS[kind];
+  const grant: Row = [400, codeFor('invalid_grant', 'invalid_grant'), textFor('invalid_grant')];
+  const client: Row = [401, codeFor('invalid_client', 'invalid_client'), textFor('invalid_client')];
+  return {
+    tokenType: spec.sandbox.tokenType ?? 'Bearer',
+    scopeSeparator: spec.scopes.separator,
+    formUnlessJsonAccepted: false,
+    redirectUriOptional: false,
+    messageShape: spec.sandbox.errorShape === 'message',
+    okField: spec.sandbox.okField === true,
+    errors: {
+      invalid_request: [400, 'invalid_request', DOORKEEPER.invalidRequest],
+      unsupported_grant_type: [400, 'unsupported_grant_type', DOORKEEPER.unsupported],
+      unknown_client: client,
+      invalid_client: client,
+      bad_refresh_token: grant,
+      revoked_refresh_token: grant,
+      expired_refresh_token: grant,
+      bad_code: grant,
+      expired_code: grant,
+      redirect_mismatch: grant,
+      pkce_failed: grant,
+    },
+  };
+}
+
+export function tokenDialect(provider: ProviderKey): TokenDialect {
+  const spec = providerSpec(provider);
+  const named = spec.sandbox.dialect === undefined ? undefined : TOKEN_DIALECTS[spec.sandbox.dialect];
+  return named ?? derivedDialect(spec);
+}
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
@@ -179,8 +231,9 @@ export function tokenSuccess(
   issued: IssuedTokens,
   accept: string | undefined,
 ): WireAnswer {
-  const dialect = TOKEN_DIALECTS[provider];
-  const body: Record<string, string | number> = {
+  const dialect = tokenDialect(provider);
+  const body: Record<string, string | number | boolean> = {
+    ...(dialect.okField ? { ok: true } : {}),
     access_token: issued.accessToken,
     token_type: dialect.tokenType,
   };
@@ -196,17 +249,16 @@ export function tokenError(
   failure: TokenFailure,
   accept: string | undefined,
 ): WireAnswer {
-  const dialect = TOKEN_DIALECTS[provider];
+  const dialect = tokenDialect(provider);
   const [status, error, description] = dialect.errors[failure];
-  const body: Record<string, string> = { error };
-  if (description !== undefined) body.error_description = description;
+  const answerStatus = providerSpec(provider).tokenErrors.errorsWithHttp200 ? 200 : status;
+  const body: Record<string, string | number | boolean> = dialect.messageShape
+    ? { status: answerStatus, message: description ?? error }
+    : { error };
+  if (dialect.okField) Object.assign(body, { ok: false });
+  if (!dialect.messageShape && description !== undefined) body.error_description = description;
   if (dialect.errorUri) body.error_uri = dialect.errorUri(error);
-  const answer = render(
-    dialect,
-    PROVIDERS[provider].tokenErrors.errorsWithHttp200 ? 200 : status,
-    body,
-    accept,
-  );
+  const answer = render(dialect, answerStatus, body, accept);
   // RFC 6749 §5.2: a client that tried HTTP authentication learns how in WWW-Authenticate.
   if (answer.status === 401)
     answer.headers = { ...answer.headers, 'www-authenticate': 'Basic realm="OAuth"' };
@@ -216,7 +268,7 @@ export function tokenError(
 function render(
   dialect: TokenDialect,
   status: number,
-  body: Record<string, string | number>,
+  body: Record<string, string | number | boolean>,
   accept: string | undefined,
 ): WireAnswer {
   if (dialect.formUnlessJsonAccepted && !(accept ?? '').includes('json')) {

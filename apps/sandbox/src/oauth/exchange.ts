@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { ProviderKey } from '@conduit/core';
 import type { Grant, IssuedTokens } from '../grants/store.ts';
 import type { SandboxState } from '../state.ts';
-import { TOKEN_DIALECTS, type TokenFailure } from './dialects.ts';
+import { tokenDialect, type TokenFailure } from './dialects.ts';
 
 export type Exchange = { ok: true; issued: IssuedTokens } | { ok: false; failure: TokenFailure };
 
@@ -25,7 +25,7 @@ export function exchangeCode(
   if (now >= code.expiresAt) return fail('expired_code');
   const redirectOk =
     body.redirect_uri === undefined
-      ? TOKEN_DIALECTS[provider].redirectUriOptional
+      ? tokenDialect(provider).redirectUriOptional
       : body.redirect_uri === code.redirectUri;
   if (!redirectOk) return fail('redirect_mismatch');
   if (

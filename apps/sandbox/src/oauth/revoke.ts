@@ -1,7 +1,7 @@
 // Revocation, where the catalogue says the provider offers it: RFC 7009 endpoints (Google without
 // client authentication, Discord with it) and GitHub's DELETE /applications/{client_id}/grant.
 // Revoking any token of a grant revokes the whole family, as the real servers do.
-import { PROVIDER_KEYS, PROVIDERS, type ProviderKey } from '@conduit/core';
+import { PROVIDER_KEYS, type ProviderKey, providerSpec } from '@conduit/core';
 import type { FastifyInstance } from 'fastify';
 import { enactFault } from '../faults.ts';
 import { formFields } from '../http.ts';
@@ -11,7 +11,7 @@ import { presentedCredentials } from './clients.ts';
 export function registerRevokeRoutes(app: FastifyInstance, sb: SandboxState): void {
   const githubPaths = new Map<string, ProviderKey[]>();
   for (const provider of PROVIDER_KEYS) {
-    const spec = PROVIDERS[provider].revocation;
+    const spec = providerSpec(provider).revocation;
     if (spec.kind === 'rfc7009') {
       app.post(spec.sandboxPath, async (req, reply) => {
         // The revocation's own faults, then the token endpoint's: the same server.
@@ -21,7 +21,12 @@ export function registerRevokeRoutes(app: FastifyInstance, sb: SandboxState): vo
           if (fault && (await enactFault(fault, reply, hooks)) === 'answered') return reply;
         }
         const body = formFields(req.body);
-        if (spec.clientAuth !== 'none') {
+        if (spec.clientAuth === 'client_id') {
+          // Twitch: the client names itself in the form, with no secret.
+          if (sb.clients.get(body.client_id)?.provider !== provider) {
+            return reply.code(404).send({ status: 404, message: 'client does not exist' });
+          }
+        } else if (spec.clientAuth !== 'none') {
           const check = sb.clients.check(provider, presentedCredentials(req.headers.authorization, body));
           if (check !== 'ok') return reply.code(401).send({ error: 'invalid_client' });
         }
@@ -29,7 +34,9 @@ export function registerRevokeRoutes(app: FastifyInstance, sb: SandboxState): vo
         const grant = sb.grants.byRefreshToken(body.token) ?? sb.grants.byAccessToken(body.token)?.grant;
         if (grant?.provider === provider) sb.grants.revoke(grant, 'revoked_by_client', Date.now());
         // RFC 7009 §2.2: an unknown or already invalid token is answered 200 as well.
-        return reply.code(200).send({});
+        return reply
+          .code(200)
+          .send(providerSpec(provider).sandbox.okField ? { ok: true, revoked: true } : {});
       });
     } else if (spec.kind === 'github_grant') {
       const path = spec.sandboxPath.replace('{client_id}', ':clientId');

@@ -2,7 +2,7 @@
 // expiry, or no way to refresh and the access token expired) move to needs_reauth, each with
 // its event and a connection.needs_reauth notification, under the connection's refresh lock so
 // a refresh in flight is never cut off. --dry-run lists them and changes nothing.
-import { PROVIDER_KEYS, PROVIDERS, type ProviderKey } from '@conduit/core';
+import { PROVIDER_KEYS, type ProviderKey, providerSpec } from '@conduit/core';
 import {
   ConnectionLeases,
   MaintenanceRepository,
@@ -19,7 +19,7 @@ import { reauthNoticeKey } from './notify-reauth.ts';
 
 const BATCH = 500;
 const NON_REFRESHING: readonly ProviderKey[] = PROVIDER_KEYS.filter(
-  (p) => PROVIDERS[p].refresh.kind === 'none',
+  (p) => providerSpec(p).refresh.kind === 'none',
 );
 
 export interface DeactivateReport {

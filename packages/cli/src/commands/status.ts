@@ -1,6 +1,6 @@
 // `conduit status`: per provider, connections by status, access tokens expired or about to,
 // and connected ones without a refresh token — the diagnostic query operators used to paste.
-import { CONNECTION_STATUSES, PROVIDER_KEYS, PROVIDERS, type ProviderKey } from '@conduit/core';
+import { CONNECTION_STATUSES, PROVIDER_KEYS, type ProviderKey, providerSpec } from '@conduit/core';
 import { MaintenanceRepository, type ProviderStatusRow } from '@conduit/db';
 import type { AppContext } from '@conduit/runtime';
 import { EXIT } from '../errors.ts';
@@ -27,7 +27,7 @@ export async function statusReport(ctx: Pick<AppContext, 'db'>, now = new Date()
       return {
         ...row,
         connectedWithoutRefreshToken:
-          PROVIDERS[provider].refresh.kind === 'none' ? null : row.connectedWithoutRefreshToken,
+          providerSpec(provider).refresh.kind === 'none' ? null : row.connectedWithoutRefreshToken,
       };
     }),
   };

@@ -1,6 +1,6 @@
 // `conduit sync <connectionId>`: queues a sync of one connection now, in its provider's sync
 // lane. Deduplicated like every sync: one already waiting is returned, not queued twice.
-import { SYNCED_PROVIDERS, enqueueSync, syncLaneOf, type SyncJobData } from '@conduit/jobs';
+import { syncedProviders, enqueueSync, syncLaneOf, type SyncJobData } from '@conduit/jobs';
 import type { AppContext } from '@conduit/runtime';
 import { CliError, EXIT } from '../errors.ts';
 import type { Output } from '../output.ts';
@@ -28,7 +28,7 @@ export async function syncCommand(
   if (!routing) throw new CliError(`no connection has id ${connectionId}.`);
   if (syncLaneOf(routing.provider) === undefined) {
     throw new CliError(
-      `connection ${connectionId} is a ${routing.provider} connection; only ${SYNCED_PROVIDERS.join(', ')} connections sync.`,
+      `connection ${connectionId} is a ${routing.provider} connection; only ${syncedProviders().join(', ')} connections sync.`,
     );
   }
   const data: SyncJobData = {

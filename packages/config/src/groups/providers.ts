@@ -1,23 +1,35 @@
+import {
+  catalogueLoadProblem,
+  DeclarationError,
+  formatProblem,
+  PROVIDER_KEYS,
+  PROVIDERS,
+  providerFilesFrom,
+  useProviderFiles,
+  type BuiltInProviderKey,
+  type ProviderKey,
+} from '@conduit/core';
 import { orOff, text, url } from '../kinds.ts';
 import { fromPort, optionalVariable, variable } from '../variable.ts';
 import type { EnvReader, Variable } from '../variable.ts';
 
-export const PROVIDER_KEYS = ['fathom', 'spotify', 'google', 'discord', 'github', 'github_app'] as const;
-export type ProviderKey = (typeof PROVIDER_KEYS)[number];
-
-const PROVIDER_NAMES: Record<ProviderKey, string> = {
-  fathom: 'Fathom',
-  spotify: 'Spotify',
-  google: 'Google',
-  discord: 'Discord',
-  github: 'GitHub',
-  github_app: 'GitHub App',
-};
+export { PROVIDER_KEYS };
+export type { ProviderKey };
 
 /** `CONDUIT_GITHUB_` and `CONDUIT_GITHUB_APP_`: variables are looked up by full name, never by prefix. */
 export function providerEnvPrefix(key: ProviderKey): string {
   return `CONDUIT_${key.toUpperCase()}_`;
 }
+
+export const CONDUIT_PROVIDERS_FILE = optionalVariable({
+  name: 'CONDUIT_PROVIDERS_FILE',
+  group: 'providers',
+  description:
+    'Provider declaration files (YAML or JSON, comma-separated) that add providers to the built-in ones in packages/core/providers/ or override them by key; see "Adding a provider" in the README. Each declared provider then has its own CONDUIT_<KEY>_CLIENT_ID, _CLIENT_SECRET and endpoint overrides.',
+  schema: text('one or more file paths, comma-separated, e.g. ./providers/acme.yaml'),
+  howToSet:
+    'list the declaration files, e.g. CONDUIT_PROVIDERS_FILE=./providers/acme.yaml,./providers/zoom-eu.yaml',
+});
 
 export const CONDUIT_SANDBOX_URL = optionalVariable({
   name: 'CONDUIT_SANDBOX_URL',
@@ -55,7 +67,7 @@ export const CONDUIT_USER_AGENT = variable({
 
 function clientVariables(key: ProviderKey) {
   const prefix = providerEnvPrefix(key);
-  const who = PROVIDER_NAMES[key];
+  const who = PROVIDERS[key]?.displayName ?? key;
   const endpoint = (suffix: string, what: string, base = false) =>
     optionalVariable({
       name: `${prefix}${suffix}`,
@@ -92,15 +104,28 @@ function clientVariables(key: ProviderKey) {
   };
 }
 
+type ClientVariables = ReturnType<typeof clientVariables>;
+
+/** The built-in providers' variables, for the docs; a declared provider's are made when it is read. */
 export const PROVIDER_CLIENT_VARIABLES = Object.fromEntries(
   PROVIDER_KEYS.map((key) => [key, clientVariables(key)]),
-) as Record<ProviderKey, ReturnType<typeof clientVariables>>;
+) as Readonly<Record<ProviderKey, ClientVariables>>;
+
+const declaredClientVariables = new Map<ProviderKey, ClientVariables>();
+function clientVariablesOf(key: ProviderKey): ClientVariables {
+  const known = PROVIDER_CLIENT_VARIABLES[key] ?? declaredClientVariables.get(key);
+  if (known) return known;
+  const made = clientVariables(key);
+  declaredClientVariables.set(key, made);
+  return made;
+}
 
 export const providerVariables: Variable<unknown>[] = [
+  CONDUIT_PROVIDERS_FILE,
   CONDUIT_SANDBOX_URL,
   CONDUIT_SANDBOX_BROWSER_URL,
   CONDUIT_USER_AGENT,
-  ...PROVIDER_KEYS.flatMap((key) => Object.values(PROVIDER_CLIENT_VARIABLES[key])),
+  ...PROVIDER_KEYS.flatMap((key) => Object.values(clientVariablesOf(key))),
 ];
 
 interface Endpoints {
@@ -122,11 +147,13 @@ export interface ProvidersConfig {
   /** Where browsers reach the sandbox's consent pages; the sandbox URL unless set apart. */
   readonly sandboxBrowserUrl: string | undefined;
   readonly userAgent: string;
-  readonly clients: { readonly [K in ProviderKey]: ProviderClientConfig };
+  /** Every declared provider's client; look one up by a key from outside with clientConfig(). */
+  readonly clients: Readonly<Record<BuiltInProviderKey, ProviderClientConfig>> &
+    Readonly<Partial<Record<ProviderKey, ProviderClientConfig>>>;
 }
 
 function readClient(r: EnvReader, key: ProviderKey): ProviderClientConfig {
-  const v = PROVIDER_CLIENT_VARIABLES[key];
+  const v = clientVariablesOf(key);
   const clientId = r.read(v.clientId);
   const clientSecret = r.read(v.clientSecret);
   const endpoints: Endpoints = {
@@ -142,7 +169,33 @@ function readClient(r: EnvReader, key: ProviderKey): ProviderClientConfig {
     : { key, enabled: false, clientId: undefined, clientSecret: undefined, ...endpoints };
 }
 
+/**
+ * Loads CONDUIT_PROVIDERS_FILE into the process's catalogue (when it names other files than the
+ * catalogue was loaded with) and reports each mistake in it as one line.
+ */
+function readDeclarations(r: EnvReader): void {
+  const files = providerFilesFrom(r.read(CONDUIT_PROVIDERS_FILE));
+  const startProblem = catalogueLoadProblem();
+  const loadedAtStart = providerFilesFrom(process.env.CONDUIT_PROVIDERS_FILE);
+  const same = files.length === loadedAtStart.length && files.every((f, i) => f === loadedAtStart[i]);
+  if (same && startProblem === undefined) return;
+  try {
+    useProviderFiles(files);
+  } catch (err) {
+    if (!(err instanceof DeclarationError)) throw err;
+    for (const p of err.problems) r.problems.push(`${CONDUIT_PROVIDERS_FILE.name}: ${formatProblem(p)}`);
+  }
+}
+
+/** The client of a declared provider; throws for a key no declaration names. */
+export function clientConfig(providers: ProvidersConfig, key: ProviderKey): ProviderClientConfig {
+  const client = providers.clients[key];
+  if (client === undefined) throw new Error(`no provider "${key}" is declared`);
+  return client;
+}
+
 export function readProviders(r: EnvReader): ProvidersConfig {
+  readDeclarations(r);
   const sandboxUrl = r.read(CONDUIT_SANDBOX_URL);
   const sandboxBrowserUrl = r.read(CONDUIT_SANDBOX_BROWSER_URL);
   const clients = Object.fromEntries(PROVIDER_KEYS.map((key) => [key, readClient(r, key)]));

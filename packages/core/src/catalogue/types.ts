@@ -1,12 +1,14 @@
 // The shape of a provider as data. The refresh path, the token client and the sandbox read
 // these fields; none of them branches on a provider's name.
 
-export const PROVIDER_KEYS = ['fathom', 'spotify', 'google', 'discord', 'github', 'github_app'] as const;
-export type ProviderKey = (typeof PROVIDER_KEYS)[number];
+/**
+ * A provider's key, as declared: any provider in the catalogue, built-in or from
+ * CONDUIT_PROVIDERS_FILE. Code never branches on a particular one.
+ */
+export type ProviderKey = string;
 
-export function isProviderKey(value: string): value is ProviderKey {
-  return (PROVIDER_KEYS as readonly string[]).includes(value);
-}
+/** The providers Conduit ships a declaration for (packages/core/providers/), for typed access in tests. */
+export type BuiltInProviderKey = 'fathom' | 'spotify' | 'google' | 'discord' | 'github' | 'github_app';
 
 /** How the client authenticates at the token endpoint. */
 export type ClientAuthStyle = 'basic' | 'body';
@@ -15,7 +17,7 @@ export type ClientAuthStyle = 'basic' | 'body';
 export type TokenErrorKind = 'invalid_grant' | 'invalid_client' | 'rejected';
 
 /** Where a provider says how long to wait after a rate limit. The longest indicated wait wins. */
-export type RateLimitSignal =
+export type NamedRateLimitSignal =
   /** `Retry-After`: delta-seconds or an HTTP-date */
   | 'retry-after'
   /** `RateLimit-Reset`: seconds until the window resets (IETF draft, Fathom) */
@@ -26,6 +28,13 @@ export type RateLimitSignal =
   | 'x-ratelimit-reset-epoch'
   /** JSON body `retry_after`: float seconds (Discord) */
   | 'json-retry_after';
+
+/** How a header states a wait: seconds from now, an epoch time in seconds, or as `Retry-After` does. */
+export type WaitFormat = 'delta-seconds' | 'epoch-seconds' | 'retry-after';
+
+/** A named signal, or any header (or JSON body field) with the format it uses. */
+export type RateLimitSignal =
+  NamedRateLimitSignal | { header: string; format: WaitFormat } | { json: string };
 
 export interface RateLimitSpec {
   signals: readonly RateLimitSignal[];
@@ -71,7 +80,8 @@ export type RevocationSpec =
       kind: 'rfc7009';
       url: string;
       sandboxPath: string;
-      clientAuth: ClientAuthStyle | 'none';
+      /** `client_id`: the client id in the form, no secret (Twitch) */
+      clientAuth: ClientAuthStyle | 'none' | 'client_id';
       token: 'refresh_token' | 'access_token';
     }
   /** GitHub: DELETE /applications/{client_id}/grant, Basic client id and secret, JSON {access_token} */
@@ -81,6 +91,36 @@ export interface EndpointSet {
   authorizeUrl: string;
   tokenUrl: string;
   apiBaseUrl: string;
+}
+
+/** How a provider says who a token belongs to. */
+export type IdentitySpec =
+  /** a profile endpoint under the API base; fields are dotted paths into its JSON (`data.id`) */
+  | { kind: 'profile'; path: string; id: string; email?: string | undefined; name?: string | undefined }
+  /** Fathom has no profile endpoint: the account is named by its recordings */
+  | { kind: 'fathom_recorder' };
+
+/** The data sync a provider's connections get, if any (only Fathom's meetings today). */
+export type DataSyncKind = 'none' | 'fathom_meetings';
+
+/**
+ * How the local sandbox words this provider's answers. Every field is optional: without them the
+ * sandbox derives a plain RFC 6749 dialect from the rest of the declaration.
+ */
+export interface SandboxWireSpec {
+  /** a wire dialect the sandbox ships (the built-ins' hand-checked wording); overrides the fields below */
+  dialect?: string | undefined;
+  /** `token_type` in token answers (default `Bearer`) */
+  tokenType?: string | undefined;
+  /** prefixes of issued tokens, e.g. `gho_` */
+  accessTokenPrefix?: string | undefined;
+  refreshTokenPrefix?: string | undefined;
+  /** error bodies: RFC 6749 `{error, error_description}` (default), or `{status, message}` (Twitch) */
+  errorShape?: 'rfc6749' | 'message' | undefined;
+  /** add `ok: false` to error bodies and `ok: true` to token answers (Slack) */
+  okField?: boolean | undefined;
+  /** the account ids the sandbox makes: a number counting up from here (default 100000) */
+  accountIdStart?: number | undefined;
 }
 
 export interface ProviderSpec {
@@ -111,7 +151,16 @@ export interface ProviderSpec {
     errorsWithHttp200: boolean;
     /** Provider-specific error codes mapped to their meaning; RFC 6749 codes are built in. */
     codes: Readonly<Record<string, TokenErrorKind>>;
+    /**
+     * Error texts that decide the kind, for providers whose code says too little (X: a rotated-out
+     * refresh token is `invalid_request`; Twitch sends only `{status, message}`). Matched exactly
+     * against `error_description`, `message` and `reason`; they win over the code.
+     */
+    descriptions: Readonly<Record<string, TokenErrorKind>>;
   };
   rateLimit: RateLimitSpec;
   revocation: RevocationSpec;
+  identity: IdentitySpec;
+  dataSync: DataSyncKind;
+  sandbox: SandboxWireSpec;
 }

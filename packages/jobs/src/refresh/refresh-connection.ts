@@ -11,9 +11,9 @@ import pLimit from 'p-limit';
 import {
   decideRefresh,
   isRefreshDue,
-  PROVIDERS,
   refreshTokenExpiresAt,
   type ProviderKey,
+  providerSpec,
 } from '@conduit/core';
 import { notificationPayload, type ConnectionRow, type RefreshedTokens } from '@conduit/db';
 import type { RefreshReason } from '../queues.ts';
@@ -257,7 +257,7 @@ async function refreshLeased(
     const rescued = await storeRescued(deps, provider, conn, leases, now);
     if (rescued) return rescued;
   }
-  if (!conn.refreshTokenEnc || PROVIDERS[provider].refresh.kind === 'none') {
+  if (!conn.refreshTokenEnc || providerSpec(provider).refresh.kind === 'none') {
     return { kind: 'skipped', reason: 'no_refresh_token' };
   }
   if (!isDue(conn, req.reason, now(), deps)) return { kind: 'fresh' };
@@ -427,7 +427,7 @@ async function callAndApply(
   switch (decision.action) {
     case 'store_tokens': {
       if (outcome.kind !== 'tokens') throw new Error('store_tokens decided for an outcome without tokens');
-      const spec = PROVIDERS[provider];
+      const spec = providerSpec(provider);
       const rtExpiry =
         decision.refreshTokenExpiresAt !== 'unchanged'
           ? decision.refreshTokenExpiresAt

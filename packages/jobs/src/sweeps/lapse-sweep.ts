@@ -1,7 +1,7 @@
 // Refresh tokens that would lapse within the window (default 7 days): where refreshing extends
 // their life (Google's inactivity rule, GitHub Apps), exercise them now; where it cannot
 // (Spotify: six months from consent), warn the embedding app once so the user can reconnect.
-import { PROVIDERS, refreshExtendsLifetime } from '@conduit/core';
+import { refreshExtendsLifetime, providerSpec } from '@conduit/core';
 import { notificationPayload, type ConnectionRepository } from '@conduit/db';
 import type { Queues } from '../queues.ts';
 
@@ -27,12 +27,12 @@ export async function runLapseSweep(
         limit: settings.batchSize,
       });
       if (rows.length === 0) break;
-      const exercise = rows.filter((r) => refreshExtendsLifetime(PROVIDERS[r.provider]));
+      const exercise = rows.filter((r) => refreshExtendsLifetime(providerSpec(r.provider)));
       await deps.queues.enqueueRefreshBulk(
         exercise.map((r) => ({ provider: r.provider, connectionId: r.id, reason: 'proactive' as const })),
       );
       report.exercised += exercise.length;
-      for (const r of rows.filter((row) => !refreshExtendsLifetime(PROVIDERS[row.provider]))) {
+      for (const r of rows.filter((row) => !refreshExtendsLifetime(providerSpec(row.provider)))) {
         const lapsesAt = r.refreshTokenExpiresAt!.toISOString();
         await deps.connections.notifyConnection(r.id, r.provider, {
           type: 'connection.refresh_expiring',

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { SyncRepository, type Db } from '@conduit/db';
 import type { Queues } from '../queues.ts';
-import { enqueueSyncBulk, SYNCED_PROVIDERS } from '../sync-lanes.ts';
+import { enqueueSyncBulk, syncedProviders } from '../sync-lanes.ts';
 
 export interface SyncSweepSettings {
   intervalMs: number;
@@ -36,7 +36,7 @@ export async function runSyncSweep(
 ): Promise<SyncSweepReport> {
   const sync = new SyncRepository(deps.db);
   const report: SyncSweepReport = { enqueued: 0, batches: 0 };
-  for (const provider of SYNCED_PROVIDERS) {
+  for (const provider of syncedProviders()) {
     let after: string | undefined;
     for (;;) {
       const ids = await sync.listSyncTargets(provider, after, settings.batchSize);

@@ -5,13 +5,13 @@ import { Worker } from 'bullmq';
 import pino from 'pino';
 import {
   PROVIDER_KEYS,
-  PROVIDERS,
   TokenVault,
   defineRetryPolicy,
   parseKeyring,
   resolveEndpoints,
   type ProviderKey,
   type RetryPolicy,
+  providerSpec,
 } from '@conduit/core';
 import { createDb, ConnectionLeases, ConnectionRepository, RefreshStore, type Db } from '@conduit/db';
 import { TokenClient } from '@conduit/providers';
@@ -61,7 +61,7 @@ export async function createHarness(options: HarnessOptions = {}) {
         {
           clientId: `conduit-${p}`,
           clientSecret: `sandbox-secret-${p}`,
-          tokenUrl: resolveEndpoints(PROVIDERS[p], { sandboxUrl: sandbox.url }).tokenUrl,
+          tokenUrl: resolveEndpoints(providerSpec(p), { sandboxUrl: sandbox.url }).tokenUrl,
         },
       ]),
     ) as ConstructorParameters<typeof TokenClient>[0]['providers'],
@@ -163,7 +163,8 @@ export async function createHarness(options: HarnessOptions = {}) {
   async function close() {
     await Promise.all(workers.map((w) => w.close()));
     for (const p of PROVIDER_KEYS) {
-      if (PROVIDERS[p].refresh.kind === 'refresh_token') await queues.refresh(p).obliterate({ force: true });
+      if (providerSpec(p).refresh.kind === 'refresh_token')
+        await queues.refresh(p).obliterate({ force: true });
     }
     await queues.close();
     await tokens.close();

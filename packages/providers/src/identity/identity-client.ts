@@ -1,18 +1,18 @@
 // "Who am I" for every provider, used once per OAuth connect to name the account a connection
-// belongs to. Driven by IDENTITY_STRATEGIES; no provider is special-cased here.
+// belongs to. Driven by each declaration's `identity`; no provider is special-cased here.
 import {
-  PROVIDERS,
   type AccountIdentity,
+  type IdentitySpec,
   type ApiOutcome,
   type ParseResult,
   type ProviderKey,
+  providerSpec,
 } from '@conduit/core';
 import { ApiHttp, type ApiHttpOptions } from '../api/http-get.ts';
 import { classifyApiResponse } from '../api/api-response.ts';
 import { FathomClient } from '../fathom/client.ts';
 import { identifyFathomAccount, type IdentityAnswer } from '../fathom/identity.ts';
 import { isRecord } from '../json.ts';
-import { IDENTITY_STRATEGIES } from './strategies.ts';
 
 export interface IdentityClientOptions extends ApiHttpOptions {
   /** Resolved API base URL of each enabled provider. */
@@ -44,7 +44,7 @@ export class IdentityClient {
         `IdentityClient: provider "${provider}" has no API base URL configured (is it enabled?)`,
       );
     }
-    const strategy = IDENTITY_STRATEGIES[provider];
+    const strategy = providerSpec(provider).identity;
     switch (strategy.kind) {
       case 'fathom_recorder':
         return identifyFathomAccount(this.#fathom!, accessToken, signal ? { signal } : {});
@@ -53,7 +53,7 @@ export class IdentityClient {
         const answer = await this.#http.get(url, accessToken, signal);
         if (answer.kind === 'transient') return { outcome: answer, requests: 1 };
         const outcome: ApiOutcome<AccountIdentity | null> = classifyApiResponse(
-          PROVIDERS[provider],
+          providerSpec(provider),
           answer.status,
           answer.headers,
           answer.text,
@@ -74,21 +74,32 @@ export class IdentityClient {
   }
 }
 
+/** A dotted path into the profile JSON (`data.id` for X); undefined where it leads nowhere. */
+function at(body: Record<string, unknown>, path: string | undefined): unknown {
+  if (path === undefined) return undefined;
+  let node: unknown = body;
+  for (const part of path.split('.')) {
+    if (!isRecord(node)) return undefined;
+    node = node[part];
+  }
+  return node;
+}
+
 function profileIdentity(
   body: unknown,
-  fields: { id: string; email: string; name: string },
+  fields: Extract<IdentitySpec, { kind: 'profile' }>,
 ): ParseResult<AccountIdentity> {
   if (!isRecord(body)) return { ok: false, problem: 'expected a JSON object' };
   const text = (value: unknown): string | null =>
     typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : null;
-  const accountId = text(body[fields.id]);
+  const accountId = text(at(body, fields.id));
   if (accountId === null) return { ok: false, problem: `${fields.id}: expected the account id` };
   return {
     ok: true,
     value: {
       accountId,
-      email: text(body[fields.email])?.toLowerCase() ?? null,
-      name: text(body[fields.name]),
+      email: text(at(body, fields.email))?.toLowerCase() ?? null,
+      name: text(at(body, fields.name)),
     },
   };
 }

@@ -1,7 +1,7 @@
 // The embedding app's view of its users' connections — safe fields only, never a token — and
 // the two things it may do to one: disconnect it, or ask for a sync now.
 import type { FastifyInstance } from 'fastify';
-import { PROVIDER_KEYS, PROVIDERS, type ProviderKey } from '@conduit/core';
+import { PROVIDER_KEYS, providerSpec, type ProviderKey } from '@conduit/core';
 import {
   ConnectionLookup,
   disconnectConnection,
@@ -88,7 +88,7 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
       // The webhook goes first: deleting it at Fathom needs the token the disconnect wipes.
       if (deps.webhooks) {
         const routing = await ctx.connections.routingOf(id);
-        if (routing?.provider === 'fathom') {
+        if (routing && providerSpec(routing.provider).dataSync === 'fathom_meetings') {
           await deps.webhooks.remove(id).catch((err: Error) => {
             req.log.warn({ connectionId: id, err: err.message }, 'disconnect: webhook not removed');
           });
@@ -103,7 +103,7 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
             connectionId: conn.id,
             provider: conn.provider,
             owner: ctx.hashOwner(conn.ownerId),
-            revocation: done.revocationId === null ? PROVIDERS[conn.provider].revocation.kind : 'queued',
+            revocation: done.revocationId === null ? providerSpec(conn.provider).revocation.kind : 'queued',
           },
           'connection: disconnected',
         );

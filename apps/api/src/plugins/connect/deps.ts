@@ -31,7 +31,7 @@ export interface ConnectDeps {
 
 /** The provider named in the path, if Conduit knows it and it is enabled. */
 export function enabledProvider(ctx: AppContext, name: string): ProviderKey | undefined {
-  return isProviderKey(name) && ctx.config.providers.clients[name].enabled ? name : undefined;
+  return isProviderKey(name) && ctx.config.providers.clients[name]?.enabled === true ? name : undefined;
 }
 
 export function requireEnabledProvider(ctx: AppContext, name: string): ProviderKey {

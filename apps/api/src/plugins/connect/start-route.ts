@@ -1,8 +1,9 @@
 // POST /v1/connect/:provider/start — the embedding app asks for a consent URL for one of its
 // users and opens it (in a popup, usually). The state and PKCE verifier stay here.
-import { PROVIDERS, scopesFor } from '@conduit/core';
+import { scopesFor, providerSpec } from '@conduit/core';
 import type { FastifyInstance } from 'fastify';
 import { endpointsOf } from '@conduit/runtime';
+import { clientConfig } from '@conduit/config';
 import { HttpProblem } from '../../problem.ts';
 import { buildAuthorizeUrl } from './authorize-url.ts';
 import { requireEnabledProvider, type ConnectDeps } from './deps.ts';
@@ -39,7 +40,7 @@ export function registerStartRoute(app: FastifyInstance, deps: ConnectDeps): voi
     { schema: startSchema, config: { scope: 'connections:write' } },
     async (req) => {
       const provider = requireEnabledProvider(ctx, req.params.provider);
-      const spec = PROVIDERS[provider];
+      const spec = providerSpec(provider);
       let scopes: string[];
       try {
         scopes = scopesFor(spec, req.body.products ?? []);
@@ -64,7 +65,7 @@ export function registerStartRoute(app: FastifyInstance, deps: ConnectDeps): voi
         redirectUri,
         expiresAt,
       });
-      const client = ctx.config.providers.clients[provider];
+      const client = clientConfig(ctx.config.providers, provider);
       const authUrl = buildAuthorizeUrl(spec, {
         authorizeUrl: endpointsOf(ctx.config, provider).authorizeUrl,
         clientId: client.clientId!,

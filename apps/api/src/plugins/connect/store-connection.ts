@@ -2,11 +2,11 @@
 // connection created or reconnected (same id), identity calls charged to the account's budget,
 // and a first sync queued where the provider has one.
 import {
-  PROVIDERS,
   refreshTokenExpiresAt,
   type AccountIdentity,
   type ProviderKey,
   type TokenEndpointOutcome,
+  providerSpec,
 } from '@conduit/core';
 import { storeGrant, type StoredGrant } from '@conduit/db';
 import { accountBudgetKey, enqueueSync, syncLaneOf } from '@conduit/jobs';
@@ -24,7 +24,7 @@ export interface NewGrant {
 
 export async function storeConnection(deps: ConnectDeps, grant: NewGrant): Promise<StoredGrant> {
   const { ctx } = deps;
-  const spec = PROVIDERS[grant.provider];
+  const spec = providerSpec(grant.provider);
   const now = new Date();
   const { tokens } = grant;
   const refreshToken =
@@ -85,7 +85,7 @@ export async function storeConnection(deps: ConnectDeps, grant: NewGrant): Promi
   }
   // A webhook of the connection's own (a reconnect replaces it, with a new secret). Never fails
   // the connect: what did not happen now, the webhook sweep does.
-  if (grant.provider === 'fathom' && deps.webhooks) {
+  if (providerSpec(grant.provider).dataSync === 'fathom_meetings' && deps.webhooks) {
     try {
       await deps.webhooks.register(stored.connectionId, tokens.accessToken);
     } catch (err) {

@@ -22,7 +22,8 @@ export function problems(...statuses: number[]): Record<number, typeof problemSc
   return Object.fromEntries(statuses.map((s) => [s, problemSchema]));
 }
 
-export const providerSchema = { type: 'string', enum: [...PROVIDER_KEYS] } as const;
+/** The declared providers: the catalogue's live list, so a schema compiled at start sees every declaration. */
+export const providerSchema = { type: 'string', enum: PROVIDER_KEYS } as const;
 
 const dateTime = { type: 'string', format: 'date-time' } as const;
 const nullable = <T extends { type: string }>(s: T) => ({ ...s, type: [s.type, 'null'] }) as const;
