@@ -1,4 +1,4 @@
-// Conduit on a real Redis Cluster of three masters (ports 18300–18302, bus ports 28300–28302),
+// Conduit on a real Redis Cluster of three masters (ports 18320–18322, bus ports 28320–28322),
 // started here and killed at the end: the api, a scheduler, two worker processes and the CLI
 // all connect through REDIS_CLUSTER_NODES with the default key layout. Due connections of three
 // providers are refreshed (rotated tokens stored), a Fathom sync queued from the CLI runs, the
@@ -35,8 +35,9 @@ const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const CLI = join(ROOT, 'packages/cli/bin/conduit.js');
 const main = (app: string) => join(ROOT, `apps/${app}/src/main.ts`);
 
-const PORTS = [18300, 18301, 18302];
-const API_PORT = 18310;
+// Not the 18300–18302 of `npm run bench -- refresh --redis-cluster`, so the two can run side by side.
+const PORTS = [18320, 18321, 18322];
+const API_PORT = 18330;
 /** The default prefix when REDIS_CLUSTER_NODES is set: no hash tag, so Conduit tags per queue. */
 const PREFIX = 'conduit';
 /** Rotation always, sometimes and never; their lanes' hash tags fall on different masters. */
