@@ -5,6 +5,9 @@
 // benchmark's database — together with how many connections are refreshed. At the end (Ctrl-C or
 // when every connection is refreshed) it prints CPU milliseconds per refresh per kind of process,
 // over the steady part of the run (10 % to 90 % refreshed), so start-up and the tail are left out.
+// The refresh benchmark now counts CPU per process itself (on a private Postgres this script does
+// not look at); this stays as the tool that produced the Scale-out table of docs/benchmarks.md,
+// and works beside any run on the machine's Postgres.
 // Shared Postgres processes (WAL writer, checkpointer) serve every database and are not counted,
 // nor are the backends of the benchmark driver's own progress count (recognised by its query).
 import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
