@@ -25,6 +25,7 @@ import { notConverged, resultJson, summary, violationsOf, type RunRecord } from 
 import { SandboxControl, trafficOf } from './chaos/sandbox-control.ts';
 import { seedConnections, seededRandom } from './chaos/seed.ts';
 import { failedJobs, stuckJobs, transcriptJobs } from './chaos/stuck-jobs.ts';
+import { operatorRoutes, registerConnectionWebhooks } from './chaos/webhook-routes.ts';
 import { WebhookSender } from './chaos/webhook-sender.ts';
 import { machine, startSandboxProcess, stop } from './support.ts';
 
@@ -117,9 +118,10 @@ try {
       CONDUIT_SANDBOX_URL: sandboxProcess.url,
       CONDUIT_API_PORT: String(apiPort),
       CONDUIT_PUBLIC_URL: apiUrl,
-      CONDUIT_FATHOM_WEBHOOK_SECRET: webhookSecret,
-      // deliveries are sent to the operator-registered, email-routed route with one secret
-      CONDUIT_FATHOM_WEBHOOK_MODE: 'operator',
+      // per connection: each delivery on its connection's route, signed with that webhook's secret;
+      // operator: one route and one secret, matched by the recorder's email
+      CONDUIT_FATHOM_WEBHOOK_MODE: o.webhookMode,
+      ...(o.webhookMode === 'operator' && { CONDUIT_FATHOM_WEBHOOK_SECRET: webhookSecret }),
       CONDUIT_DEMO_USERS: '0',
       CONDUIT_WORKER_METRICS_PORT: '0',
       ...conduitTimings(o),
@@ -130,13 +132,22 @@ try {
   const t0 = Date.now();
   const seeded = await seedConnections({ sandbox, db, vault, ...o, seed: o.seed });
   console.log(`seeded ${seeded.length} grants and connections in ${seconds(t0)} s`);
+  const tw = Date.now();
+  const routeOf =
+    o.webhookMode === 'per_connection'
+      ? await registerConnectionWebhooks({ apiUrl, sandbox, db, vault, seeded })
+      : operatorRoutes(apiUrl, webhookSecret);
+  if (o.webhookMode === 'per_connection') {
+    const fathom = seeded.filter((c) => c.provider === 'fathom').length;
+    console.log(`registered ${fathom} per-connection Fathom webhooks in ${seconds(tw)} s`);
+  }
   const t1 = Date.now();
   await fleet.start(apiUrl);
   console.log(`api, scheduler and ${o.workers} workers ready in ${seconds(t1)} s`);
 
   const random = seededRandom(o.seed + 1);
   const targets = seeded.filter((c) => c.provider === 'fathom' && !c.revoked);
-  const sender = new WebhookSender(apiUrl, webhookSecret, sandbox, targets, o.duplicateShare, random);
+  const sender = new WebhookSender(routeOf, sandbox, targets, o.duplicateShare, random);
   const faultsFrom = Date.now();
   sender.start(o.webhooksPerSecond);
   const timeline: Timeline = await runFaultPhase({

@@ -47,7 +47,7 @@ import { quantile, round } from './refresh/stats.ts';
 const DB_NAME = 'conduit_bench_refresh';
 /** The worker's production V8 flags (apps/worker/package.json `start`, Dockerfile): a small young
  *  generation and a capped old one keep its memory bounded under load. */
-const WORKER_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=160'];
+const WORKER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=160'];
 /** This benchmark's own ports (the private Postgres and Redis): the first free ones in the range. */
 const PORT_RANGE = [18200, 18299] as const;
 const REDIS_SENT_PRELOAD = join(import.meta.dirname, 'refresh', 'redis-sent.ts');
@@ -182,14 +182,16 @@ export async function run(argv: string[]): Promise<void> {
   let redis: ReturnType<typeof createRedis> | undefined;
   let admin: pg.Client | undefined;
   try {
-    // Postgres as the machine's is configured where it matters (fsync on, so WAL flushes are
-    // real), pg_stat_statements loaded, and no checkpoint due inside a run (each would move the
-    // WAL counts: full-page images after it).
+    // Postgres as the machine's is configured where it matters (fsync and full-page writes on,
+    // which the private cluster turns off by default: WAL flushes and full-page images are real),
+    // pg_stat_statements loaded, and no checkpoint due inside a run (each would move the WAL
+    // counts: full-page images after it).
     postgres = await startPrivatePostgres({
       port: pgPort,
       database: DB_NAME,
       settings: {
         fsync: 'on',
+        full_page_writes: 'on',
         shared_preload_libraries: 'pg_stat_statements',
         'pg_stat_statements.track_planning': 'on',
         'pg_stat_statements.max': '1000',

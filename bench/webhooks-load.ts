@@ -1,31 +1,41 @@
 // The load generator of the webhooks benchmark, as its own process (so it never competes with
 // the api inside one event loop):
-//   node --import tsx bench/webhooks-load.ts <url> <path> <seconds> <connections> <secret> <emails> <idPrefix> <acceptedFile>
-// <emails> is a comma-separated list of the recorders' emails. Every request is a signed Fathom
-// delivery with a unique webhook-id, the current timestamp and a recording id of its own;
-// signing is one HMAC-SHA256 over ~1 KB (microseconds). Prints one JSON line with autocannon's
-// figures and writes the webhook-ids answered 2xx to <acceptedFile>.
-import { writeFileSync } from 'node:fs';
+//   node --import tsx bench/webhooks-load.ts <url> <seconds> <connections> <routesFile> <idPrefix> <acceptedFile>
+// <routesFile> is JSON `{ routes: [{ path, secret, email }] }`: where each account's deliveries go
+// and the secret they are signed with — per connection, its own webhook's route and secret; in
+// the operator mode, one route and one secret for all, matched by the recorder's email. (A file,
+// not arguments: secrets never show in the process list.) Every request is a signed Fathom
+// delivery with a unique webhook-id, the current timestamp and a recording id of its own, round
+// robin over the routes; signing is one HMAC-SHA256 over ~1 KB (microseconds). Prints one JSON
+// line with autocannon's figures and writes the webhook-ids answered 2xx to <acceptedFile>.
+import { readFileSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { webhookHeaders } from '@conduit/core';
 import { fathomMeeting } from './fathom-meeting.ts';
 
-const [url, path, seconds, connections, secret, emailList, idPrefix, acceptedFile] = process.argv.slice(2);
+export interface LoadRoute {
+  path: string;
+  secret: string;
+  email: string;
+}
+
+const [url, seconds, connections, routesFile, idPrefix, acceptedFile] = process.argv.slice(2);
 if (acceptedFile === undefined) {
   console.error(
-    'usage: webhooks-load.ts <url> <path> <seconds> <connections> <secret> <emails> <idPrefix> <acceptedFile>',
+    'usage: webhooks-load.ts <url> <seconds> <connections> <routesFile> <idPrefix> <acceptedFile>',
   );
   process.exit(2);
 }
 
-const emails = emailList!.split(',');
+const { routes } = JSON.parse(readFileSync(routesFile!, 'utf8')) as { routes: LoadRoute[] };
 const RECORDING_BASE = 700_000_000;
+// round robin over the accounts: many users' meetings, as in production
+const routeOf = (n: number): LoadRoute => routes[n % routes.length]!;
 const meeting = (n: number): string =>
   fathomMeeting({
     recordingId: RECORDING_BASE + n,
     createdAt: new Date().toISOString(),
-    // round robin over the accounts: many users' meetings, as in production
-    email: emails[n % emails.length]!,
+    email: routeOf(n).email,
     name: 'Bench Recorder',
   });
 
@@ -44,13 +54,14 @@ const result = await autocannon({
         sent += 1;
         const id = `${idPrefix}${sent}`;
         const body = meeting(sent);
+        const route = routeOf(sent);
         context.id = id;
         return {
           ...request,
-          path: path!,
+          path: route.path,
           headers: {
             'content-type': 'application/json',
-            ...webhookHeaders(secret!, id, Math.floor(Date.now() / 1000), body),
+            ...webhookHeaders(route.secret, id, Math.floor(Date.now() / 1000), body),
           },
           body,
         };

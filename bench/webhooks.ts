@@ -1,5 +1,5 @@
 // `npm run bench -- webhooks [--seconds S=10] [--connections C=50] [--accounts A=100]
-//                            [--log-level info] [--profile]`
+//                            [--webhook-mode per_connection|operator] [--log-level info] [--profile]`
 // Signed Fathom deliveries at the real api process (fresh database, A connected Fathom accounts,
 // the deliveries spread over them round robin, as many users' meetings are) from a load
 // generator in a process of its own (autocannon). Each delivery has its own webhook-id; every one
@@ -7,6 +7,10 @@
 // with the same server, load generator and connections: the baseline, a route that does one
 // INSERT of the same row (CONDUIT_BENCH_BASELINE_ROUTE=1), measured in two halves, before and
 // after the webhook phase.
+// Per connection (the default, as Conduit registers them): each account has its own webhook
+// (seeded as the connect flow stores it: a routing id and its secret, vault-encrypted), and each
+// delivery goes to /v1/webhooks/fathom/<routing id>, signed with that webhook's secret. The
+// operator mode sends every delivery to /v1/webhooks/fathom with one secret, matched by email.
 // CPU seconds per process (api, every postgres process, every redis-server, the load generator)
 // are measured per phase, so the summary says where the time goes; --profile also runs the api
 // under --cpu-prof and breaks its webhook-phase CPU down by package.
@@ -20,9 +24,10 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { TokenVault, parseKeyring } from '@conduit/core';
-import { createDb } from '@conduit/db';
+import { createDb, newRoutingId } from '@conduit/db';
 import { QUEUE_NAMES, createRedis } from '@conduit/jobs';
 import { readMainProfile, summarizeWindow, type ProfileShare } from './cpu-profile.ts';
+import type { LoadRoute } from './webhooks-load.ts';
 import { arg, dropDatabase, freshDatabase, machine, nodeTs, ROOT, stop } from './support.ts';
 
 const DB_NAME = 'conduit_bench_webhooks';
@@ -110,22 +115,22 @@ async function waitHealthy(base: string, api: ChildProcess): Promise<void> {
 
 async function runLoad(
   base: string,
-  path: string,
+  routes: LoadRoute[],
   seconds: number,
   connections: number,
-  secret: string,
-  emails: string,
   idPrefix: string,
   api: ChildProcess,
 ): Promise<Phase> {
   const dir = mkdtempSync(join(tmpdir(), 'conduit-webhooks-'));
   const acceptedFile = join(dir, 'accepted.txt');
+  const routesFile = join(dir, 'routes.json');
+  writeFileSync(routesFile, JSON.stringify({ routes }), { mode: 0o600 });
   const [cmd, args] = nodeTs('bench/webhooks-load.ts');
   const before = cpuSnapshot(api);
   const fromMs = Date.now();
   const child = spawn(
     cmd,
-    [...args, base, path, String(seconds), String(connections), secret, emails, idPrefix, acceptedFile],
+    [...args, base, String(seconds), String(connections), routesFile, idPrefix, acceptedFile],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -181,6 +186,11 @@ export async function run(argv: string[]): Promise<void> {
   const connections = arg(argv, 'connections', 50);
   const accounts = arg(argv, 'accounts', 100);
   const profile = argv.includes('--profile');
+  const mi = argv.indexOf('--webhook-mode');
+  const mode = mi >= 0 ? argv[mi + 1] : 'per_connection';
+  if (mode !== 'per_connection' && mode !== 'operator') {
+    throw new Error(`--webhook-mode must be per_connection or operator, not "${mode ?? ''}"`);
+  }
   const li = argv.indexOf('--log-level');
   const logLevel = li >= 0 ? (argv[li + 1] ?? 'info') : 'info';
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
@@ -189,7 +199,7 @@ export async function run(argv: string[]): Promise<void> {
   const runId = randomBytes(4).toString('hex');
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-  console.log(`webhooks bench: ${seconds} s per phase, ${connections} connections`);
+  console.log(`webhooks bench: ${seconds} s per phase, ${connections} connections, ${mode} webhooks`);
   const databaseUrl = await freshDatabase(DB_NAME);
   const db = createDb({ databaseUrl, poolSize: 2 });
   const redis = createRedis(redisUrl);
@@ -197,18 +207,47 @@ export async function run(argv: string[]): Promise<void> {
   let api: ChildProcess | undefined;
   try {
     const vault = new TokenVault(parseKeyring(keySpec));
-    await db.connection.createMany({
+    const conns = await db.connection.createManyAndReturn({
       data: Array.from({ length: accounts }, (_, i) => ({
         ownerId: `bench-webhooks-owner-${i}`,
         provider: 'fathom' as const,
-        externalAccountId: String(100_001 + i),
         externalEmail: emailOf(i),
         accessTokenEnc: vault.encrypt('bench-access-token'),
         refreshTokenEnc: vault.encrypt('bench-refresh-token'),
         tokenExpiresAt: new Date(Date.now() + 86_400_000),
       })),
+      select: { id: true, externalEmail: true },
     });
-    const emails = Array.from({ length: accounts }, (_, i) => emailOf(i)).join(',');
+    let routes: LoadRoute[];
+    if (mode === 'per_connection') {
+      // Each connection's webhook as the connect flow stores it once Fathom answered the registration.
+      const hooks = conns.map((c, i) => ({
+        connectionId: c.id,
+        email: c.externalEmail!,
+        routingId: newRoutingId(),
+        secret: `whsec_${randomBytes(24).toString('base64')}`,
+        externalId: `bench-webhook-${i}`,
+      }));
+      const now = new Date();
+      await db.connectionWebhook.createMany({
+        data: hooks.map((h) => ({
+          connectionId: h.connectionId,
+          provider: 'fathom' as const,
+          routingId: h.routingId,
+          externalId: h.externalId,
+          secretEnc: vault.encrypt(h.secret),
+          registeredAt: now,
+          checkedAt: now,
+        })),
+      });
+      routes = hooks.map((h) => ({
+        path: `${WEBHOOK_PATH}/${h.routingId}`,
+        secret: h.secret,
+        email: h.email,
+      }));
+    } else {
+      routes = conns.map((c) => ({ path: WEBHOOK_PATH, secret, email: c.externalEmail! }));
+    }
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -226,9 +265,8 @@ export async function run(argv: string[]): Promise<void> {
         CONDUIT_ENCRYPTION_KEYS: keySpec,
         CONDUIT_API_PORT: String(port),
         CONDUIT_PUBLIC_URL: base,
-        CONDUIT_FATHOM_WEBHOOK_SECRET: secret,
-        // deliveries are sent to the operator-registered, email-routed route with one secret
-        CONDUIT_FATHOM_WEBHOOK_MODE: 'operator',
+        CONDUIT_FATHOM_WEBHOOK_MODE: mode,
+        ...(mode === 'operator' && { CONDUIT_FATHOM_WEBHOOK_SECRET: secret }),
         CONDUIT_DEMO_USERS: '0',
         CONDUIT_BENCH_BASELINE_ROUTE: '1',
       },
@@ -236,14 +274,16 @@ export async function run(argv: string[]): Promise<void> {
     });
     await waitHealthy(base, api);
 
-    const phase = (path: string, s: number, tag: string) =>
-      runLoad(base, path, s, connections, secret, emails, `msg_${runId}_${tag}_`, api!);
-    await phase(WEBHOOK_PATH, WARMUP_SECONDS, 'warm');
-    await phase(BASELINE_PATH, WARMUP_SECONDS, 'warmbase');
+    // The baseline route stores the same body with the same signature, at one path.
+    const baselineRoutes = routes.map((r) => ({ ...r, path: BASELINE_PATH }));
+    const phase = (r: LoadRoute[], s: number, tag: string) =>
+      runLoad(base, r, s, connections, `msg_${runId}_${tag}_`, api!);
+    await phase(routes, WARMUP_SECONDS, 'warm');
+    await phase(baselineRoutes, WARMUP_SECONDS, 'warmbase');
     // Baseline halves on either side of the webhook phase, so drift in the machine's load cancels.
-    const before = await phase(BASELINE_PATH, seconds / 2, 'base1');
-    const hooks = await phase(WEBHOOK_PATH, seconds, 'hook');
-    const after = await phase(BASELINE_PATH, seconds / 2, 'base2');
+    const before = await phase(baselineRoutes, seconds / 2, 'base1');
+    const hooks = await phase(routes, seconds, 'hook');
+    const after = await phase(baselineRoutes, seconds / 2, 'base2');
     const baseline = combine(before, after);
     console.log(
       `  baseline ${rate(before)} req/s, webhooks ${rate(hooks)} req/s, baseline ${rate(after)} req/s`,
@@ -285,6 +325,7 @@ export async function run(argv: string[]): Promise<void> {
       seconds,
       connections,
       accounts,
+      webhookMode: mode,
       logLevel,
       refused: {
         webhooks: hooks.load.non2xx + hooks.load.errors,
@@ -296,6 +337,7 @@ export async function run(argv: string[]): Promise<void> {
       ...machine(),
       command:
         `npm run bench -- webhooks --seconds ${seconds} --connections ${connections} --accounts ${accounts}` +
+        `${mode === 'per_connection' ? '' : ` --webhook-mode ${mode}`}` +
         `${logLevel === 'info' ? '' : ` --log-level ${logLevel}`}${profile ? ' --profile' : ''}`,
     };
     const dir = join(import.meta.dirname, 'results');

@@ -61,6 +61,12 @@ describe('chaos classes › the schedule', () => {
     expect(o.windows.rowLockSeconds).toBe(60);
     expect(o.windows.sigstopSeconds).toBe(60);
   });
+
+  it('deliveries use per-connection webhooks unless --webhook-mode operator asks for the global secret', () => {
+    expect(parseOptions([]).webhookMode).toBe('per_connection');
+    expect(parseOptions(['--webhook-mode', 'operator']).webhookMode).toBe('operator');
+    expect(parseOptions(['--webhook-mode', 'per_connection']).webhookMode).toBe('per_connection');
+  });
 });
 
 const snap = (atMs: number, over: Partial<Snapshot> = {}): Snapshot => ({

@@ -15,6 +15,11 @@ export interface ChaosOptions {
   webhooksPerSecond: number;
   /** share of deliveries sent twice with the same webhook-id */
   duplicateShare: number;
+  /**
+   * per_connection (default): each Fathom connection has its own registered webhook, deliveries go
+   * to its routing id signed with its secret; operator: one route and one secret, matched by email
+   */
+  webhookMode: 'per_connection' | 'operator';
   faults: { rate429: number; retryAfterSeconds: number; rate5xx: number; hangRate: number };
   revokeShare: number;
   badSecretProvider: ProviderKey;
@@ -167,6 +172,7 @@ export function parseOptions(argv: string[]): ChaosOptions {
     ttlMaxSeconds,
     webhooksPerSecond: num(argv, 'webhooks-per-second', 5, { min: 0, max: 200 }),
     duplicateShare: num(argv, 'duplicate-share', 0.1, { max: 1 }),
+    webhookMode: webhookModeOf(flag(argv, 'webhook-mode')),
     faults: {
       rate429: num(argv, 'rate-429', 0.2, { max: 1 }),
       retryAfterSeconds: num(argv, 'retry-after', 1, { min: 1, max: 60 }),
@@ -242,4 +248,12 @@ function chaosTimings(o: ChaosOptions): Record<string, string> {
     CONDUIT_SYNC_INTERVAL_SECONDS: String(syncIntervalSeconds(o.connections)),
     CONDUIT_SHUTDOWN_GRACE_SECONDS: '10',
   };
+}
+
+function webhookModeOf(value: string | undefined): ChaosOptions['webhookMode'] {
+  if (value === undefined || value === 'per_connection' || value === 'operator') {
+    return value ?? 'per_connection';
+  }
+  console.error(`--webhook-mode must be per_connection or operator, not "${value}"`);
+  process.exit(2);
 }

@@ -206,6 +206,7 @@ export function resultJson(r: RunRecord, violations: string[]): Record<string, u
       cpuHogThroughout: o.hogThroughout,
       webhooksPerSecond: o.webhooksPerSecond,
       duplicateShare: o.duplicateShare,
+      webhookMode: o.webhookMode,
       skipped: [...o.skip],
     },
     durations: {

@@ -1,5 +1,5 @@
 // The few calls the chaos run makes to the sandbox's control API (/_sandbox).
-import type { BuiltInProviderKey, ProviderKey } from '@conduit/core';
+import { PROVIDERS, type BuiltInProviderKey, type ProviderKey } from '@conduit/core';
 
 export interface SeededGrant {
   grantId: string;
@@ -116,12 +116,35 @@ export class SandboxControl {
     await this.call('POST', `/clients/${provider}/secret`, { secret });
   }
 
-  /** A meeting that just finished recording for this Fathom grant (its transcript exists in the sandbox). */
+  /**
+   * A meeting that just finished recording for this Fathom grant (its transcript exists in the
+   * sandbox). The sandbox delivers nothing for it: the chaos run's sender plays Fathom's part.
+   */
   async record(grantId: string): Promise<{ recording_id: number; created_at: string }> {
     const { recordings } = await this.call<{
       recordings: Array<{ recording_id: number; created_at: string }>;
-    }>('POST', '/fathom/recordings', { grantId, count: 1 });
+    }>('POST', '/fathom/recordings', { grantId, count: 1, deliver: false });
     return recordings[0]!;
+  }
+
+  /** Registers a webhook through the sandbox's Fathom API with the account's token, as Conduit does. */
+  async registerFathomWebhook(
+    accessToken: string,
+    destinationUrl: string,
+  ): Promise<{ id: string; secret: string }> {
+    const res = await fetch(`${this.url}${PROVIDERS.fathom.sandboxPaths.apiBaseUrl}/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        destination_url: destinationUrl,
+        triggered_for: ['my_recordings'],
+        include_transcript: true,
+        include_summary: true,
+      }),
+    });
+    if (res.status !== 201)
+      throw new Error(`registering a Fathom webhook: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { id: string; secret: string };
   }
 
   report(withGrants: boolean): Promise<SandboxReport> {

@@ -2,12 +2,14 @@
 // records a meeting for a grant (so its transcript exists there), then a signed delivery naming
 // that account goes to the api. A refused or unanswered delivery is retried with the same
 // webhook-id (as Svix does), and a share of them is sent twice on purpose, at once or a moment
-// later. Accepted = answered 2xx at least once.
+// later. Accepted = answered 2xx at least once. Each delivery goes where its connection's route
+// says, signed with that route's secret (webhook-routes.ts: per connection, or the operator mode).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { webhookHeaders } from '@conduit/core';
 import { fathomMeeting } from '../fathom-meeting.ts';
 import type { SandboxControl } from './sandbox-control.ts';
 import type { SeededConnection } from './seed.ts';
+import type { RouteOf, WebhookRoute } from './webhook-routes.ts';
 
 const ATTEMPTS = 6;
 const RETRY_DELAY_MS = 1_000;
@@ -45,8 +47,7 @@ export class WebhookSender {
   };
 
   constructor(
-    private readonly apiUrl: string,
-    private readonly secret: string,
+    private readonly routeOf: RouteOf,
     private readonly sandbox: SandboxControl,
     private readonly targets: readonly SeededConnection[],
     private readonly duplicateShare: number,
@@ -89,21 +90,27 @@ export class WebhookSender {
     const duplicate = this.random() < this.duplicateShare;
     const together = duplicate && this.random() < 0.5;
     if (duplicate) this.stats.duplicatesSent += 1;
-    const first = this.deliver(id, body, recording.recording_id);
-    const second = together ? this.deliver(id, body, recording.recording_id) : undefined;
+    const route = this.routeOf(target);
+    const first = this.deliver(route, id, body, recording.recording_id);
+    const second = together ? this.deliver(route, id, body, recording.recording_id) : undefined;
     const accepted = await first;
     await second;
     if (duplicate && !together && accepted) {
       await sleep(Math.floor(this.random() * 500));
-      await this.deliver(id, body, recording.recording_id);
+      await this.deliver(route, id, body, recording.recording_id);
     }
     if (!this.accepted.has(id)) this.stats.refusedForGood += 1;
   }
 
   /** Sends one delivery until it is answered 2xx or the attempts run out; true when accepted. */
-  private async deliver(id: string, body: string, recordingId: number): Promise<boolean> {
+  private async deliver(
+    route: WebhookRoute,
+    id: string,
+    body: string,
+    recordingId: number,
+  ): Promise<boolean> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const answer = await this.post(id, body);
+      const answer = await this.post(route, id, body);
       if (answer.ok) {
         if (answer.status !== 'duplicate') {
           const seen = (this.newAnswers.get(id) ?? 0) + 1;
@@ -119,13 +126,13 @@ export class WebhookSender {
     return false;
   }
 
-  private async post(id: string, body: string): Promise<Answer> {
+  private async post(route: WebhookRoute, id: string, body: string): Promise<Answer> {
     try {
-      const res = await fetch(`${this.apiUrl}/v1/webhooks/fathom`, {
+      const res = await fetch(route.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...webhookHeaders(this.secret, id, Math.floor(Date.now() / 1000), body),
+          ...webhookHeaders(route.secret, id, Math.floor(Date.now() / 1000), body),
         },
         body,
         signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),

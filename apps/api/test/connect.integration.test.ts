@@ -81,7 +81,8 @@ describe('connect › every OAuth provider in the catalogue', () => {
       // Some providers' identity endpoints name no email (X, Reddit, Slack's auth.test, Twitch).
       const withEmail = spec.identity.kind !== 'profile' || spec.identity.email !== undefined;
       expect(conn!.externalEmail).toBe(withEmail ? email : null);
-      expect(conn!.externalAccountId).toBe(provider === 'fathom' ? email : grant.accountId);
+      // The provider's account id, never an email: Fathom's API names none, so it stays unknown.
+      expect(conn!.externalAccountId).toBe(provider === 'fathom' ? null : grant.accountId);
       expect(conn!.tokenExpiresAt === null).toBe(spec.accessTokenLifetimeSeconds === null);
 
       const events = await s.ctx.db.connectionEvent.findMany({ where: { connectionId: conn!.id } });
@@ -93,6 +94,30 @@ describe('connect › every OAuth provider in the catalogue', () => {
       expect(syncs.some((j) => j.data.connectionId === conn!.id)).toBe(spec.dataSync !== 'none');
     },
   );
+
+  it("a newcomer's Fathom account, made on the consent page with nothing seeded, looks real: an email, a numeric id, a few meetings", async () => {
+    const ownerId = `owner-${randomUUID()}`;
+    const email = 'first.timer@example.com';
+    const attempt = await s.connect('fathom', ownerId, { email });
+    expect(attempt.message).toMatchObject({ status: 'connected' });
+    const grant = await sandboxGrantOf('fathom', email);
+    expect(grant.accountId).toMatch(/^\d+$/);
+    const listed = await fetch(`${s.sandbox.url}${providerSpec('fathom').sandboxPaths.apiBaseUrl}/meetings`, {
+      headers: { authorization: `Bearer ${grant.accessToken}` },
+    });
+    const { items } = (await listed.json()) as { items: Array<{ recorded_by: { email: string } }> };
+    expect(items.length).toBeGreaterThanOrEqual(3);
+    expect(items.every((m) => m.recorded_by.email === email)).toBe(true);
+    // Named through its meetings at once: the first sync has something to store.
+    const conn = (await connectionOf(ownerId, 'fathom'))!;
+    expect(conn).toMatchObject({ externalEmail: email, externalAccountId: null });
+    // The same account connected again gets no more meetings made up.
+    await s.connect('fathom', `owner-${randomUUID()}`, { email });
+    const again = await fetch(`${s.sandbox.url}${providerSpec('fathom').sandboxPaths.apiBaseUrl}/meetings`, {
+      headers: { authorization: `Bearer ${(await sandboxGrantOf('fathom', email)).accessToken}` },
+    });
+    expect(((await again.json()) as { items: unknown[] }).items).toHaveLength(items.length);
+  });
 
   it('the state row keeps no state and no verifier in clear, and is single use', async () => {
     const ownerId = `owner-${randomUUID()}`;

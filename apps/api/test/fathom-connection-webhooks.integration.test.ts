@@ -4,7 +4,7 @@
 // disconnect deletes it at Fathom; the sweep puts back one deleted at Fathom.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookHeaders } from '@conduit/core';
+import { PROVIDERS, webhookHeaders } from '@conduit/core';
 import { runWebhookSweep } from '@conduit/jobs';
 import { createFathomWebhookRegistrar, createRefreshDeps, createTokenClient } from '@conduit/runtime';
 import { waitFor } from '@conduit/testing';
@@ -63,6 +63,13 @@ describe('fathom webhooks › one per connection, registered by Conduit', () => 
     // The lifetime issued at connect is kept: the refresh moment adapts to it.
     const conn = await s.ctx.db.connection.findUniqueOrThrow({ where: { id: connectionId } });
     expect(conn.tokenLifetimeSeconds).toBe(seed.expiresIn);
+
+    // A newcomer's account has recorded a few meetings already: the first sync stores them.
+    await until(
+      async () => (await s.ctx.db.meeting.count({ where: { connectionId } })) >= 3,
+      'the first sync of the meetings the new account has',
+    );
+    expect(conn).toMatchObject({ externalEmail: EMAIL, externalAccountId: null });
 
     const hooks = await sandboxWebhooks();
     expect(hooks).toHaveLength(1);
@@ -212,11 +219,18 @@ describe('fathom webhooks › one per connection, registered by Conduit', () => 
     expect(theirs.map((h) => h.id)).toEqual([row.externalId]);
   });
 
-  it('a disconnect deletes the webhook at Fathom, and its route accepts nothing more', async () => {
+  it('a disconnect deletes the webhook at Fathom, handles the grant as the catalogue says, and its route accepts nothing more', async () => {
     const row = await s.ctx.db.connectionWebhook.findUniqueOrThrow({ where: { connectionId } });
     const secret = s.ctx.vault.decrypt(row.secretEnc!);
     const res = await s.api('DELETE', `/v1/connections/${connectionId}`);
     expect(res.status).toBe(200);
+    const conn = await s.ctx.db.connection.findUniqueOrThrow({ where: { id: connectionId } });
+    expect(conn).toMatchObject({ status: 'disconnected', accessTokenEnc: null, refreshTokenEnc: null });
+    // Fathom documents no revocation endpoint (catalogue `revocation: none`): nothing is queued and
+    // the grant stays until the user removes the app in Fathom; where a provider offers one, the
+    // revocation tests show it revoked at the sandbox.
+    expect(PROVIDERS.fathom.revocation.kind).toBe('none');
+    expect(await s.ctx.db.grantRevocation.count({ where: { connectionId } })).toBe(0);
     expect((await sandboxWebhooks()).map((h) => h.id)).not.toContain(row.externalId);
     expect((await sandboxWebhooks()).filter((h) => h.url.endsWith(row.routingId))).toEqual([]);
     const body = JSON.stringify({

@@ -6,8 +6,12 @@ import type { FastifyReply } from 'fastify';
 import { connectionClosed, send, sleep, type WireAnswer } from './http.ts';
 import { seededRng, type Rng } from './random.ts';
 
-/** `webhooks`: Fathom's webhook registration API (its own endpoint, so connects can succeed while it fails) */
-export const FAULT_ENDPOINTS = ['token', 'api', 'authorize', 'webhooks'] as const;
+/**
+ * `webhooks`: Fathom's webhook registration API (its own endpoint, so connects can succeed while
+ * it fails); `revoke`: the revocation endpoints (RFC 7009, GitHub's delete-grant), so a disconnect's
+ * revocation can fail while refreshes go through (the token endpoint's faults strike them too)
+ */
+export const FAULT_ENDPOINTS = ['token', 'api', 'authorize', 'webhooks', 'revoke'] as const;
 export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number];
 
 export interface FaultRule {

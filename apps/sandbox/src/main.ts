@@ -46,6 +46,7 @@ try {
     host: process.env.CONDUIT_SANDBOX_HOST || '127.0.0.1',
     port: integerFromEnv('CONDUIT_SANDBOX_PORT', 4000),
     seed: integerFromEnv('CONDUIT_SANDBOX_SEED', 42),
+    newAccountMeetings: integerFromEnv('CONDUIT_SANDBOX_NEW_ACCOUNT_MEETINGS', 3),
     faults: faultsText ? parseFaultConfig(faultsText) : {},
     logger,
     grantsFile: process.env.CONDUIT_SANDBOX_GRANTS_FILE?.trim() ?? '',

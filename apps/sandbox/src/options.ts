@@ -27,6 +27,11 @@ export interface SandboxOptions {
   sometimesRotationRate?: number;
   /** requests this soon after a 429 are not counted as early (in flight before it; default 50 ms) */
   earlyRequestGraceMs?: number;
+  /**
+   * past meetings a Fathom account gets when it is first seen on the consent page, so a newcomer's
+   * first connect has something to sync (default 3; 0 for none)
+   */
+  newAccountMeetings?: number;
   /** Fathom list page size (default 10) */
   pageSize?: number;
   logger?: SandboxLogger;
@@ -53,6 +58,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     accountBudgets: options.accountBudgets ?? {},
     sometimesRotationRate: options.sometimesRotationRate ?? 0.5,
     earlyRequestGraceMs: options.earlyRequestGraceMs ?? 50,
+    newAccountMeetings: options.newAccountMeetings ?? 3,
     pageSize: options.pageSize ?? 10,
     logger: options.logger ?? silentLogger,
     grantsFile: options.grantsFile ?? '',

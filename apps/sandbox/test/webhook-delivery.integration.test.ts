@@ -211,4 +211,29 @@ describe('webhook delivery › a recorded meeting reaches every registered desti
     });
     expect(failed.attempts.every((a) => a.error)).toBe(true);
   });
+
+  it('deliver: false records the meeting (its transcript is there) and sends nothing: the caller plays the sender', async () => {
+    const hook = await receiver();
+    closers.push(hook.close);
+    const grant = await seedGrant(sb, 'fathom', { email: 'quiet@acme.test' });
+    await register(grant, hook.url);
+    const recorded = await control<{ recordings: { recording_id: number }[]; deliveries: unknown[] }>(
+      sb,
+      'POST',
+      '/fathom/recordings',
+      { grantId: grant.grantId, deliver: false },
+    );
+    expect(recorded.deliveries).toEqual([]);
+    const id = recorded.recordings[0]!.recording_id;
+    const transcript = await api<{ transcript: unknown[] }>(
+      sb,
+      'fathom',
+      `/recordings/${id}/transcript`,
+      grant.accessToken,
+    );
+    expect(transcript.status).toBe(200);
+    expect(transcript.body.transcript.length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(hook.received).toHaveLength(0);
+  });
 });

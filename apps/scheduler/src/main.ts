@@ -9,6 +9,7 @@ import {
   runInboxSweep,
   runWebhookSweep,
   runRefreshSweep,
+  runRetentionSweep,
   runSyncSweep,
   type SweepJobData,
   type SweepName,
@@ -83,6 +84,11 @@ await runApp('scheduler', async (ctx) => {
               { intervalMs: config.api.webhookSweepIntervalSeconds * 1000, batchSize },
             )
           : { skipped: 'CONDUIT_FATHOM_WEBHOOK_MODE is operator, or Fathom is not enabled' },
+    },
+    // A disconnected user's synced data is kept CONDUIT_DISCONNECTED_RETENTION_DAYS, then purged.
+    'retention-sweep': {
+      everyMs: 3_600_000,
+      run: () => runRetentionSweep({ db, logger }, { retentionDays: t.disconnectedRetentionDays, batchSize }),
     },
     cleanup: {
       everyMs: 3_600_000,

@@ -15,6 +15,7 @@ import {
 } from '@conduit/observability';
 import {
   createFathomWorkers,
+  createGrantRevocations,
   createRefreshDeps,
   createTokenClient,
   enabledProviders,
@@ -63,6 +64,11 @@ await runApp('worker', async (ctx) => {
     timeoutMs: t.notifyTimeoutMs,
   });
   notifications.start();
+  // Grants of disconnected connections whose revocation at the provider failed: retried with backoff.
+  const revocations = createGrantRevocations(ctx, (provider, result) =>
+    metrics.revocations.inc({ provider, result }),
+  );
+  revocations.drain.start();
   const metricsServer =
     config.api.workerMetricsPort > 0
       ? await startMetricsServer({
@@ -79,6 +85,7 @@ await runApp('worker', async (ctx) => {
       await Promise.all(workers.map((w) => w.close()));
       await stats.close();
       await notifications.stop();
+      await revocations.close();
       await fathom.close();
       await metricsServer?.close();
       await tokens.close();

@@ -105,7 +105,7 @@ function buildProgram(out: Output, run: Run): Command {
   program
     .command('disconnect')
     .description(
-      'Disconnect one connection as its user would: tokens wiped, status disconnected (with its event). Needs --yes.',
+      'Disconnect one connection as its user would: tokens wiped, status disconnected (with its event), the grant revoked at the provider where it can be. Needs --yes.',
     )
     .argument('<connectionId>', 'the connection (UUID)')
     .option('--yes', 'really disconnect it')
@@ -113,6 +113,21 @@ function buildProgram(out: Output, run: Run): Command {
       const connectionId = (await args()).parseConnectionId(id);
       return run(async (ctx) =>
         (await import('./commands/disconnect.ts')).disconnectCommand(ctx, out, connectionId, opts),
+      );
+    });
+
+  program
+    .command('purge')
+    .description(
+      "Delete a disconnected connection's synced data now (meetings, transcripts, webhook deliveries, webhooks), as the retention sweep does after CONDUIT_DISCONNECTED_RETENTION_DAYS; its status history stays. Needs --yes.",
+    )
+    .argument('<connectionId>', 'the connection (UUID)')
+    .option('--yes', 'really purge it')
+    .option('--json', 'print what was deleted as JSON')
+    .action(async (id: string, opts: { yes?: boolean; json?: boolean }) => {
+      const connectionId = (await args()).parseConnectionId(id);
+      return run(async (ctx) =>
+        (await import('./commands/purge.ts')).purgeCommand(ctx, out, connectionId, opts),
       );
     });
 

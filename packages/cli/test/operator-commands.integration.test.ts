@@ -125,14 +125,72 @@ describe('cli › disconnect', () => {
     const done = await h.run(['disconnect', conn.id, '--yes']);
     expect(done).toMatchObject({ code: 0, stderr: '' });
     expect(done.stdout).toBe(
-      `Connection ${conn.id} (google) is disconnected (was connected); its tokens are wiped.\n`,
+      `Connection ${conn.id} (google) is disconnected (was connected); its tokens are wiped; the grant is revoked at google.\n`,
     );
+    expect(await h.db.grantRevocation.findMany({ where: { connectionId: conn.id } })).toMatchObject([
+      { status: 'revoked', accessTokenEnc: null, refreshTokenEnc: null },
+    ]);
     const row = await h.db.connection.findUniqueOrThrow({ where: { id: conn.id } });
     expect(row).toMatchObject({ status: 'disconnected', accessTokenEnc: null, refreshTokenEnc: null });
     expect(await h.db.connectionEvent.count({ where: { connectionId: conn.id, to: 'disconnected' } })).toBe(
       1,
     );
     expect((await h.run(['disconnect', conn.id, '--yes'])).stdout).toContain('was already disconnected');
+  });
+});
+
+describe('cli › purge', () => {
+  it("asks for --yes, refuses a connection still in use, then deletes a disconnected one's synced data", async () => {
+    const { conn } = await seedGranted('fathom', 'owner-purge', { externalEmail: 'purge@acme.test' });
+    const meeting = await h.db.meeting.create({
+      data: {
+        connectionId: conn.id,
+        recordingId: 77_000_001n,
+        title: 'Kick-off',
+        providerCreatedAt: new Date(),
+        raw: {},
+      },
+    });
+    await h.db.transcript.create({ data: { meetingId: meeting.id, segments: [] } });
+    await h.db.webhookDelivery.create({
+      data: {
+        provider: 'fathom',
+        deliveryId: 'msg_purge',
+        sentAt: new Date(),
+        payload: { recording_id: 77_000_001 },
+        connectionId: conn.id,
+      },
+    });
+
+    const asked = await h.run(['purge', conn.id]);
+    expect(asked.code).toBe(2);
+    expect(asked.stderr).toContain('run it again with --yes');
+    const inUse = await h.run(['purge', conn.id, '--yes']);
+    expect(inUse).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `conduit: connection ${conn.id} is connected, and only a disconnected connection is purged; disconnect it first (conduit disconnect ${conn.id} --yes).\n`,
+    });
+    expect(await h.db.meeting.count({ where: { connectionId: conn.id } })).toBe(1);
+
+    expect((await h.run(['disconnect', conn.id, '--yes'])).code).toBe(0);
+    const done = await h.run(['purge', conn.id, '--yes']);
+    expect(done).toEqual({
+      code: 0,
+      stdout: `Connection ${conn.id} is purged: 1 meetings, 1 transcripts, 1 webhook deliveries and 0 webhooks deleted; its status history is kept.\n`,
+      stderr: '',
+    });
+    expect(await h.db.meeting.count({ where: { connectionId: conn.id } })).toBe(0);
+    expect(await h.db.webhookDelivery.count({ where: { connectionId: conn.id } })).toBe(0);
+    const row = await h.db.connection.findUniqueOrThrow({ where: { id: conn.id } });
+    expect(row).toMatchObject({ status: 'disconnected', externalEmail: null, accessTokenEnc: null });
+    expect(row.purgedAt).toBeInstanceOf(Date);
+    expect(await h.db.connectionEvent.count({ where: { connectionId: conn.id } })).toBe(1);
+    const json = JSON.parse((await h.run(['purge', conn.id, '--yes', '--json'])).stdout);
+    expect(json).toMatchObject({ connectionId: conn.id, meetings: 0, transcripts: 0, webhookDeliveries: 0 });
+    expect((await h.run(['purge', '3f1c2a9e-5b7d-4c1e-9a8f-2d6b4e0c7a15', '--yes'])).stderr).toBe(
+      'conduit: no connection has id 3f1c2a9e-5b7d-4c1e-9a8f-2d6b4e0c7a15.\n',
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import { TokenCache } from './token-cache.ts';
 import type {
   AccessToken,
   Connection,
+  Purged,
   ListedMeeting,
   MeetingDetail,
   MeetingPage,
@@ -113,9 +114,16 @@ export class ConduitClient {
     return this.#json('POST', `/v1/connect/${encodeURIComponent(provider)}/start`, options);
   }
 
-  async disconnect(connectionId: string): Promise<Connection> {
+  /**
+   * Disconnects (tokens wiped, the grant revoked at the provider where it can be). The synced data
+   * is kept for the retention period; `purge: true` deletes it now (the answer says what went).
+   */
+  async disconnect(connectionId: string): Promise<Connection>;
+  async disconnect(connectionId: string, options: { purge: true }): Promise<Connection & { purged: Purged }>;
+  async disconnect(connectionId: string, options: { purge?: boolean } = {}): Promise<Connection> {
     this.forgetTokens(connectionId);
-    return this.#json('DELETE', `/v1/connections/${encodeURIComponent(connectionId)}`);
+    const query = options.purge ? '?purge=true' : '';
+    return this.#json('DELETE', `/v1/connections/${encodeURIComponent(connectionId)}${query}`);
   }
 
   /** Ask for a data sync now (Fathom: meetings). */

@@ -38,6 +38,15 @@ export interface Connection {
   updatedAt: string;
 }
 
+/** What a purge deleted (`disconnect(id, { purge: true })`). */
+export interface Purged {
+  at: string;
+  meetings: number;
+  transcripts: number;
+  webhookDeliveries: number;
+  webhooks: number;
+}
+
 export interface StartedConnect {
   /** open it for the user (a popup, usually) */
   authUrl: string;

@@ -136,6 +136,8 @@ describe('client › connections, sync and proxy', () => {
     await client.getAccessToken(u.connectionId);
     expect((await client.disconnect(u.connectionId)).status).toBe('disconnected');
     await expect(client.getAccessToken(u.connectionId)).rejects.toMatchObject({ code: 'not_connected' });
+    const purged = await client.disconnect(u.connectionId, { purge: true });
+    expect(purged).toMatchObject({ status: 'disconnected', purged: { meetings: 0, transcripts: 0 } });
   });
 
   it('sync of a provider without data sync names its problem', async () => {

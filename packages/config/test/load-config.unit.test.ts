@@ -63,6 +63,7 @@ describe('loadConfig › defaults', () => {
       host: '127.0.0.1',
       port: 4000,
       seed: 42,
+      newAccountMeetings: 3,
       faults: undefined,
       demoUsers: 3,
       demoTokenTtlSeconds: 360,

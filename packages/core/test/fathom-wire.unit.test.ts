@@ -67,7 +67,7 @@ describe('fathom › identity', () => {
       by('Ada@Acme.test', 2),
       by('ada@acme.test', 3),
     ]);
-    expect(who).toEqual({ accountId: 'ada@acme.test', email: 'ada@acme.test', name: 'Ada' });
+    expect(who).toEqual({ accountId: null, email: 'ada@acme.test', name: 'Ada' });
   });
 
   it('on a tie, the newest meeting (listed first) decides', () => {
@@ -83,7 +83,7 @@ describe('fathom › identity', () => {
 
   it('team members decide only for a one-person team', () => {
     expect(fathomIdentityFromTeamMembers([{ name: 'Solo', email: 'Solo@acme.test' }])).toEqual({
-      accountId: 'solo@acme.test',
+      accountId: null,
       email: 'solo@acme.test',
       name: 'Solo',
     });

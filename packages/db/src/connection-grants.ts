@@ -1,9 +1,10 @@
 // A fresh OAuth grant becomes a connection: created, or — for the same owner and provider —
 // the existing connection gets the new tokens and goes back to `connected` (cause `reconnected`,
 // same id, event written). And the user's way out: disconnect, which wipes the tokens.
-import { assertTransition, type ProviderKey } from '@conduit/core';
+import { assertTransition, providerSpec, type ProviderKey } from '@conduit/core';
 import { Prisma, type PrismaClient } from './generated/client.ts';
 import { notificationPayload, SAFE_CONNECTION_FIELDS, type SafeConnection } from './connections.ts';
+import { GrantRevocationRepository } from './grant-revocations.ts';
 import { changeStatus, StaleVersionError } from './status-change.ts';
 
 export interface GrantInput {
@@ -85,12 +86,18 @@ async function storeOnce(tx: Prisma.TransactionClient, input: GrantInput, now: D
     });
     return { connectionId: created.id, created: true, previousStatus: null };
   }
+  // By account id where the provider names one, else (Fathom) by email.
+  const differs = (a: string | null, b: string | null) => a !== null && b !== null && a !== b;
   const accountChanged =
-    existing.externalAccountId !== null &&
-    input.externalAccountId !== null &&
-    existing.externalAccountId !== input.externalAccountId;
+    differs(existing.externalAccountId, input.externalAccountId) ||
+    (existing.externalAccountId === null &&
+      input.externalAccountId === null &&
+      differs(existing.externalEmail, input.externalEmail));
   // Another account's data has its own cursors: the next sync starts from the beginning.
   if (accountChanged) await tx.syncState.deleteMany({ where: { connectionId: existing.id } });
+  // A revocation of the old grant still pending could take the new one along (Google, GitHub
+  // revoke per user and app): the user's new consent wins.
+  await GrantRevocationRepository.supersede(tx, existing.id, now);
   await changeStatus(tx, {
     connectionId: existing.id,
     provider: existing.provider,
@@ -105,6 +112,8 @@ async function storeOnce(tx: Prisma.TransactionClient, input: GrantInput, now: D
       teamId: input.teamId ?? existing.teamId,
       externalAccountId: input.externalAccountId ?? existing.externalAccountId,
       externalEmail: input.externalEmail ?? existing.externalEmail,
+      // data synced from now on is the new grant's, kept until its own disconnect and retention
+      purgedAt: null,
     },
     ...(existing.status !== 'connected' && {
       notify: [
@@ -118,22 +127,33 @@ async function storeOnce(tx: Prisma.TransactionClient, input: GrantInput, now: D
   return { connectionId: existing.id, created: false, previousStatus: existing.status };
 }
 
+export interface Disconnected {
+  connection: SafeConnection;
+  /** its status before; `disconnected` when it already was (then nothing else happened) */
+  previousStatus: SafeConnection['status'];
+  /** the revocation queued for the grant (GrantRevocation), where the provider offers one */
+  revocationId: string | null;
+}
+
 /**
  * The user disconnects: tokens are wiped and the status becomes `disconnected` with its event.
- * Idempotent; null when there is no such connection. Retries when a refresh wrote meanwhile
- * (whose own compare-and-set then loses, so no token survives the wipe).
+ * Where the catalogue says the provider can revoke the grant, the tokens' ciphertext moves to the
+ * revocation outbox in the same transaction, so the grant is revoked (and retried) after the
+ * answer without a token ever leaving the vault. Idempotent; null when there is no such
+ * connection. Retries when a refresh wrote meanwhile (whose own compare-and-set then loses, so no
+ * token survives the wipe).
  */
 export async function disconnectConnection(
   db: PrismaClient,
   id: string,
   now: Date,
-): Promise<SafeConnection | null> {
+): Promise<Disconnected | null> {
   for (let attempt = 1; ; attempt++) {
     const conn = await db.connection.findUnique({ where: { id } });
     if (!conn) return null;
     try {
-      await db.$transaction((tx) =>
-        changeStatus(tx, {
+      const revocationId = await db.$transaction(async (tx) => {
+        await changeStatus(tx, {
           connectionId: conn.id,
           provider: conn.provider,
           from: conn.status,
@@ -148,9 +168,23 @@ export async function disconnectConnection(
             refreshTokenExpiresAt: null,
             refreshNotBefore: null,
           },
-        }),
-      );
-      return db.connection.findUnique({ where: { id }, select: SAFE_CONNECTION_FIELDS });
+        });
+        const revocable =
+          providerSpec(conn.provider).revocation.kind !== 'none' &&
+          (conn.accessTokenEnc !== null || conn.refreshTokenEnc !== null);
+        return revocable
+          ? GrantRevocationRepository.enqueue(tx, {
+              connectionId: conn.id,
+              provider: conn.provider,
+              accessTokenEnc: conn.accessTokenEnc,
+              refreshTokenEnc: conn.refreshTokenEnc,
+              at: now,
+            })
+          : null;
+      });
+      const connection = await db.connection.findUnique({ where: { id }, select: SAFE_CONNECTION_FIELDS });
+      if (!connection) return null;
+      return { connection, previousStatus: conn.status, revocationId };
     } catch (err) {
       if (!(err instanceof StaleVersionError) || attempt >= ATTEMPTS) throw err;
     }

@@ -18,3 +18,5 @@ export * from './health.ts';
 export * from './connection-lookup.ts';
 export * from './meeting-reads.ts';
 export * from './health-connections.ts';
+export * from './grant-revocations.ts';
+export * from './connection-purge.ts';

@@ -110,7 +110,7 @@ export class SyncRepository {
   /** Fills in an account email learned later (Fathom: from the meetings' recorder). */
   async noteExternalEmail(connectionId: string, email: string): Promise<void> {
     await this.db.$executeRaw`
-      UPDATE "Connection" SET "externalEmail" = ${email}, "externalAccountId" = COALESCE("externalAccountId", ${email})
+      UPDATE "Connection" SET "externalEmail" = ${email}
       WHERE id = ${connectionId}::uuid AND "externalEmail" IS NULL`;
   }
 

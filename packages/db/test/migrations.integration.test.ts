@@ -41,6 +41,7 @@ describe('migrations', () => {
       'Connection',
       'ConnectionEvent',
       'ConnectionWebhook',
+      'GrantRevocation',
       'Meeting',
       'Notification',
       'OAuthState',

@@ -19,3 +19,5 @@ export * from './fathom/index.ts';
 export * from './stats/index.ts';
 export * from './notify/index.ts';
 export * from './sweeps/recovery-sweep.ts';
+export * from './sweeps/retention-sweep.ts';
+export * from './revocation/index.ts';

@@ -61,6 +61,7 @@ export type SweepName =
   | 'recovery-sweep'
   | 'inbox-sweep'
   | 'webhook-sweep'
+  | 'retention-sweep'
   | 'cleanup';
 
 export interface SweepJobData {

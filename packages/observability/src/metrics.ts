@@ -24,6 +24,7 @@ export interface ConduitMetrics {
   readonly lockContention: Counter<'provider'>;
   readonly webhookDeliveries: Counter<'provider' | 'result'>;
   readonly syncItems: Counter<'provider'>;
+  readonly revocations: Counter<'provider' | 'result'>;
 }
 
 /** Token requests take tens of milliseconds to a few seconds; the lock TTL caps them. */
@@ -69,6 +70,12 @@ export function createConduitMetrics(registry: Registry): ConduitMetrics {
       name: 'conduit_sync_items_total',
       help: 'Items (e.g. meetings) stored by data syncs.',
       labelNames: ['provider'] as const,
+      registers,
+    }),
+    revocations: new Counter({
+      name: 'conduit_revocations_total',
+      help: 'Attempts to revoke a disconnected grant at its provider, by result (revoked, retry, gave_up, superseded). Any gave_up is a grant that may still be active.',
+      labelNames: ['provider', 'result'] as const,
       registers,
     }),
   };

@@ -15,13 +15,16 @@ export type RevocationOutcome =
   | { kind: 'revoked' }
   /** the provider offers no revocation (catalogue: `none`), or the connection holds no token */
   | { kind: 'not_offered'; note: string }
-  | { kind: 'failed'; detail: string };
+  /** `retryable`: a 5xx, 408, 425, 429 or a transport failure; any other answer will not change */
+  | { kind: 'failed'; detail: string; retryable: boolean };
 
 export interface RevocationClientOptions {
   targets: Partial<Record<ProviderKey, RevocationTarget>>;
   timeoutMs: number;
   userAgent?: string;
 }
+
+const RETRYABLE = new Set([408, 425, 429]);
 
 export class RevocationClient {
   readonly #agent = new Agent({ connections: 4 });
@@ -85,9 +88,13 @@ export class RevocationClient {
       ) {
         return { kind: 'revoked' };
       }
-      return { kind: 'failed', detail: `${where} answered HTTP ${res.statusCode}` };
+      return {
+        kind: 'failed',
+        detail: `${where} answered HTTP ${res.statusCode}`,
+        retryable: RETRYABLE.has(res.statusCode) || res.statusCode >= 500,
+      };
     } catch (err) {
-      return { kind: 'failed', detail: `${where}: ${(err as Error).message}` };
+      return { kind: 'failed', detail: `${where}: ${(err as Error).message}`, retryable: true };
     }
   }
 

@@ -20,7 +20,10 @@ import {
   RefreshCommits,
   RescueSlots,
   createRedis,
+  createRevocationDrain,
   type RedisClient,
+  type RevocationDrain,
+  type RevocationResult,
   type RefreshDeps,
   type RefreshObserver,
 } from '@conduit/jobs';
@@ -263,4 +266,35 @@ export function createRevocationClient(config: Config): RevocationClient {
     timeoutMs: t.httpConnectTimeoutMs + t.httpHeadersTimeoutMs,
     userAgent: config.providers.userAgent,
   });
+}
+
+/**
+ * The revocation outbox's drain with its own HTTP client: the worker starts it (retries with
+ * backoff), the api only calls `attemptSoon` after a disconnect. `close` stops both.
+ */
+export function createGrantRevocations(
+  ctx: Pick<AppContext, 'config' | 'db' | 'vault' | 'logger'>,
+  onResult?: (provider: ProviderKey, result: RevocationResult) => void,
+): { drain: RevocationDrain; close(): Promise<void> } {
+  const client = createRevocationClient(ctx.config);
+  const t = ctx.config.timings;
+  const drain = createRevocationDrain(
+    ctx.db,
+    { revoker: client, vault: ctx.vault, logger: ctx.logger, ...(onResult && { onResult }) },
+    {
+      pollMs: t.revocationPollMs,
+      maxAttempts: t.revocationMaxAttempts,
+      maxAgeMs: t.revocationMaxAgeHours * 3_600_000,
+      retryBaseMs: t.revocationRetryBaseMs,
+      retryMaxMs: t.revocationRetryMaxMs,
+      attemptTimeoutMs: t.httpConnectTimeoutMs + t.httpHeadersTimeoutMs,
+    },
+  );
+  return {
+    drain,
+    async close() {
+      await drain.stop();
+      await client.close();
+    },
+  };
 }

@@ -11,6 +11,8 @@ interface MeetingsBody {
   count?: number;
   days?: number;
   trigger?: WebhookTrigger;
+  /** false: the meeting is recorded but nothing is delivered (the caller plays the sender itself) */
+  deliver?: boolean;
 }
 
 const body = (maxCount: number, required: string[]) =>
@@ -23,6 +25,7 @@ const body = (maxCount: number, required: string[]) =>
       count: { type: 'integer', minimum: 1, maximum: maxCount },
       days: { type: 'integer', minimum: 1, maximum: 3650 },
       trigger: { type: 'string', enum: [...WEBHOOK_TRIGGERS] },
+      deliver: { type: 'boolean' },
     },
   }) as const;
 
@@ -58,7 +61,9 @@ export function registerFathomControl(app: FastifyInstance, sb: SandboxState): v
     { schema: { body: body(1000, ['grantId']) } },
     async (req) => {
       const grant = fathomGrant(req.body.grantId);
-      const recorded = recordMeetings(sb, grant, req.body.count ?? 1, Date.now(), req.body.trigger);
+      const recorded = recordMeetings(sb, grant, req.body.count ?? 1, Date.now(), req.body.trigger, {
+        deliver: req.body.deliver ?? true,
+      });
       return {
         recordings: recorded.meetings.map((m) => ({
           recording_id: m.recording_id,

@@ -12,7 +12,7 @@ const DAY = 86_400_000;
 /** `count` meetings spread over the past `days` days, in working hours; added oldest first. */
 export function seedPastMeetings(
   sb: SandboxState,
-  grant: Grant,
+  grant: Pick<Grant, 'account'>,
   count: number,
   days: number,
   now: number,
@@ -43,10 +43,11 @@ export function recordMeetings(
   count: number,
   now: number,
   trigger: WebhookTrigger = 'my_recordings',
+  opts: { deliver: boolean } = { deliver: true },
 ): Recorded {
-  const webhooks = (sb.fathom.webhooks.get(grant.account.id) ?? []).filter((w) =>
-    w.triggeredFor.includes(trigger),
-  );
+  const webhooks = opts.deliver
+    ? (sb.fathom.webhooks.get(grant.account.id) ?? []).filter((w) => w.triggeredFor.includes(trigger))
+    : [];
   const meetings: Meeting[] = [];
   const deliveries: Delivery[] = [];
   for (let i = 0; i < count; i++) {

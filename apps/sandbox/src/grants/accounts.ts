@@ -43,9 +43,19 @@ export class AccountDirectory {
 
   /** The account for `email` (created on first sight), or a freshly generated person. */
   getOrCreate(provider: ProviderKey, email?: string): Account {
-    if (email !== undefined) return this.named(provider, email, nameFromEmail(email));
-    const person = personFor(this.people, companyFor(this.people).domain, this.seq + 1);
-    return this.named(provider, person.email, person.name);
+    return this.resolve(provider, email).account;
+  }
+
+  /** The same, saying whether the account was created just now. */
+  resolve(provider: ProviderKey, email?: string): { account: Account; created: boolean } {
+    const before = this.seq;
+    let account: Account;
+    if (email !== undefined) account = this.named(provider, email, nameFromEmail(email));
+    else {
+      const person = personFor(this.people, companyFor(this.people).domain, this.seq + 1);
+      account = this.named(provider, person.email, person.name);
+    }
+    return { account, created: this.seq !== before };
   }
 
   private named(provider: ProviderKey, email: string, name: string): Account {

@@ -4,6 +4,7 @@
 import { type ProviderKey, providerSpec } from '@conduit/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { enactFault } from '../faults.ts';
+import { seedPastMeetings } from '../fathom/recordings.ts';
 import { formFields, send, type WireAnswer } from '../http.ts';
 import { clientKey } from '../rate-limit.ts';
 import type { SandboxState } from '../state.ts';
@@ -82,12 +83,17 @@ async function authorize(
     codeChallenge = q.code_challenge;
   }
   const email = q.sandbox_email ?? q.login_hint ?? consent.email;
+  const { account, created } = sb.accounts.resolve(provider, email);
+  // A newcomer's Fathom account has recorded a few meetings already, as a real one would have.
+  if (created && provider === 'fathom' && sb.options.newAccountMeetings > 0) {
+    seedPastMeetings(sb, { account }, sb.options.newAccountMeetings, 14, Date.now());
+  }
   const code = sb.codes.issue({
     provider,
     clientId: client.clientId,
     redirectUri,
     scope: q.scope ? q.scope.split(/[ ,]+/).filter(Boolean) : [...providerSpec(provider).scopes.default],
-    account: sb.accounts.getOrCreate(provider, email),
+    account,
     codeChallenge,
     expiresAt: Date.now() + CODE_LIFETIME_MS,
   });

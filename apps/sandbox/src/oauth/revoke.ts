@@ -14,10 +14,12 @@ export function registerRevokeRoutes(app: FastifyInstance, sb: SandboxState): vo
     const spec = providerSpec(provider).revocation;
     if (spec.kind === 'rfc7009') {
       app.post(spec.sandboxPath, async (req, reply) => {
-        // The token endpoint's faults strike here too: the same server.
-        const fault = sb.faults.roll(provider, 'token');
-        const hooks = sb.faultHooks(provider, 'token', `${provider}|revoke`);
-        if (fault && (await enactFault(fault, reply, hooks)) === 'answered') return reply;
+        // The revocation's own faults, then the token endpoint's: the same server.
+        for (const endpoint of ['revoke', 'token'] as const) {
+          const fault = sb.faults.roll(provider, endpoint);
+          const hooks = sb.faultHooks(provider, 'token', `${provider}|revoke`);
+          if (fault && (await enactFault(fault, reply, hooks)) === 'answered') return reply;
+        }
         const body = formFields(req.body);
         if (spec.clientAuth === 'client_id') {
           // Twitch: the client names itself in the form, with no secret.
@@ -45,6 +47,10 @@ export function registerRevokeRoutes(app: FastifyInstance, sb: SandboxState): vo
     app.delete<{ Params: { clientId: string } }>(path, async (req, reply) => {
       const creds = presentedCredentials(req.headers.authorization, {});
       const provider = sb.clients.providerOf(creds.clientId, candidates);
+      const fault = sb.faults.roll(provider, 'revoke');
+      // GitHub's REST API answers it: rate limits look like the API's.
+      const hooks = sb.faultHooks(provider, 'api', `${provider}|revoke`);
+      if (fault && (await enactFault(fault, reply, hooks)) === 'answered') return reply;
       // This API takes Basic auth only, whatever the token endpoint accepts.
       const client = sb.clients.get(creds.clientId);
       const authentic =

@@ -45,6 +45,16 @@ export const CONDUIT_SANDBOX_GRANTS_FILE = optionalVariable({
   schema: text('a file path'),
 });
 
+export const CONDUIT_SANDBOX_NEW_ACCOUNT_MEETINGS = variable({
+  name: 'CONDUIT_SANDBOX_NEW_ACCOUNT_MEETINGS',
+  group: 'sandbox',
+  description:
+    "Past meetings a Fathom account gets when it is first seen on the sandbox's consent page, so a newcomer's first connect syncs something; 0 for none.",
+  schema: integer({ min: 0, max: 1000, noun: 'a number of meetings', example: 3 }),
+  development: '3',
+  production: '3',
+});
+
 export const CONDUIT_DEMO_USERS = variable({
   name: 'CONDUIT_DEMO_USERS',
   group: 'sandbox',
@@ -68,6 +78,7 @@ export const sandboxVariables = [
   CONDUIT_SANDBOX_HOST,
   CONDUIT_SANDBOX_PORT,
   CONDUIT_SANDBOX_SEED,
+  CONDUIT_SANDBOX_NEW_ACCOUNT_MEETINGS,
   CONDUIT_SANDBOX_FAULTS,
   CONDUIT_SANDBOX_GRANTS_FILE,
   CONDUIT_DEMO_USERS,
@@ -78,6 +89,7 @@ export interface SandboxConfig {
   readonly host: string;
   readonly port: number;
   readonly seed: number;
+  readonly newAccountMeetings: number;
   readonly faults: Readonly<Record<string, unknown>> | undefined;
   readonly grantsFile: string | undefined;
   readonly demoUsers: number;
@@ -89,6 +101,7 @@ export function readSandbox(r: EnvReader): SandboxConfig {
     host: r.read(CONDUIT_SANDBOX_HOST),
     port: r.read(CONDUIT_SANDBOX_PORT),
     seed: r.read(CONDUIT_SANDBOX_SEED),
+    newAccountMeetings: r.read(CONDUIT_SANDBOX_NEW_ACCOUNT_MEETINGS),
     faults: r.read(CONDUIT_SANDBOX_FAULTS),
     grantsFile: r.read(CONDUIT_SANDBOX_GRANTS_FILE),
     demoUsers: r.read(CONDUIT_DEMO_USERS),

@@ -197,6 +197,37 @@ export const TIMING_VARIABLES = {
     10_000,
     'Longest one notification delivery may take, from connecting to the end of the answer; a slower receiver counts as a failed attempt.',
   ),
+  revocationPollMs: timing(
+    'CONDUIT_REVOCATION_POLL_MS',
+    5000,
+    'How often the worker checks the revocation outbox for grants still to revoke at their provider after a disconnect.',
+  ),
+  revocationMaxAttempts: timing(
+    'CONDUIT_REVOCATION_MAX_ATTEMPTS',
+    10,
+    'Attempts to revoke one grant at its provider (the first, right after the disconnect, included) before it is given up, logged as an error and counted in conduit_revocations_total{result="gave_up"}.',
+  ),
+  revocationRetryBaseMs: timing(
+    'CONDUIT_REVOCATION_RETRY_BASE_MS',
+    30_000,
+    'First delay before a failed revocation is tried again; doubles per attempt, with jitter, up to CONDUIT_REVOCATION_RETRY_MAX_MS.',
+  ),
+  revocationRetryMaxMs: timing(
+    'CONDUIT_REVOCATION_RETRY_MAX_MS',
+    3_600_000,
+    'Longest delay between two attempts to revoke a grant.',
+  ),
+  revocationMaxAgeHours: timing(
+    'CONDUIT_REVOCATION_MAX_AGE_HOURS',
+    72,
+    'A revocation still failing this long after the disconnect is given up at its next failure, whatever attempts are left.',
+  ),
+  disconnectedRetentionDays: timing(
+    'CONDUIT_DISCONNECTED_RETENTION_DAYS',
+    30,
+    "How long a disconnected connection's synced data (meetings, transcripts, webhook deliveries) is kept before the retention sweep deletes it; 0 keeps it until purged by hand (DELETE /v1/connections/:id?purge=true or conduit purge). The connection row and its status events stay, without secrets.",
+    { min: 0 },
+  ),
   errorRetryIntervalSeconds: timing(
     'CONDUIT_ERROR_RETRY_INTERVAL_SECONDS',
     3600,
@@ -248,6 +279,15 @@ export function readTimings(r: EnvReader): TimingsConfig {
     r.problem(
       v.refreshRescueTimeoutMs,
       `${t.refreshRescueTimeoutMs} ms is not below ${v.refreshCommitBudgetMs.name} (${t.refreshCommitBudgetMs} ms); the rescue copy of an answer must be written (or given up) while the lease still guards it, so lower it below ${t.refreshCommitBudgetMs} (e.g. ${Math.max(1, Math.min(2000, Math.floor(t.refreshCommitBudgetMs / 5)))}) or raise the budget`,
+    );
+  }
+  if (
+    !r.failed(v.revocationRetryBaseMs, v.revocationRetryMaxMs) &&
+    t.revocationRetryBaseMs > t.revocationRetryMaxMs
+  ) {
+    r.problem(
+      v.revocationRetryBaseMs,
+      `${t.revocationRetryBaseMs} ms is above ${v.revocationRetryMaxMs.name} (${t.revocationRetryMaxMs} ms); the first retry delay cannot exceed the cap, so lower it or raise the cap`,
     );
   }
   if (!r.failed(v.retryBaseMs, v.retryMaxMs) && t.retryBaseMs > t.retryMaxMs) {

@@ -18,7 +18,8 @@ export function fathomIdentityFromMeetings(meetings: readonly FathomMeeting[]): 
   let best: [string, { count: number; name: string | null }] | undefined;
   // Map iteration follows insertion order (newest first), so `>` keeps the newest on a tie.
   for (const entry of tally) if (!best || entry[1].count > best[1].count) best = entry;
-  return best ? { accountId: best[0], email: best[0], name: best[1].name } : null;
+  // Fathom's API names no account id: the email identifies the account, the id stays unknown.
+  return best ? { accountId: null, email: best[0], name: best[1].name } : null;
 }
 
 export function fathomIdentityFromTeamMembers(
@@ -27,5 +28,5 @@ export function fathomIdentityFromTeamMembers(
   const emails = members.filter((m) => m.email);
   if (emails.length !== 1) return null;
   const email = emails[0]!.email!.trim().toLowerCase();
-  return { accountId: email, email, name: emails[0]!.name ?? null };
+  return { accountId: null, email, name: emails[0]!.name ?? null };
 }

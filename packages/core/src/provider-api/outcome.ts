@@ -23,7 +23,7 @@ export type ApiOutcomeKind = ApiOutcome<unknown>['kind'];
 
 /** Who an access token belongs to, as the provider reports it. */
 export interface AccountIdentity {
-  /** the provider's stable account id; Fathom has none in its API, so its email (lower-cased) */
+  /** the provider's stable account id; null where its API names none (Fathom: the email identifies it) */
   readonly accountId: string | null;
   readonly email: string | null;
   readonly name: string | null;

@@ -101,10 +101,14 @@ export class AccountBudget {
   }
 }
 
-/** The budget key of a connection: its provider account when known (shared by every connection to it). */
+/**
+ * The budget key of a connection: its provider account when known (shared by every connection to
+ * it) — the account id, or the email where the provider names no id (Fathom).
+ */
 export function accountBudgetKey(
   provider: string,
-  conn: { id: string; externalAccountId: string | null },
+  conn: { id: string; externalAccountId: string | null; externalEmail?: string | null },
 ): string {
-  return `${provider}:${conn.externalAccountId ?? `connection:${conn.id}`}`;
+  const account = conn.externalAccountId ?? conn.externalEmail ?? null;
+  return `${provider}:${account ?? `connection:${conn.id}`}`;
 }

@@ -1,8 +1,13 @@
 // The embedding app's view of its users' connections — safe fields only, never a token — and
 // the two things it may do to one: disconnect it, or ask for a sync now.
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { PROVIDER_KEYS, providerSpec, type ProviderKey } from '@conduit/core';
-import { ConnectionLookup, disconnectConnection, SAFE_CONNECTION_FIELDS } from '@conduit/db';
+import {
+  ConnectionLookup,
+  disconnectConnection,
+  purgeConnectionData,
+  SAFE_CONNECTION_FIELDS,
+} from '@conduit/db';
 import { enqueueSync, syncLaneOf, type SyncJobData } from '@conduit/jobs';
 import { HttpProblem } from '../../problem.ts';
 import type { ConnectDeps } from './deps.ts';
@@ -57,65 +62,61 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: ConnectDep
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete<{ Params: { id: string }; Querystring: { purge?: boolean } }>(
     '/v1/connections/:id',
-    { schema: { params: idParams }, config: { scope: 'connections:write' } },
+    {
+      config: { scope: 'connections:write' },
+      schema: {
+        description:
+          'Disconnects: the tokens are wiped at once and the grant is revoked at the provider where it offers revocation (in the background, retried until the provider confirms). The synced data (meetings, transcripts, webhook deliveries) is kept for CONDUIT_DISCONNECTED_RETENTION_DAYS, then purged; `?purge=true` purges it now. The connection and its status events stay, as the audit.',
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            purge: {
+              type: 'boolean',
+              default: false,
+              description: "also delete the connection's synced data now",
+            },
+          },
+        },
+      },
+    },
     async (req) => {
+      const id = req.params.id;
       // The webhook goes first: deleting it at Fathom needs the token the disconnect wipes.
       if (deps.webhooks) {
-        const routing = await ctx.connections.routingOf(req.params.id);
-        if (
-          routing !== null &&
-          routing !== undefined &&
-          providerSpec(routing.provider).dataSync === 'fathom_meetings'
-        ) {
-          await deps.webhooks.remove(req.params.id).catch((err: Error) => {
-            req.log.warn(
-              { connectionId: req.params.id, err: err.message },
-              'disconnect: webhook not removed',
-            );
+        const routing = await ctx.connections.routingOf(id);
+        if (routing && providerSpec(routing.provider).dataSync === 'fathom_meetings') {
+          await deps.webhooks.remove(id).catch((err: Error) => {
+            req.log.warn({ connectionId: id, err: err.message }, 'disconnect: webhook not removed');
           });
         }
       }
-      await revokeAtProvider(req.log, req.params.id);
-      const conn = await disconnectConnection(ctx.db, req.params.id, new Date());
-      if (!conn) throw notFound(req.params.id);
-      req.log.info(
-        { connectionId: conn.id, provider: conn.provider, owner: ctx.hashOwner(conn.ownerId) },
-        'connection: disconnected',
-      );
-      return conn;
-    },
-  );
-
-  /**
-   * The grant goes too, where the provider can revoke it (catalogue `revocation`), before the
-   * tokens are wiped. Best effort: a failure is logged and never blocks the disconnect.
-   */
-  async function revokeAtProvider(log: FastifyBaseLogger, id: string): Promise<void> {
-    if (!deps.revocation) return;
-    try {
-      const conn = await ctx.connections.findById(id);
-      if (!conn || conn.status === 'disconnected') return;
-      const outcome = await deps.revocation.revoke(conn.provider, {
-        accessToken: conn.accessTokenEnc === null ? null : ctx.vault.decrypt(conn.accessTokenEnc),
-        refreshToken: conn.refreshTokenEnc === null ? null : ctx.vault.decrypt(conn.refreshTokenEnc),
-      });
-      if (outcome.kind === 'failed') {
-        log.warn(
-          { connectionId: id, provider: conn.provider, detail: outcome.detail },
-          'disconnect: the grant was not revoked at the provider',
-        );
-      } else {
-        log.info(
-          { connectionId: id, provider: conn.provider, revocation: outcome.kind },
-          'disconnect: revocation',
+      const done = await disconnectConnection(ctx.db, id, new Date());
+      if (!done) throw notFound(id);
+      const { connection: conn } = done;
+      if (done.previousStatus !== 'disconnected') {
+        req.log.info(
+          {
+            connectionId: conn.id,
+            provider: conn.provider,
+            owner: ctx.hashOwner(conn.ownerId),
+            revocation: done.revocationId === null ? providerSpec(conn.provider).revocation.kind : 'queued',
+          },
+          'connection: disconnected',
         );
       }
-    } catch (err) {
-      log.warn({ connectionId: id, err: (err as Error).message }, 'disconnect: revocation not attempted');
-    }
-  }
+      // The grant is revoked after the answer; the worker retries what fails.
+      if (done.revocationId !== null) deps.revocations?.attemptSoon(done.revocationId);
+      if (!req.query.purge) return conn;
+      const purged = await purgeConnectionData(ctx.db, id, new Date());
+      if (purged.kind !== 'purged') throw notFound(id);
+      req.log.info({ connectionId: id, provider: conn.provider, ...purged.counts }, 'connection: purged');
+      return { ...conn, externalEmail: null, purged: { at: purged.purgedAt, ...purged.counts } };
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: { mode: SyncJobData['mode']; limit?: number } }>(
     '/v1/connections/:id/sync',

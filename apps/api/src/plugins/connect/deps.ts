@@ -1,8 +1,8 @@
 // What the connect plugin works with; built from the app context unless a test passes its own.
 import { isProviderKey, type ProviderKey, type TokenEndpointOutcome } from '@conduit/core';
 import type { OAuthStateRepository } from '@conduit/db';
-import type { AccountBudget, FathomWebhookRegistrar } from '@conduit/jobs';
-import type { IdentityAnswer, RevocationClient } from '@conduit/providers';
+import type { AccountBudget, FathomWebhookRegistrar, RevocationDrain } from '@conduit/jobs';
+import type { IdentityAnswer } from '@conduit/providers';
 import type { AppContext } from '@conduit/runtime';
 import { HttpProblem } from '../../problem.ts';
 
@@ -23,8 +23,8 @@ export interface ConnectDeps {
   identity: AccountIdentifier;
   states: OAuthStateRepository;
   budgets: Partial<Record<ProviderKey, AccountBudget>>;
-  /** revokes the grant at the provider on disconnect, where the catalogue says it can */
-  revocation?: { revoke: RevocationClient['revoke'] };
+  /** attempts a queued revocation (GrantRevocation) right after the disconnect answered */
+  revocations?: Pick<RevocationDrain, 'attemptSoon'>;
   /** per-connection Fathom webhooks; absent in operator webhook mode */
   webhooks?: Pick<FathomWebhookRegistrar, 'register' | 'remove'>;
 }

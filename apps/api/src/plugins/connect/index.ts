@@ -8,7 +8,7 @@ import {
   createFathomWebhookRegistrar,
   createIdentityClient,
   createRefreshDeps,
-  createRevocationClient,
+  createGrantRevocations,
   createTokenClient,
   registersFathomWebhooks,
   type AppContext,
@@ -35,10 +35,13 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
   const webhooks = webhookTokens
     ? createFathomWebhookRegistrar(ctx, createRefreshDeps(ctx, webhookTokens))
     : undefined;
-  const revocation = createRevocationClient(ctx.config);
+  // The api's own attempt right after a disconnect counts in conduit_revocations_total as the worker's do.
+  const revocations = createGrantRevocations(ctx, (provider, result) =>
+    app.hasDecorator('metrics') ? app.metrics.conduit.revocations.inc({ provider, result }) : undefined,
+  );
   app.addHook('onClose', async () => {
     await Promise.all([
-      revocation.close(),
+      revocations.close(),
       tokenClient?.close(),
       identityClient?.close(),
       webhookTokens?.close(),
@@ -52,7 +55,7 @@ export async function connectPlugin(app: FastifyInstance, opts: ConnectPluginOpt
     states: new OAuthStateRepository(ctx.db),
     budgets: createAccountBudgets(ctx),
     ...(webhooks && { webhooks: webhooks.registrar }),
-    revocation,
+    revocations: revocations.drain,
   };
 
   registerCallbackRoute(app, deps);

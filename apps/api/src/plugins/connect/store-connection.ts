@@ -66,6 +66,7 @@ export async function storeConnection(deps: ConnectDeps, grant: NewGrant): Promi
       const key = accountBudgetKey(grant.provider, {
         id: stored.connectionId,
         externalAccountId: grant.identity?.accountId ?? null,
+        externalEmail: grant.identity?.email ?? null,
       });
       await budget.note(key, grant.identityRequests);
     }

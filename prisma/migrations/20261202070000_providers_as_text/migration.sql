@@ -8,6 +8,7 @@ ALTER TABLE "OAuthState" ALTER COLUMN "provider" TYPE TEXT USING "provider"::TEX
 ALTER TABLE "WebhookDelivery" ALTER COLUMN "provider" TYPE TEXT USING "provider"::TEXT;
 ALTER TABLE "ConnectionWebhook" ALTER COLUMN "provider" TYPE TEXT USING "provider"::TEXT;
 ALTER TABLE "Notification" ALTER COLUMN "provider" TYPE TEXT USING "provider"::TEXT;
+ALTER TABLE "GrantRevocation" ALTER COLUMN "provider" TYPE TEXT USING "provider"::TEXT;
 
 ALTER TABLE "Connection" ADD CONSTRAINT "Connection_provider_key" CHECK ("provider" ~ '^[a-z][a-z0-9_]{0,39}$');
 ALTER TABLE "OAuthState" ADD CONSTRAINT "OAuthState_provider_key" CHECK ("provider" ~ '^[a-z][a-z0-9_]{0,39}$');
