@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDER_KEYS, providerSpec, useProviderFiles } from '@conduit/core';
 import { createTokenClient } from '@conduit/runtime';
+import { waitFor } from '@conduit/testing';
 import { startStack, type Stack } from './support/stack.ts';
 
 const DECLARATION = `# a made-up CRM, declared for this test only
@@ -137,7 +138,17 @@ describe('a provider declared only in a file', () => {
     const res = await s.api('DELETE', `/v1/connections/${connectionId}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'disconnected' });
-    expect(await grantOf(email)).toMatchObject({ family: 'revoked', revokedReason: 'revoked_by_client' });
+    // the revocation runs just after the disconnect answers (and is retried from its row if it fails)
+    const revoked = await waitFor(
+      async () => {
+        const g = await grantOf(email);
+        return g.family === 'revoked' ? g : null;
+      },
+      5_000,
+      'the acme_crm grant revoked',
+      20,
+    );
+    expect(revoked).toMatchObject({ revokedReason: 'revoked_by_client' });
   });
 
   it('maps a refused, rotated-out refresh token by the text the declaration names', async () => {
