@@ -60,7 +60,7 @@ export async function run(argv: string[]): Promise<void> {
   await db.$executeRawUnsafe(`
     INSERT INTO "Connection" (id, "ownerId", provider, status, "tokenExpiresAt", scopes, "updatedAt")
     SELECT gen_random_uuid(), 'bench-' || g,
-           (ARRAY['fathom','spotify','google','discord','github_app'])[1 + g % 5]::"Provider",
+           (ARRAY['fathom','spotify','google','discord','github_app'])[1 + g % 5]::text,
            (CASE WHEN g % 10 = 3 THEN 'needs_reauth' ELSE 'connected' END)::"ConnectionStatus",
            CASE WHEN g % ${dueEvery} = 0 THEN now() + (g % 300) * interval '1 second'
                 ELSE now() + interval '1 hour' + (g % 43200) * interval '1 minute' END,

@@ -1,10 +1,22 @@
 // The sandbox as a process: `npm start -w @conduit/sandbox`. Reads its environment here only.
-import { loadDotEnv } from '@conduit/config';
+import { DeclarationError, formatProblem, providerFilesFrom, useProviderFiles } from '@conduit/core';
+import { EX_CONFIG, loadDotEnv } from '@conduit/config';
 import { createLogger } from '@conduit/observability';
 import { parseFaultConfig } from './fault-config.ts';
 import { startSandbox } from './sandbox.ts';
 
 loadDotEnv(process.env);
+
+// CONDUIT_PROVIDERS_FILE may come from .env, read just now: the sandbox imitates what it declares.
+try {
+  useProviderFiles(providerFilesFrom(process.env.CONDUIT_PROVIDERS_FILE));
+} catch (err) {
+  if (!(err instanceof DeclarationError)) throw err;
+  process.stderr.write(
+    `conduit sandbox: CONDUIT_PROVIDERS_FILE is invalid:\n${err.problems.map((p) => `  ${formatProblem(p)}\n`).join('')}`,
+  );
+  process.exit(EX_CONFIG);
+}
 
 function integerFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];

@@ -66,7 +66,7 @@ describe('cli › usage', () => {
     ],
     [['connections', 'list', '--limit', '0'], /--limit must be a whole number/],
     [['connections', 'list', '--status', 'broken'], /--status must be one of connected, token_expired/],
-    [['connections', 'list', '--provider', 'myspace'], /--provider must be one of fathom, spotify/],
+    [['connections', 'list', '--provider', 'myspace'], /--provider must be one of discord, fathom, github/],
     [['refresh', 'not-a-uuid'], /a connection id is a UUID/],
     [['sync', '3f1c2a9e-5b7d-4c1e-9a8f-2d6b4e0c7a15', '--limit', '-3'], /unknown option|--limit must be/],
     [['keys', 'rotate', '--batch', '1.5'], /--batch must be a whole number/],

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -159,5 +159,16 @@ describe('the seeds’ next providers, as declared (docs/providers.md)', () => {
     expect(spec('twitch').revocation).toMatchObject({ kind: 'rfc7009', clientAuth: 'client_id' });
     expect(spec('twitch').tokenErrors.descriptions['Invalid refresh token']).toBe('invalid_grant');
     expect(spec('github').refresh).toEqual({ kind: 'none' });
+  });
+});
+
+describe('the README’s worked example', () => {
+  it('is a 20–30 line declaration that loads as it is shown', () => {
+    const file = new URL('../../../examples/providers/acme-crm.yaml', import.meta.url).pathname;
+    const text = readFileSync(file, 'utf8');
+    expect(text.trimEnd().split('\n').length).toBeLessThanOrEqual(30);
+    const acme = loadCatalogue([file]).get('acme_crm')!;
+    expect(acme.refresh).toMatchObject({ rotation: 'always' });
+    expect(acme.rateLimit.signals).toContainEqual({ header: 'x-acme-retry-in', format: 'delta-seconds' });
   });
 });

@@ -1,4 +1,5 @@
 import {
+  catalogueFiles,
   catalogueLoadProblem,
   DeclarationError,
   formatProblem,
@@ -176,8 +177,8 @@ function readClient(r: EnvReader, key: ProviderKey): ProviderClientConfig {
 function readDeclarations(r: EnvReader): void {
   const files = providerFilesFrom(r.read(CONDUIT_PROVIDERS_FILE));
   const startProblem = catalogueLoadProblem();
-  const loadedAtStart = providerFilesFrom(process.env.CONDUIT_PROVIDERS_FILE);
-  const same = files.length === loadedAtStart.length && files.every((f, i) => f === loadedAtStart[i]);
+  const loaded = catalogueFiles();
+  const same = files.length === loaded.length && files.every((f, i) => f === loaded[i]);
   if (same && startProblem === undefined) return;
   try {
     useProviderFiles(files);

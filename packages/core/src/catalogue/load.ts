@@ -136,14 +136,17 @@ export function providerFilesFrom(value: string | undefined): string[] {
 export function fileSources(paths: readonly string[]): DeclarationSource[] {
   const problems: DeclarationProblem[] = [];
   const sources: DeclarationSource[] = [];
+  // `npm start` and `npm run … -w` run apps inside their workspace; npm's INIT_CWD is where the
+  // operator typed the command, which is what a relative path means to them.
+  const base = process.env.INIT_CWD ?? process.cwd();
   for (const path of paths) {
     try {
-      sources.push({ file: path, text: readFileSync(path, 'utf8') });
+      sources.push({ file: path, text: readFileSync(resolve(base, path), 'utf8') });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       problems.push({
         file: path,
-        message: `cannot be read (${code ?? (err as Error).message}); CONDUIT_PROVIDERS_FILE lists declaration files, comma-separated, relative to ${process.cwd()}`,
+        message: `cannot be read (${code ?? (err as Error).message}); CONDUIT_PROVIDERS_FILE lists declaration files, comma-separated, relative to ${base}`,
       });
     }
   }

@@ -32,6 +32,7 @@ function install(specs: Map<string, ProviderSpec>): void {
 }
 
 let loadProblem: DeclarationError | undefined;
+let loadedFiles: readonly string[] = [];
 
 /**
  * Makes the built-ins plus `files` the process's catalogue (what CONDUIT_PROVIDERS_FILE does at
@@ -40,6 +41,12 @@ let loadProblem: DeclarationError | undefined;
 export function useProviderFiles(files: readonly string[]): void {
   install(loadCatalogue(files));
   loadProblem = undefined;
+  loadedFiles = [...files];
+}
+
+/** The declaration files the catalogue holds besides the built-ins. */
+export function catalogueFiles(): readonly string[] {
+  return loadedFiles;
 }
 
 /** Why CONDUIT_PROVIDERS_FILE could not be loaded at start (the built-ins are in use then), if it could not. */
@@ -54,6 +61,7 @@ try {
   // Configuration reports this as one line per mistake (loadConfig); the built-ins still load.
   install(loadCatalogue());
   loadProblem = err;
+  loadedFiles = [];
 }
 
 /** The declared provider; throws for a key no declaration names (a programming error by then). */
