@@ -135,8 +135,14 @@ describe('identity client', () => {
       const email = `${provider.replace('_', '-')}.who@acme.test`;
       const g = await grant(provider, email);
       const who = await identity.identify(provider, g.accessToken);
+      // Some identity endpoints name no email (X, Reddit, Slack's auth.test, Twitch): null, not made up.
+      const spec = providerSpec(provider);
+      const withEmail = spec.identity.kind !== 'profile' || spec.identity.email !== undefined;
       expect(who).toEqual({
-        outcome: { kind: 'ok', value: { accountId: g.accountId, email, name: expect.any(String) } },
+        outcome: {
+          kind: 'ok',
+          value: { accountId: g.accountId, email: withEmail ? email : null, name: expect.any(String) },
+        },
         requests: 1,
       });
     },
