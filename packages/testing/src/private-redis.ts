@@ -37,45 +37,8 @@ export class PrivateRedis {
 
   /** Starts the server and resolves once it accepts connections. */
   async start(): Promise<void> {
-    const child = spawnTracked(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--daemonize',
-        'no',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child = child;
     this.hung = false;
-    let output = '';
-    const lines = createInterface({ input: child.stdout! });
-    const ready = new Promise<void>((resolve, reject) => {
-      lines.on('line', (line) => {
-        output += `${line}\n`;
-        if (line.includes('Ready to accept connections')) resolve();
-      });
-      child.once('error', (err) =>
-        reject(new Error(`redis-server: ${err.message} (is redis-server installed?)`)),
-      );
-      child.once('exit', (code) =>
-        reject(new Error(`redis-server on port ${this.port} exited with code ${code}:\n${output}`)),
-      );
-    });
-    try {
-      await ready;
-    } finally {
-      lines.close();
-      child.stdout!.resume();
-      child.stderr!.resume();
-    }
+    this.child = await startRedisServer(this.port, [], (child) => (this.child = child));
   }
 
   /** The process is running (perhaps hung). */
@@ -126,4 +89,56 @@ export class PrivateRedis {
     await this.start();
     this.restarts += 1;
   }
+}
+
+/**
+ * Spawns a redis-server on `port` that keeps nothing on disk (plus `extraArgs`), as a tracked
+ * process group, and resolves with it once it accepts connections. `onSpawn` gets the child at
+ * once, so a caller can kill it even if it never becomes ready.
+ */
+export async function startRedisServer(
+  port: number,
+  extraArgs: readonly string[] = [],
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<ChildProcess> {
+  const child = spawnTracked(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      ...extraArgs,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  onSpawn?.(child);
+  let output = '';
+  const lines = createInterface({ input: child.stdout! });
+  const ready = new Promise<void>((resolve, reject) => {
+    lines.on('line', (line) => {
+      output += `${line}\n`;
+      if (line.includes('Ready to accept connections')) resolve();
+    });
+    child.once('error', (err) =>
+      reject(new Error(`redis-server: ${err.message} (is redis-server installed?)`)),
+    );
+    child.once('exit', (code) =>
+      reject(new Error(`redis-server on port ${port} exited with code ${code}:\n${output}`)),
+    );
+  });
+  try {
+    await ready;
+  } finally {
+    lines.close();
+    child.stdout!.resume();
+    child.stderr!.resume();
+  }
+  return child;
 }

@@ -7,9 +7,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { killTree, runTracked, spawnTracked } from './processes.ts';
+import { startRedisServer } from './private-redis.ts';
+import { killTree, runTracked } from './processes.ts';
 
 export interface ClusterNode {
   readonly host: string;
@@ -91,13 +91,9 @@ export class PrivateRedisCluster {
   private async startServer(port: number): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), `conduit-redis-cluster-${port}-`));
     this.dirs.push(dir);
-    const child = spawnTracked(
-      'redis-server',
+    await startRedisServer(
+      port,
       [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
         '--dir',
         dir,
         '--cluster-enabled',
@@ -106,36 +102,9 @@ export class PrivateRedisCluster {
         join(dir, 'nodes.conf'),
         '--cluster-node-timeout',
         '5000',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--daemonize',
-        'no',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      (child) => this.children.push(child),
     );
-    this.children.push(child);
-    let output = '';
-    const lines = createInterface({ input: child.stdout! });
-    const ready = new Promise<void>((resolve, reject) => {
-      lines.on('line', (line) => {
-        output += `${line}\n`;
-        if (line.includes('Ready to accept connections')) resolve();
-      });
-      child.once('error', (err) =>
-        reject(new Error(`redis-server: ${err.message} (is redis-server installed?)`)),
-      );
-      child.once('exit', (code) =>
-        reject(new Error(`redis-server on port ${port} exited with code ${code}:\n${output}`)),
-      );
-    });
-    try {
-      await ready;
-    } finally {
-      lines.close();
-      child.stdout!.resume();
-    }
   }
 
   private async waitUntilOk(timeoutMs: number): Promise<void> {
