@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import type { DestinationStream, LevelWithSilent, Logger, LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
-import { REDACT_PATHS, REDACTED } from './redact.ts';
+import { HEADER_PATHS, REDACTED, redactSecrets } from './redact.ts';
 import type { UserIdHasher } from './user-id-hasher.ts';
 
 export type { Logger } from 'pino';
@@ -21,7 +21,10 @@ export interface CreateLoggerOptions {
 }
 
 export function createLogger(options: CreateLoggerOptions): Logger {
-  const serializers: LoggerOptions['serializers'] = {};
+  // the error serializer's output is walked too: an error's own properties (a provider's response) may hold tokens
+  const serializers: NonNullable<LoggerOptions['serializers']> = {
+    err: (err: unknown) => redactSecrets(pino.stdSerializers.err(err as Error), 1),
+  };
   const hasher = options.userIdHasher;
   if (hasher !== undefined) {
     const hash = (id: unknown) => (typeof id === 'string' ? hasher(id) : REDACTED);
@@ -31,24 +34,49 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   const base: LoggerOptions = {
     name: options.name,
     level: options.level,
-    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    redact: { paths: [...HEADER_PATHS], censor: REDACTED },
     serializers,
+  };
+  const redacting = {
+    // `err` is left to its serializer above, which must see the Error itself
+    log: (obj: Record<string, unknown>) => {
+      if (obj.err === undefined) return redactSecrets(obj);
+      const { err, ...rest } = obj;
+      const clean = redactSecrets(rest);
+      return clean === rest ? obj : { ...clean, err };
+    },
   };
   if (options.format === 'pretty') {
     const colorize = options.colorize ?? (options.destination === undefined && pretty.isColorSupported);
-    return pino(
-      base,
-      prettyStream(options.destination ?? pino.destination({ dest: 1, sync: true }), colorize),
+    return redactingChildren(
+      pino(
+        { ...base, formatters: redacting },
+        prettyStream(options.destination ?? pino.destination({ dest: 1, sync: true }), colorize),
+      ),
     );
   }
-  return pino(
-    {
-      ...base,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    options.destination ?? pino.destination(1),
+  return redactingChildren(
+    pino(
+      {
+        ...base,
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { ...redacting, level: (label) => ({ level: label }) },
+      },
+      options.destination ?? pino.destination(1),
+    ),
   );
+}
+
+/**
+ * A child's bindings are serialised once, when it is made, and pino applies no formatter to them:
+ * they are walked here. Every descendant inherits this `child` from the root.
+ */
+function redactingChildren(root: Logger): Logger {
+  const child = root.child;
+  root.child = function (this: Logger, bindings, options) {
+    return child.call(this, redactSecrets(bindings), options);
+  } as Logger['child'];
+  return root;
 }
 
 /**

@@ -28,6 +28,34 @@ describe.each(FORMATS)('redaction › %s format', (format) => {
     expect(out.text()).toContain('[redacted]');
   });
 
+  it('an error keeps its type, message and stack, and loses the secrets in its own properties', () => {
+    const out = capture();
+    const log = createLogger({ level: 'info', format, name: 'test', destination: out });
+    const err = Object.assign(new TypeError('exchange failed'), {
+      response: { access_token: 'sentinel-err-1', status: 400 },
+      secret: 'sentinel-err-2',
+    });
+    log.warn({ err, other: err }, 'refresh failed');
+    expect(out.text()).not.toContain('sentinel-err');
+    expect(out.text()).toContain('exchange failed');
+    expect(out.text()).toContain('TypeError');
+    expect(out.text()).toContain('400');
+    // the logged error itself is untouched
+    expect(err.secret).toBe('sentinel-err-2');
+  });
+
+  it('secrets inside arrays and in child bindings are censored; the logged object is not changed', () => {
+    const out = capture();
+    const logged = { grants: [{ refreshToken: 'sentinel-arr' }], id: 'kept-1' };
+    createLogger({ level: 'info', format, name: 'test', destination: out })
+      .child({ token: 'sentinel-binding' })
+      .info(logged, 'grants');
+    expect(out.text()).not.toContain('sentinel-arr');
+    expect(out.text()).not.toContain('sentinel-binding');
+    expect(out.text()).toContain('kept-1');
+    expect(logged.grants[0]!.refreshToken).toBe('sentinel-arr');
+  });
+
   it('fields that are not secrets are kept', () => {
     const out = capture();
     const log = createLogger({ level: 'info', format, name: 'test', destination: out });
