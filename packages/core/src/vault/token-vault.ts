@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import type { Keyring } from './keyring.ts';
 import {
   IV_BYTES,
@@ -12,6 +12,8 @@ import {
 import { VaultDecryptError } from './errors.ts';
 
 const ALGORITHM = 'aes-256-gcm';
+/** IVs are cut from a buffer of random bytes refilled every this many IVs (one RNG call, not one per token) */
+const IVS_PER_FILL = 256;
 
 /**
  * Encrypts tokens at rest with AES-256-GCM (DESIGN rule 1). New writes use the keyring's
@@ -20,6 +22,8 @@ const ALGORITHM = 'aes-256-gcm';
  */
 export class TokenVault {
   readonly #keyring: Keyring;
+  readonly #ivs = Buffer.alloc(IV_BYTES * IVS_PER_FILL);
+  #ivsUsed = IVS_PER_FILL;
 
   constructor(keyring: Keyring) {
     if (!keyring.keys.has(keyring.activeKeyId)) {
@@ -38,11 +42,21 @@ export class TokenVault {
     if (typeof plain !== 'string') throw new TypeError('TokenVault.encrypt: expected a string to encrypt');
     const keyId = this.#keyring.activeKeyId;
     // A fresh random IV per message: GCM loses confidentiality and integrity if one repeats.
-    const iv = randomBytes(IV_BYTES);
+    const iv = this.#freshIv();
     const cipher = createCipheriv(ALGORITHM, this.#key(keyId), iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(additionalData(keyId));
     const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
     return formatEnvelope({ keyId, iv, tag: cipher.getAuthTag(), data });
+  }
+
+  /** 12 fresh random bytes, each used once: a copy out of the pool, which is then refilled before reuse. */
+  #freshIv(): Buffer {
+    if (this.#ivsUsed === IVS_PER_FILL) {
+      randomFillSync(this.#ivs);
+      this.#ivsUsed = 0;
+    }
+    const start = this.#ivsUsed++ * IV_BYTES;
+    return Buffer.from(this.#ivs.subarray(start, start + IV_BYTES));
   }
 
   decrypt(cipher: string): string {

@@ -137,7 +137,14 @@ export async function refreshConnections(
   }
   for (const id of ids) {
     const result = results.get(id) ?? { kind: 'failed', error: new Error('refresh: no result') };
-    logOutcome(deps, req, id, result, Math.round((finished.get(id) ?? performance.now()) - started), owners.get(id));
+    logOutcome(
+      deps,
+      req,
+      id,
+      result,
+      Math.round((finished.get(id) ?? performance.now()) - started),
+      owners.get(id),
+    );
   }
   return results;
 }
@@ -249,8 +256,7 @@ async function refreshLeased(
   leases: LeaseSet,
   lane: LaneState,
 ): Promise<RefreshResult> {
-  const allowed =
-    req.reason === 'manual' || req.reason === 'recovery' ? REFRESHABLE_ON_REQUEST : REFRESHABLE;
+  const allowed = req.reason === 'manual' || req.reason === 'recovery' ? REFRESHABLE_ON_REQUEST : REFRESHABLE;
   if (!allowed.has(conn.status)) return { kind: 'skipped', reason: 'not_refreshable' };
   // The last holder never ended its lease: it may have died holding an answer.
   if (previousOwner !== null) {
@@ -264,7 +270,8 @@ async function refreshLeased(
   const closedForMs = lane.closedUntil - Date.now();
   if (closedForMs > 0) return { kind: 'gated', delayMs: closedForMs };
   const result = await callAndApply(deps, provider, conn, req, now, leases);
-  if (result.kind === 'rate_limited') lane.closedUntil = Math.max(lane.closedUntil, Date.now() + result.delayMs);
+  if (result.kind === 'rate_limited')
+    lane.closedUntil = Math.max(lane.closedUntil, Date.now() + result.delayMs);
   return result;
 }
 
@@ -292,7 +299,7 @@ async function storeRescued(
   if (tokens === null) return null;
   const presented = conn.refreshTokenEnc === null ? null : deps.vault.decrypt(conn.refreshTokenEnc);
   const stored = await storeTokens(deps, provider, conn, tokens, now(), leases, presented);
-  deps.rescue.drop(conn.id, conn.version).catch(() => undefined);
+  deps.rescue.drop(conn.id, conn.version);
   deps.logger.warn(
     { provider, connectionId: conn.id, owner: deps.hashOwner(conn.ownerId), stored },
     'refresh: stored the answer a previous lease holder left in the rescue slot; nothing was presented',
@@ -455,9 +462,7 @@ async function callAndApply(
         },
       );
       const stored = await storeTokens(deps, provider, conn, tokens, at, leases, refreshToken);
-      void rescued
-        .then((kept) => (kept ? deps.rescue.drop(conn.id, conn.version) : undefined))
-        .catch(() => undefined);
+      void rescued.then((kept) => kept && deps.rescue.drop(conn.id, conn.version));
       if (!stored) {
         deps.logger.error(
           { provider, connectionId: conn.id, owner: deps.hashOwner(conn.ownerId) },

@@ -4,8 +4,9 @@
 // this process's memory; if the process dies, the next lease holder finds the slot and stores it
 // instead of presenting the rotated-out refresh token. The lease lives in Postgres and the slot
 // in Redis, so no single store's fault loses both (DESIGN.md, "Refresh safety").
+import calculateSlot from 'cluster-key-slot';
 import type { RefreshedTokens } from '@conduit/db';
-import type { RedisClient } from '../redis.ts';
+import { isCluster, type RedisClient } from '../redis.ts';
 
 interface Stored {
   accessTokenEnc: string;
@@ -21,6 +22,9 @@ export class RescueSlotError extends Error {
 }
 
 export class RescueSlots {
+  /** slots whose answers are stored, dropped together at the end of the event-loop turn */
+  private dropping: string[] = [];
+
   constructor(
     private readonly redis: RedisClient,
     /** key prefix, e.g. `{conduit}:rescue` */
@@ -68,9 +72,28 @@ export class RescueSlots {
     };
   }
 
-  /** Drops a slot whose answer is stored (a stale slot is harmless: its version never comes back). */
-  async drop(connectionId: string, version: number): Promise<void> {
-    await this.bounded(this.redis.del(this.keyFor(connectionId, version)));
+  /**
+   * Drops a slot whose answer is stored (a stale slot is harmless: its version never comes back,
+   * and it expires). The slots dropped in one event-loop turn go in one DEL per cluster slot: a
+   * group commit's rows are stored together, and so are dropped together.
+   */
+  drop(connectionId: string, version: number): void {
+    if (this.dropping.push(this.keyFor(connectionId, version)) === 1) setImmediate(() => this.flushDrops());
+  }
+
+  private flushDrops(): void {
+    const keys = this.dropping;
+    this.dropping = [];
+    const groups = new Map<number, string[]>();
+    if (isCluster(this.redis)) {
+      for (const key of keys) {
+        const slot = calculateSlot(key);
+        const group = groups.get(slot);
+        if (group) group.push(key);
+        else groups.set(slot, [key]);
+      }
+    } else groups.set(0, keys);
+    for (const group of groups.values()) this.bounded(this.redis.del(...group)).catch(() => undefined);
   }
 
   private async bounded<T>(op: Promise<T>): Promise<T> {
