@@ -47,7 +47,7 @@ import { quantile, round } from './refresh/stats.ts';
 const DB_NAME = 'conduit_bench_refresh';
 /** The worker's production V8 flags (apps/worker/package.json `start`, Dockerfile): a small young
  *  generation and a capped old one keep its memory bounded under load. */
-const WORKER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=160'];
+const WORKER_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=160'];
 /** This benchmark's own ports (the private Postgres and Redis): the first free ones in the range. */
 const PORT_RANGE = [18200, 18299] as const;
 const REDIS_SENT_PRELOAD = join(import.meta.dirname, 'refresh', 'redis-sent.ts');

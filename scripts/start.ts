@@ -166,7 +166,7 @@ const APPS: App[] = [
   {
     name: 'worker',
     entry: 'apps/worker/src/main.ts',
-    nodeFlags: ['--max-semi-space-size=8', '--max-old-space-size=160'],
+    nodeFlags: ['--max-semi-space-size=4', '--max-old-space-size=160'],
   },
   { name: 'scheduler', entry: 'apps/scheduler/src/main.ts' },
 ];
