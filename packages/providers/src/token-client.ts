@@ -48,6 +48,12 @@ export interface RefreshOptions {
    * abandoned early is a rotated token lost, so the refresh path waits as long as its lease allows.
    */
   answerDeadlineMs?: number;
+  /**
+   * The whole call, connect included, ends within this many ms (with `answerDeadlineMs`, the
+   * sooner of the two). Cheaper than `signal: AbortSignal.timeout(ms)`, whose timer outlives the
+   * call (a refresh path at a thousand calls a second would keep tens of thousands of them alive).
+   */
+  deadlineMs?: number;
   /** Narrow the scope of the new access token (RFC 6749 §6). */
   scope?: string;
 }
@@ -136,6 +142,7 @@ export class TokenClient {
       { grantType: 'refresh_token', refreshToken, scope: opts.scope },
       opts.signal,
       opts.answerDeadlineMs,
+      opts.deadlineMs,
     );
   }
 
@@ -184,6 +191,7 @@ export class TokenClient {
     grant: TokenGrant,
     signal: AbortSignal | undefined,
     answerDeadlineMs?: number,
+    callDeadlineMs?: number,
   ): Promise<TokenEndpointOutcome> {
     const { where } = target;
     if (signal?.aborted) return abortedByCaller(where);
@@ -193,7 +201,10 @@ export class TokenClient {
     // socket or a trickling body; the deadline bounds the whole call, so a lock TTL above it holds.
     const { connectMs, headersMs, bodyMs } = this.#timeouts;
     const answerMs = answerDeadlineMs !== undefined ? Math.max(1, Math.floor(answerDeadlineMs)) : undefined;
-    const deadlineMs = connectMs + (answerMs ?? headersMs + bodyMs);
+    const deadlineMs = Math.min(
+      connectMs + (answerMs ?? headersMs + bodyMs),
+      callDeadlineMs !== undefined ? Math.max(1, Math.floor(callDeadlineMs)) : Infinity,
+    );
     const controller = new AbortController();
     // The abort waits one turn of the event loop (setImmediate runs after the poll phase): after
     // a stall longer than the deadline (CPU starvation, a long GC) timers run before I/O, and an
@@ -219,11 +230,13 @@ export class TokenClient {
     } catch (error) {
       if (signal?.aborted) return abortedByCaller(where);
       if (controller.signal.aborted) {
-        return timeout(
-          answerMs !== undefined
-            ? `${where}: no complete answer within ${deadlineMs} ms (connect timeout + the answer deadline)`
-            : `${where}: no complete answer within ${deadlineMs} ms (connect + headers + body timeouts)`,
-        );
+        const bound =
+          callDeadlineMs !== undefined && deadlineMs === Math.max(1, Math.floor(callDeadlineMs))
+            ? "the call's deadline"
+            : answerMs !== undefined
+              ? 'connect timeout + the answer deadline'
+              : 'connect + headers + body timeouts';
+        return timeout(`${where}: no complete answer within ${deadlineMs} ms (${bound})`);
       }
       return classifyTransportError(error, where);
     } finally {

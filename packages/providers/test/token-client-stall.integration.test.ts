@@ -62,30 +62,57 @@ function blockUntil(file: string, moreMs: number, maxMs: number): void {
   }
 }
 
+function client(): TokenClient {
+  const providers: Partial<Record<ProviderKey, ProviderClientConfig>> = {
+    discord: {
+      clientId: 'conduit-discord',
+      clientSecret: 'sandbox-secret-discord',
+      tokenUrl: resolveEndpoints(PROVIDERS.discord, { sandboxUrl: URL_ }).tokenUrl,
+    },
+  };
+  return new TokenClient({
+    providers,
+    timeouts: { connectMs: 200, headersMs: 300, bodyMs: 300 },
+    rateLimitDefaultWaitMs: 60_000,
+  });
+}
+
+const BOUNDS = [
+  ['a caller signal', () => ({ signal: AbortSignal.timeout(500), answerDeadlineMs: 300 })],
+  ['a call deadline (the refresh path)', () => ({ deadlineMs: 500, answerDeadlineMs: 300 })],
+] as const;
+
 describe('token client › a stalled process', () => {
-  it('keeps an answer that arrived while its loop was blocked past the deadline', async () => {
-    const providers: Partial<Record<ProviderKey, ProviderClientConfig>> = {
-      discord: {
-        clientId: 'conduit-discord',
-        clientSecret: 'sandbox-secret-discord',
-        tokenUrl: resolveEndpoints(PROVIDERS.discord, { sandboxUrl: URL_ }).tokenUrl,
-      },
-    };
-    const tokens = new TokenClient({
-      providers,
-      timeouts: { connectMs: 200, headersMs: 300, bodyMs: 300 },
-      rateLimitDefaultWaitMs: 60_000,
-    });
+  it('ends a call whose answer never comes at its call deadline, before the longer answer deadline', async () => {
+    const tokens = client();
+    try {
+      const { grants } = await control<{ grants: Array<{ grantId: string; refreshToken: string }> }>('/grants', {
+        provider: 'discord',
+      });
+      await control('/holds', { provider: 'discord', endpoint: 'token' });
+      const started = Date.now();
+      const outcome = await tokens.refresh('discord', grants[0]!.refreshToken, {
+        deadlineMs: 300,
+        answerDeadlineMs: 20_000,
+      });
+      expect(outcome).toMatchObject({ kind: 'transient', cause: 'timeout' });
+      expect(outcome.kind === 'transient' && outcome.detail).toContain("within 300 ms (the call's deadline)");
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await control('/holds/release', {}).catch(() => undefined);
+      await tokens.close();
+    }
+  }, 30_000);
+
+  it.each(BOUNDS)('keeps an answer that arrived while its loop was blocked past the deadline (%s)', async (_, bound) => {
+    const tokens = client();
     try {
       const { grants } = await control<{ grants: Array<{ grantId: string; refreshToken: string }> }>('/grants', {
         provider: 'discord',
       });
       const grant = grants[0]!;
       await control('/holds', { provider: 'discord', endpoint: 'token' });
-      const answer = tokens.refresh('discord', grant.refreshToken, {
-        signal: AbortSignal.timeout(500),
-        answerDeadlineMs: 300,
-      });
+      const answer = tokens.refresh('discord', grant.refreshToken, bound());
       await waitFor(
         async () =>
           (await control<{ holds: Array<{ parked: number }> }>('/holds', undefined, 'GET')).holds.some(

@@ -13,7 +13,7 @@ export interface TokenRefresher {
   refresh(
     provider: ProviderKey,
     refreshToken: string,
-    opts?: { signal?: AbortSignal; answerDeadlineMs?: number },
+    opts?: { signal?: AbortSignal; answerDeadlineMs?: number; deadlineMs?: number },
   ): Promise<TokenEndpointOutcome>;
 }
 

@@ -416,7 +416,7 @@ async function callAndApply(
   // Once sent, the answer is awaited as long as the lease allows, not the generic HTTP timeouts:
   // the provider may already have rotated, and an abandoned answer is a lost refresh token.
   const outcome = await deps.tokens.refresh(provider, refreshToken, {
-    signal: AbortSignal.timeout(requestMs),
+    deadlineMs: requestMs,
     answerDeadlineMs: requestMs,
   });
   const answeredAt = performance.now();
