@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import type { DestinationStream, LevelWithSilent, Logger, LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
 import { HEADER_PATHS, REDACTED, redactSecrets } from './redact.ts';
+import { stdoutLines } from './turn-buffered.ts';
 import type { UserIdHasher } from './user-id-hasher.ts';
 
 export type { Logger } from 'pino';
@@ -62,7 +63,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
         timestamp: pino.stdTimeFunctions.isoTime,
         formatters: { ...redacting, level: (label) => ({ level: label }) },
       },
-      options.destination ?? pino.destination(1),
+      options.destination ?? stdoutLines(),
     ),
   );
 }
