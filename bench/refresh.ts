@@ -40,7 +40,7 @@ import {
   statements,
   type Measured,
 } from './refresh/measure.ts';
-import { rssMb, TICKS_PER_SECOND } from './refresh/proc.ts';
+import { readIo, rssMb, TICKS_PER_SECOND, type ProcIo } from './refresh/proc.ts';
 import { perOperation, total } from './refresh/redis-stats.ts';
 import { quantile, round } from './refresh/stats.ts';
 
@@ -461,10 +461,11 @@ export async function run(argv: string[]): Promise<void> {
     // workers' first refreshes compile their code (JIT, Prisma's query compiler), a cost that
     // does not grow with --connections and would make small runs look dearer per refresh.
     const steadyFrom = Math.ceil(n / 10);
-    let steady: { ticks: Record<string, number>; refreshed: number } | undefined;
+    let steady: { ticks: Record<string, number>; io: ProcIo; refreshed: number } | undefined;
     for (;;) {
       for (const pid of workerPids) peakRss = Math.max(peakRss, rssMb(pid));
-      if (!steady && refreshed >= steadyFrom) steady = { ticks: cpuTicks(measured), refreshed };
+      if (!steady && refreshed >= steadyFrom)
+        steady = { ticks: cpuTicks(measured), io: readIo(workerPids), refreshed };
       if (Date.now() - lastLog > 5_000) {
         console.log(`  ${refreshed.toLocaleString()} / ${n.toLocaleString()} refreshed`);
         lastLog = Date.now();
@@ -477,6 +478,7 @@ export async function run(argv: string[]): Promise<void> {
     const seconds = (performance.now() - start) / 1000;
     const measuredAll = [...measured, { name: 'scheduler', pids: [scheduler.child.pid!] }];
     const c1 = cpuTicks(measuredAll);
+    const io1 = readIo(workerPids);
     const r1 = await commandStats(redis);
     const s1 = await sentCommands(sentDir, [...workerPids, scheduler.child.pid!]);
     const windowRefreshes = refreshed - refreshedBefore;
@@ -553,6 +555,12 @@ export async function run(argv: string[]): Promise<void> {
       notConnected: wrong,
       notRefreshed: unrefreshed,
       cpuMsPerRefreshByProcess: byProcess,
+      // the workers' system calls per refresh over the steady part (from /proc/<pid>/io): a count
+      // that CPU speed does not move, so a change to the I/O pattern shows even on a noisy machine
+      workerSyscallsPerRefresh: {
+        reads: round((io1.syscr - steady!.io.syscr) / steadyRefreshes, 2),
+        writes: round((io1.syscw - steady!.io.syscw) / steadyRefreshes, 2),
+      },
       // the same from the workers' ready on, their warm-up included
       cpuMsPerRefreshWholeRun,
       redisPerRefresh: {
@@ -598,6 +606,7 @@ export async function run(argv: string[]): Promise<void> {
       `refresh: ${result.refreshesPerSecond.toLocaleString()}/s (${result.seconds} s for ${windowRefreshes.toLocaleString()}); ` +
         `CPU ${cpuMsPerRefresh} ms per refresh (worker ${by.worker}, postgres ${by.postgres}, sandbox ${by.sandbox}, redis ${by.redis}, scheduler ${by.scheduler}); ` +
         `floor ${floor.cpuMsPerExchange} ms, ratio to floor ${result.ratioToFloor}; ` +
+        `worker syscalls ${result.workerSyscallsPerRefresh.reads} reads / ${result.workerSyscallsPerRefresh.writes} writes; ` +
         `Redis ${result.redisPerRefresh.sent} sent / ${result.redisPerRefresh.executed} executed; ` +
         `Postgres ${result.postgresPerRefresh.statements ?? '?'} statements, ${result.postgresPerRefresh.commits} commits, ${result.postgresPerRefresh.walFlushes} WAL flushes; ` +
         `commit p50 ${result.commitMs.p50} / p99 ${result.commitMs.p99} ms; ratio to db ${result.ratioToDb}, to queue ${result.ratioToQueue}; ` +

@@ -89,3 +89,35 @@ export function rssMb(pid: number): number {
 
 /** USER_HZ: 100 on every Linux architecture Node runs on (sysconf(_SC_CLK_TCK)). */
 export const TICKS_PER_SECOND = 100;
+
+export interface ProcIo {
+  /** read-like system calls (read, recvmsg, …) */
+  syscr: number;
+  /** write-like system calls (write, writev, sendmsg, …) */
+  syscw: number;
+}
+
+/** `/proc/<pid>/io`: its system-call counts, for every thread of the process. */
+export function parseProcIo(text: string): ProcIo {
+  const field = (name: string) => {
+    const v = Number(new RegExp(`^${name}:\\s+(\\d+)$`, 'm').exec(text)?.[1]);
+    if (!Number.isFinite(v)) throw new Error(`no ${name} in /proc/<pid>/io`);
+    return v;
+  };
+  return { syscr: field('syscr'), syscw: field('syscw') };
+}
+
+/** System calls of the processes so far (a process gone in between counts 0). */
+export function readIo(pids: readonly number[]): ProcIo {
+  const sum = { syscr: 0, syscw: 0 };
+  for (const pid of pids) {
+    try {
+      const io = parseProcIo(readFileSync(`/proc/${pid}/io`, 'utf8'));
+      sum.syscr += io.syscr;
+      sum.syscw += io.syscw;
+    } catch {
+      // gone
+    }
+  }
+  return sum;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProcStat, parseVmRssKb, treeTicks, type ProcStat } from './proc.ts';
+import { parseProcIo, parseProcStat, parseVmRssKb, treeTicks, type ProcStat } from './proc.ts';
 
 // A real line's shape (fields 1–22), the command name holding a space and a parenthesis.
 const line = (pid: number, comm: string, ppid: number, u: number, s: number, cu = 0, cs = 0) =>
@@ -50,5 +50,16 @@ describe('parseVmRssKb', () => {
   it('reads VmRSS, 0 when absent', () => {
     expect(parseVmRssKb('Name:\tnode\nVmPeak:\t 999 kB\nVmRSS:\t  183500 kB\nRssAnon: 1 kB\n')).toBe(183_500);
     expect(parseVmRssKb('Name:\tnode\nState:\tZ (zombie)\n')).toBe(0);
+  });
+});
+
+describe('parseProcIo', () => {
+  it('reads the system-call counts', () => {
+    const text =
+      'rchar: 123\nwchar: 456\nsyscr: 7890\nsyscw: 1234\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n';
+    expect(parseProcIo(text)).toEqual({ syscr: 7890, syscw: 1234 });
+  });
+  it('says which field is missing', () => {
+    expect(() => parseProcIo('rchar: 1\n')).toThrow(/no syscr/);
   });
 });
