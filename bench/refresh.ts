@@ -6,8 +6,10 @@
 // processes and concurrency, it measures two ceilings (BullMQ no-op jobs: the queue; single-row
 // compare-and-set updates through the same Prisma driver: the database; each once before the run
 // and once after it) and the floor (the bare token exchange: a plain undici client against the
-// sandbox's token endpoints). Every phase is timed and measured from its first operation after
-// its processes are ready. See docs/benchmarks.md for what each field means.
+// sandbox's token endpoints), in bursts: one before the run, several during it while the
+// scheduler and workers are paused (SIGSTOP), one after it, so that floor and run see the same
+// machine however its speed drifts. Every phase is timed and measured from its first operation
+// after its processes are ready. See docs/benchmarks.md for what each field means.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -143,6 +145,56 @@ function spawnChild(
 
 const go = (c: Child) => c.child.stdin!.write('go\n');
 const ms = (ticks: number, per: number) => round((ticks * MS_PER_TICK) / per, 3);
+
+/** A pause for a floor burst waits this long first, for the paused workers' requests in flight to be answered. */
+const FLOOR_DRAIN_MS = 150;
+/** How often the run pauses for a floor burst. */
+const FLOOR_EVERY_MS = 2_500;
+
+interface BurstLine {
+  burst: true;
+  ok: number;
+  failed: number;
+  seconds: number;
+  left: number;
+}
+
+interface Burst {
+  phase: 'before' | 'during' | 'after';
+  ok: number;
+  seconds: number;
+  /** CPU ticks of the floor client, the sandbox, Postgres and Redis over the burst */
+  ticks: Record<string, number>;
+}
+
+/**
+ * The floor over the bursts during and after the run, with each phase's own figure to show how
+ * far the machine drifted. The burst before the run is not counted: the sandbox's code is not
+ * warm yet then (it has served only the floor's warm-up), and that burst costs two to three times
+ * what the later ones do; a floor measured cold is a floor too high.
+ */
+function floorOf(all: readonly Burst[]) {
+  const bursts = all.filter((b) => b.phase !== 'before');
+  const sum = (list: readonly Burst[], name?: string) =>
+    list.reduce((a, b) => a + (name ? (b.ticks[name] ?? 0) : b.ticks.client! + b.ticks.sandbox!), 0);
+  const exchanges = bursts.reduce((a, b) => a + b.ok, 0);
+  const byPhase: Partial<Record<Burst['phase'], number>> = {};
+  for (const phase of ['before', 'during', 'after'] as const) {
+    const list = all.filter((b) => b.phase === phase);
+    const ok = list.reduce((a, b) => a + b.ok, 0);
+    if (ok > 0) byPhase[phase] = ms(sum(list), ok);
+  }
+  return {
+    exchanges,
+    /** counted bursts (the one before the run is not) */
+    bursts: bursts.length,
+    perSecond: Math.round(exchanges / bursts.reduce((a, b) => a + b.seconds, 0)),
+    cpuMsPerExchange: ms(sum(bursts), exchanges),
+    byProcess: { client: ms(sum(bursts, 'client'), exchanges), sandbox: ms(sum(bursts, 'sandbox'), exchanges) },
+    byPhase,
+    list: all.map((b) => ({ phase: b.phase, ok: b.ok, seconds: round(b.seconds, 3), ticks: b.ticks })),
+  };
+}
 
 export async function run(argv: string[]): Promise<void> {
   const n = arg(argv, 'connections', 100_000);
@@ -343,39 +395,56 @@ export async function run(argv: string[]): Promise<void> {
     await db.$executeRawUnsafe('CHECKPOINT');
     await db.$disconnect();
 
-    // The floor: the bare token exchange, client and sandbox CPU per exchange.
+    // The floor: the bare token exchange, client and sandbox CPU per exchange, in bursts (above).
     const grantsFile = join(scratch, 'floor-grants.json');
     writeFileSync(grantsFile, JSON.stringify(floorGrants));
+    let onBurst: ((b: BurstLine) => void) | undefined;
     const floorChild = spawnChild(
       'bench/refresh/floor-child.ts',
       [grantsFile, String(totalConcurrency), String(8 * workers), String(floorWarmup)],
       { NODE_ENV: 'development', CONDUIT_SANDBOX_URL: sandbox.url, LOG_LEVEL: 'silent' },
+      { onLine: (line) => line.includes('"burst":true') && onBurst?.(JSON.parse(line) as BurstLine) },
     );
     children.push(floorChild.child);
     await floorChild.ready;
     const floorMeasured: Measured[] = [
       { name: 'client', pids: [floorChild.child.pid!] },
       { name: 'sandbox', pids: [sandbox.child.pid!] },
+      { name: 'postgres', pids: [postgres.postmasterPid()!], tree: true },
+      { name: 'redis', pids: cluster ? cluster.pids : [privateRedis!.pid!] },
     ];
-    const f0 = cpuTicks(floorMeasured);
-    go(floorChild);
-    const floorDone = (await floorChild.done) as { ok: number; failed: number; seconds: number };
-    const f1 = cpuTicks(floorMeasured);
-    await stop(floorChild.child);
-    if (floorDone.failed > 0) throw new Error(`the floor client saw ${floorDone.failed} failed exchanges`);
-    const floorTicks = { client: f1.client! - f0.client!, sandbox: f1.sandbox! - f0.sandbox! };
-    const floor = {
-      exchanges: floorDone.ok,
-      perSecond: Math.round(floorDone.ok / floorDone.seconds),
-      cpuMsPerExchange: ms(floorTicks.client + floorTicks.sandbox, floorDone.ok),
-      byProcess: {
-        client: ms(floorTicks.client, floorDone.ok),
-        sandbox: ms(floorTicks.sandbox, floorDone.ok),
-      },
+    const bursts: Burst[] = [];
+    let floorLeft = floorExchanges;
+    let pausedMs = 0;
+    /** the floor bursts' pauses, epoch ms, to leave the commit windows they stretched out */
+    const pauses: { from: number; to: number }[] = [];
+    /** One floor burst; with `pause`, those processes are stopped around it (and their answers in flight drain first). */
+    const floorBurst = async (phase: Burst['phase'], count: number, pause: readonly number[] = []) => {
+      const paused = performance.now();
+      const pausedAt = Date.now();
+      for (const pid of pause) process.kill(pid, 'SIGSTOP');
+      try {
+        if (pause.length > 0) await sleep(FLOOR_DRAIN_MS);
+        const t0 = cpuTicks(floorMeasured);
+        const line = new Promise<BurstLine>((resolve) => (onBurst = resolve));
+        floorChild.child.stdin!.write(`go ${count}\n`);
+        // `done` never resolves here (the child prints no done line); it rejects if the child dies
+        const b = (await Promise.race([line, floorChild.done])) as BurstLine;
+        const t1 = cpuTicks(floorMeasured);
+        if (b.failed > 0) throw new Error(`the floor client saw ${b.failed} failed exchanges`);
+        const ticks = Object.fromEntries(Object.keys(t1).map((k) => [k, t1[k]! - t0[k]!]));
+        bursts.push({ phase, ok: b.ok, seconds: b.seconds, ticks });
+        floorLeft = b.left;
+      } finally {
+        for (const pid of pause) process.kill(pid, 'SIGCONT');
+        if (pause.length > 0) {
+          pausedMs += performance.now() - paused;
+          pauses.push({ from: pausedAt, to: Date.now() });
+        }
+      }
     };
-    console.log(
-      `floor: ${floor.cpuMsPerExchange} ms CPU per token exchange (client ${floor.byProcess.client}, sandbox ${floor.byProcess.sandbox}), ${floor.perSecond}/s`,
-    );
+    const edgeBurst = Math.max(1, Math.floor(floorExchanges / 10));
+    await floorBurst('before', edgeBurst);
 
     // The real thing: K worker processes, then the scheduler's sweep.
     const env: NodeJS.ProcessEnv = {
@@ -409,7 +478,7 @@ export async function run(argv: string[]): Promise<void> {
     };
     if (profile) mkdirSync(profileDir, { recursive: true });
     const outcomes: Record<string, number> = {};
-    const commitMs: number[] = [];
+    const commits: { ms: number; at: number | undefined }[] = [];
     let refreshed = 0;
     const onLine = (line: string) => {
       const l = readAppLine(line);
@@ -417,7 +486,7 @@ export async function run(argv: string[]): Promise<void> {
       outcomes[l.outcome] = (outcomes[l.outcome] ?? 0) + 1;
       if (l.outcome === 'refreshed') {
         refreshed++;
-        if (l.commitMs !== undefined) commitMs.push(l.commitMs);
+        if (l.commitMs !== undefined) commits.push({ ms: l.commitMs, at: l.at });
       }
     };
     const spawnStarted = performance.now();
@@ -457,6 +526,7 @@ export async function run(argv: string[]): Promise<void> {
     );
     let peakRss = 0;
     let lastLog = 0;
+    let lastBurst = performance.now();
     // CPU is also taken over the steady part, from the first tenth of the refreshes on: the
     // workers' first refreshes compile their code (JIT, Prisma's query compiler), a cost that
     // does not grow with --connections and would make small runs look dearer per refresh.
@@ -466,6 +536,11 @@ export async function run(argv: string[]): Promise<void> {
       for (const pid of workerPids) peakRss = Math.max(peakRss, rssMb(pid));
       if (!steady && refreshed >= steadyFrom)
         steady = { ticks: cpuTicks(measured), io: readIo(workerPids), refreshed };
+      // the floor, between pauses of the system, while there are grants left for the after-burst too
+      if (steady && refreshed < n && floorLeft >= 2 * edgeBurst && performance.now() - lastBurst > FLOOR_EVERY_MS) {
+        await floorBurst('during', Math.min(edgeBurst, floorLeft - edgeBurst), [...workerPids, scheduler.child.pid!]);
+        lastBurst = performance.now();
+      }
       if (Date.now() - lastLog > 5_000) {
         console.log(`  ${refreshed.toLocaleString()} / ${n.toLocaleString()} refreshed`);
         lastLog = Date.now();
@@ -475,7 +550,8 @@ export async function run(argv: string[]): Promise<void> {
         throw new Error(`only ${refreshed} of ${n} refreshed after 30 minutes`);
       await sleep(100);
     }
-    const seconds = (performance.now() - start) / 1000;
+    // the run's own time: the pauses for the floor's bursts are left out
+    const seconds = (performance.now() - start - pausedMs) / 1000;
     const measuredAll = [...measured, { name: 'scheduler', pids: [scheduler.child.pid!] }];
     const c1 = cpuTicks(measuredAll);
     const io1 = readIo(workerPids);
@@ -483,6 +559,14 @@ export async function run(argv: string[]): Promise<void> {
     const s1 = await sentCommands(sentDir, [...workerPids, scheduler.child.pid!]);
     const windowRefreshes = refreshed - refreshedBefore;
     await Promise.all([...appWorkers, scheduler].map((c) => stop(c.child)));
+    await floorBurst('after', floorLeft);
+    floorChild.child.stdin!.end();
+    await stop(floorChild.child);
+    const floor = floorOf(bursts);
+    console.log(
+      `floor: ${floor.cpuMsPerExchange} ms CPU per token exchange (client ${floor.byProcess.client}, sandbox ${floor.byProcess.sandbox}), ` +
+        `${floor.bursts} bursts counted (before ${floor.byPhase.before ?? '-'} not counted, during ${floor.byPhase.during ?? '-'}, after ${floor.byPhase.after ?? '-'})`,
+    );
     // Backends flush their statistics when their session ends: read them after the apps stopped.
     const p1 = await pgCounters(admin, DB_NAME);
     const stmts = haveStatements ? await statements(admin, DB_NAME) : null;
@@ -498,6 +582,10 @@ export async function run(argv: string[]): Promise<void> {
     const queueBaselinePerSecond = (before.queue + after.queue) / 2;
     const dbBaselinePerSecond = (before.db + after.db) / 2;
 
+    // a window [logged - commitMs, logged] that overlaps a pause (1 ms either side: the log time is whole ms)
+    const commitMs = commits
+      .filter((c) => c.at === undefined || !pauses.some((p) => c.at! + 1 >= p.from && c.at! - c.ms - 1 <= p.to))
+      .map((c) => c.ms);
     const steadyRefreshes = refreshed - steady!.refreshed;
     const cS = steady!.ticks;
     const wholeRun = {
@@ -509,12 +597,16 @@ export async function run(argv: string[]): Promise<void> {
     };
     // per refresh: the scheduler over the whole run (its sweep claims every row in the first
     // seconds, before the steady part), every other process over the steady part
+    // the servers' CPU during the floor's bursts is the floor's (sandbox) or nobody's (idle Postgres, Redis)
+    const inBursts = (name: string) =>
+      bursts.filter((b) => b.phase === 'during').reduce((a, b) => a + (b.ticks[name] ?? 0), 0);
+    for (const name of ['sandbox', 'postgres', 'redis']) wholeRun[name as keyof typeof wholeRun] -= inBursts(name);
     const byProcess = {
       worker: ms(c1.worker! - cS.worker!, steadyRefreshes),
       scheduler: ms(wholeRun.scheduler, windowRefreshes),
-      sandbox: ms(c1.sandbox! - cS.sandbox!, steadyRefreshes),
-      postgres: ms(c1.postgres! - cS.postgres!, steadyRefreshes),
-      redis: ms(c1.redis! - cS.redis!, steadyRefreshes),
+      sandbox: ms(c1.sandbox! - cS.sandbox! - inBursts('sandbox'), steadyRefreshes),
+      postgres: ms(c1.postgres! - cS.postgres! - inBursts('postgres'), steadyRefreshes),
+      redis: ms(c1.redis! - cS.redis! - inBursts('redis'), steadyRefreshes),
     };
     const allTicks = Object.values(wholeRun).reduce((a, b) => a + b, 0);
     const cpuMsPerRefresh = round(
@@ -549,7 +641,13 @@ export async function run(argv: string[]): Promise<void> {
       cpuMsPerRefresh,
       floorCpuMsPerExchange: floor.cpuMsPerExchange,
       ratioToFloor: round(floor.cpuMsPerExchange / cpuMsPerRefresh, 3),
-      commitMs: { p50: quantile(commitMs, 0.5), p99: quantile(commitMs, 0.99), max: quantile(commitMs, 1) },
+      commitMs: {
+        p50: quantile(commitMs, 0.5),
+        p99: quantile(commitMs, 0.99),
+        max: quantile(commitMs, 1),
+        // windows that a floor burst's pause stretched (the benchmark's stop, not Conduit's) are left out
+        leftOutForPauses: commits.length - commitMs.length,
+      },
       workerPeakRssMb: Math.round(peakRss),
       sandboxAnomalies: report.anomalies,
       notConnected: wrong,

@@ -3,8 +3,8 @@
 // sends: buildTokenRequest) to the sandbox's token endpoints, each grant once, `concurrency` at a
 // time over `sockets` keep-alive sockets, and parses each JSON answer. The first `warmup` grants
 // are exchanged before it says `{"ready":true}` (JIT-compiled code on both sides, as in a worker
-// that has run a while); then it waits for a line on stdin, so that the benchmark times and
-// measures only the exchanges after it.
+// that has run a while); then it exchanges in bursts, one per line on stdin, so that the
+// benchmark measures only the bursts, and can run them between pauses of the system it measures.
 //   floor-child.ts <grants.json> <concurrency> <sockets> <warmup>
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -64,12 +64,18 @@ const warmup = Math.min(Number(warmupArg ?? 0), requests.length);
 const warm = await exchange(requests.slice(0, warmup));
 if (warm.failed > 0) throw new Error(`floor-child: ${warm.failed} failed exchanges while warming up`);
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+// Each `go <count>` line exchanges the next `count` grants (all that are left without a count)
+// and answers with a `{"burst":true,…}` line; stdin's end ends the process.
+let at = warmup;
 const lines = createInterface({ input: process.stdin });
-await new Promise<void>((resolve) => lines.once('line', () => resolve()));
-const started = performance.now();
-const { ok, failed } = await exchange(requests.slice(warmup));
-const seconds = (performance.now() - started) / 1000;
-process.stdout.write(`${JSON.stringify({ done: true, ok, failed, seconds })}\n`);
-lines.close();
+for await (const line of lines) {
+  const count = Number(line.split(' ')[1] ?? requests.length);
+  const burst = requests.slice(at, at + count);
+  at += burst.length;
+  const started = performance.now();
+  const { ok, failed } = await exchange(burst);
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(`${JSON.stringify({ burst: true, ok, failed, seconds, left: requests.length - at })}\n`);
+}
 await agent.close();
 process.exit(0);

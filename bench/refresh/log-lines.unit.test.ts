@@ -3,14 +3,20 @@ import { readAppLine } from './log-lines.ts';
 import { quantile } from './stats.ts';
 
 describe('readAppLine', () => {
-  it('a refresh line gives its outcome and commitMs', () => {
+  it('a refresh line gives its outcome, commitMs and when it was logged', () => {
     const line =
       '{"level":"info","time":"2026-12-02T05:00:00.000Z","name":"worker","provider":"discord","connectionId":"c1","reason":"sweep","outcome":"refreshed","durationMs":42,"commitMs":3.4,"msg":"refresh"}';
-    expect(readAppLine(line)).toEqual({ kind: 'refresh', outcome: 'refreshed', commitMs: 3.4 });
+    expect(readAppLine(line)).toEqual({
+      kind: 'refresh',
+      outcome: 'refreshed',
+      commitMs: 3.4,
+      at: Date.UTC(2026, 11, 2, 5, 0, 0),
+    });
     expect(readAppLine('{"outcome":"busy","durationMs":1,"msg":"refresh"}')).toEqual({
       kind: 'refresh',
       outcome: 'busy',
       commitMs: undefined,
+      at: undefined,
     });
   });
 
