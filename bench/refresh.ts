@@ -190,7 +190,10 @@ function floorOf(all: readonly Burst[]) {
     bursts: bursts.length,
     perSecond: Math.round(exchanges / bursts.reduce((a, b) => a + b.seconds, 0)),
     cpuMsPerExchange: ms(sum(bursts), exchanges),
-    byProcess: { client: ms(sum(bursts, 'client'), exchanges), sandbox: ms(sum(bursts, 'sandbox'), exchanges) },
+    byProcess: {
+      client: ms(sum(bursts, 'client'), exchanges),
+      sandbox: ms(sum(bursts, 'sandbox'), exchanges),
+    },
     byPhase,
     list: all.map((b) => ({ phase: b.phase, ok: b.ok, seconds: round(b.seconds, 3), ticks: b.ticks })),
   };
@@ -537,8 +540,16 @@ export async function run(argv: string[]): Promise<void> {
       if (!steady && refreshed >= steadyFrom)
         steady = { ticks: cpuTicks(measured), io: readIo(workerPids), refreshed };
       // the floor, between pauses of the system, while there are grants left for the after-burst too
-      if (steady && refreshed < n && floorLeft >= 2 * edgeBurst && performance.now() - lastBurst > FLOOR_EVERY_MS) {
-        await floorBurst('during', Math.min(edgeBurst, floorLeft - edgeBurst), [...workerPids, scheduler.child.pid!]);
+      if (
+        steady &&
+        refreshed < n &&
+        floorLeft >= 2 * edgeBurst &&
+        performance.now() - lastBurst > FLOOR_EVERY_MS
+      ) {
+        await floorBurst('during', Math.min(edgeBurst, floorLeft - edgeBurst), [
+          ...workerPids,
+          scheduler.child.pid!,
+        ]);
         lastBurst = performance.now();
       }
       if (Date.now() - lastLog > 5_000) {
@@ -584,7 +595,9 @@ export async function run(argv: string[]): Promise<void> {
 
     // a window [logged - commitMs, logged] that overlaps a pause (1 ms either side: the log time is whole ms)
     const commitMs = commits
-      .filter((c) => c.at === undefined || !pauses.some((p) => c.at! + 1 >= p.from && c.at! - c.ms - 1 <= p.to))
+      .filter(
+        (c) => c.at === undefined || !pauses.some((p) => c.at! + 1 >= p.from && c.at! - c.ms - 1 <= p.to),
+      )
       .map((c) => c.ms);
     const steadyRefreshes = refreshed - steady!.refreshed;
     const cS = steady!.ticks;
@@ -600,7 +613,8 @@ export async function run(argv: string[]): Promise<void> {
     // the servers' CPU during the floor's bursts is the floor's (sandbox) or nobody's (idle Postgres, Redis)
     const inBursts = (name: string) =>
       bursts.filter((b) => b.phase === 'during').reduce((a, b) => a + (b.ticks[name] ?? 0), 0);
-    for (const name of ['sandbox', 'postgres', 'redis']) wholeRun[name as keyof typeof wholeRun] -= inBursts(name);
+    for (const name of ['sandbox', 'postgres', 'redis'])
+      wholeRun[name as keyof typeof wholeRun] -= inBursts(name);
     const byProcess = {
       worker: ms(c1.worker! - cS.worker!, steadyRefreshes),
       scheduler: ms(wholeRun.scheduler, windowRefreshes),

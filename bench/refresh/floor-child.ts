@@ -75,7 +75,9 @@ for await (const line of lines) {
   const started = performance.now();
   const { ok, failed } = await exchange(burst);
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`${JSON.stringify({ burst: true, ok, failed, seconds, left: requests.length - at })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ burst: true, ok, failed, seconds, left: requests.length - at })}\n`,
+  );
 }
 await agent.close();
 process.exit(0);

@@ -27,7 +27,10 @@ export function readAppLine(line: string): AppLine {
       kind: 'refresh',
       outcome: parsed.outcome,
       commitMs: typeof parsed.commitMs === 'number' ? parsed.commitMs : undefined,
-      at: typeof parsed.time === 'string' && !Number.isNaN(Date.parse(parsed.time)) ? Date.parse(parsed.time) : undefined,
+      at:
+        typeof parsed.time === 'string' && !Number.isNaN(Date.parse(parsed.time))
+          ? Date.parse(parsed.time)
+          : undefined,
     };
   if (typeof parsed.msg === 'string' && /^[a-z-]+ ready$/.test(parsed.msg)) return { kind: 'ready' };
   return { kind: 'other' };

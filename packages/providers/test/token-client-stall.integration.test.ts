@@ -37,7 +37,11 @@ beforeAll(async () => {
     stdio: 'ignore',
   });
   await waitFor(
-    () => fetch(`${URL_}/_sandbox/report`).then((r) => r.ok, () => false),
+    () =>
+      fetch(`${URL_}/_sandbox/report`).then(
+        (r) => r.ok,
+        () => false,
+      ),
     60_000,
     'the sandbox process to answer',
     100,
@@ -86,9 +90,12 @@ describe('token client › a stalled process', () => {
   it('ends a call whose answer never comes at its call deadline, before the longer answer deadline', async () => {
     const tokens = client();
     try {
-      const { grants } = await control<{ grants: Array<{ grantId: string; refreshToken: string }> }>('/grants', {
-        provider: 'discord',
-      });
+      const { grants } = await control<{ grants: Array<{ grantId: string; refreshToken: string }> }>(
+        '/grants',
+        {
+          provider: 'discord',
+        },
+      );
       await control('/holds', { provider: 'discord', endpoint: 'token' });
       const started = Date.now();
       const outcome = await tokens.refresh('discord', grants[0]!.refreshToken, {
@@ -104,46 +111,57 @@ describe('token client › a stalled process', () => {
     }
   }, 30_000);
 
-  it.each(BOUNDS)('keeps an answer that arrived while its loop was blocked past the deadline (%s)', async (_, bound) => {
-    const tokens = client();
-    try {
-      const { grants } = await control<{ grants: Array<{ grantId: string; refreshToken: string }> }>('/grants', {
-        provider: 'discord',
-      });
-      const grant = grants[0]!;
-      await control('/holds', { provider: 'discord', endpoint: 'token' });
-      const answer = tokens.refresh('discord', grant.refreshToken, bound());
-      await waitFor(
-        async () =>
-          (await control<{ holds: Array<{ parked: number }> }>('/holds', undefined, 'GET')).holds.some(
-            (h) => h.parked > 0,
+  it.each(BOUNDS)(
+    'keeps an answer that arrived while its loop was blocked past the deadline (%s)',
+    async (_, bound) => {
+      const tokens = client();
+      try {
+        const { grants } = await control<{ grants: Array<{ grantId: string; refreshToken: string }> }>(
+          '/grants',
+          {
+            provider: 'discord',
+          },
+        );
+        const grant = grants[0]!;
+        await control('/holds', { provider: 'discord', endpoint: 'token' });
+        const answer = tokens.refresh('discord', grant.refreshToken, bound());
+        await waitFor(
+          async () =>
+            (await control<{ holds: Array<{ parked: number }> }>('/holds', undefined, 'GET')).holds.some(
+              (h) => h.parked > 0,
+            ),
+          10_000,
+          'the request to be parked at the sandbox',
+        );
+        // Another process releases the hold (the sandbox rotates and answers) while this one is
+        // blocked well past both deadlines.
+        const released = join(dir, 'released');
+        children.push(
+          spawnTracked(
+            process.execPath,
+            [
+              '--input-type=module',
+              '-e',
+              `await fetch(${JSON.stringify(`${URL_}/_sandbox/holds/release`)}, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }); (await import('node:fs')).writeFileSync(${JSON.stringify(released)}, '1');`,
+            ],
+            { stdio: 'ignore' },
           ),
-        10_000,
-        'the request to be parked at the sandbox',
-      );
-      // Another process releases the hold (the sandbox rotates and answers) while this one is
-      // blocked well past both deadlines.
-      const released = join(dir, 'released');
-      children.push(
-        spawnTracked(
-          process.execPath,
-          [
-            '--input-type=module',
-            '-e',
-            `await fetch(${JSON.stringify(`${URL_}/_sandbox/holds/release`)}, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }); (await import('node:fs')).writeFileSync(${JSON.stringify(released)}, '1');`,
-          ],
-          { stdio: 'ignore' },
-        ),
-      );
-      blockUntil(released, 1_000, 30_000);
-      const outcome = await answer;
-      expect(outcome.kind).toBe('tokens');
-      const state = await control<{ refreshToken: string; family: string }>(`/grants/${grant.grantId}`, undefined, 'GET');
-      expect(state.family).toBe('active');
-      expect(outcome.kind === 'tokens' && outcome.refreshToken).toBe(state.refreshToken);
-    } finally {
-      await control('/holds/release', {}).catch(() => undefined);
-      await tokens.close();
-    }
-  }, 60_000);
+        );
+        blockUntil(released, 1_000, 30_000);
+        const outcome = await answer;
+        expect(outcome.kind).toBe('tokens');
+        const state = await control<{ refreshToken: string; family: string }>(
+          `/grants/${grant.grantId}`,
+          undefined,
+          'GET',
+        );
+        expect(state.family).toBe('active');
+        expect(outcome.kind === 'tokens' && outcome.refreshToken).toBe(state.refreshToken);
+      } finally {
+        await control('/holds/release', {}).catch(() => undefined);
+        await tokens.close();
+      }
+    },
+    60_000,
+  );
 });
