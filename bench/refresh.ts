@@ -1,5 +1,5 @@
 // `npm run bench -- refresh [--connections N=100000] [--workers K=2] [--concurrency C=10]
-//                            [--floor F=10000] [--profile]`
+//                            [--floor F=10000] [--rules-floor R=10000] [--profile]`
 // Seeds N due connections in the sandbox and the database, then runs the real scheduler and K
 // real worker processes until every one is refreshed and committed, on a Postgres and a Redis of
 // the run's own (so their CPU and counters are the run's alone). In the same run, with the same
@@ -207,6 +207,9 @@ export async function run(argv: string[]): Promise<void> {
   // the floor's exchanges, after a warm-up of a tenth as many (its own grants, in the sandbox only)
   const floorExchanges = arg(argv, 'floor', 10_000);
   const floorWarmup = Math.ceil(floorExchanges / 10);
+  // the rules floor's refreshes, after a warm-up of a tenth as many (rows the run has refreshed)
+  const rulesCount = Math.min(arg(argv, 'rules-floor', 10_000), Math.floor(n * 0.9));
+  const rulesWarmup = Math.min(Math.ceil(rulesCount / 10), n - rulesCount);
   // --profile: the worker processes write V8 CPU profiles to bench/results/profiles/.
   const profile = argv.includes('--profile');
   const profileDir = join(import.meta.dirname, 'results', 'profiles');
@@ -582,6 +585,60 @@ export async function run(argv: string[]): Promise<void> {
     const p1 = await pgCounters(admin, DB_NAME);
     const stmts = haveStatements ? await statements(admin, DB_NAME) : null;
 
+    // The rules floor: DESIGN.md's refresh-safety pieces alone (bench/refresh/rules-floor-child.ts),
+    // on rows the run has refreshed, with the same pool size, batch size and requests in flight.
+    const rowsClient = new pg.Client({ connectionString: databaseUrl });
+    await rowsClient.connect();
+    const rulesIds = await rowsClient
+      .query<{ id: string }>(
+        `SELECT id FROM "Connection" WHERE status = 'connected' ORDER BY random() LIMIT $1`,
+        [rulesCount + rulesWarmup],
+      )
+      .then((r) => r.rows.map((row) => row.id))
+      .finally(() => rowsClient.end());
+    const rulesFile = join(scratch, 'rules-ids.json');
+    writeFileSync(rulesFile, JSON.stringify(rulesIds));
+    const rulesChild = spawnChild(
+      'bench/refresh/rules-floor-child.ts',
+      [
+        rulesFile,
+        String(totalConcurrency / 10),
+        '10',
+        String(8 * workers),
+        String(Math.min(rulesWarmup, rulesIds.length)),
+      ],
+      { ...env, LOG_LEVEL: 'silent' },
+    );
+    children.push(rulesChild.child);
+    await rulesChild.ready;
+    const rulesMeasured: Measured[] = [
+      { name: 'child', pids: [rulesChild.child.pid!] },
+      { name: 'sandbox', pids: [sandbox.child.pid!] },
+      { name: 'postgres', pids: [postgres.postmasterPid()!], tree: true },
+      { name: 'redis', pids: cluster ? cluster.pids : [privateRedis!.pid!] },
+    ];
+    const q0 = cpuTicks(rulesMeasured);
+    go(rulesChild);
+    const rulesDone = (await rulesChild.done) as { ok: number; failed: number; seconds: number };
+    const q1 = cpuTicks(rulesMeasured);
+    await stop(rulesChild.child);
+    if (rulesDone.failed > 0) throw new Error(`the rules floor saw ${rulesDone.failed} failed refreshes`);
+    const rulesByProcess = Object.fromEntries(
+      rulesMeasured.map((m) => [m.name, ms(q1[m.name]! - q0[m.name]!, rulesDone.ok)]),
+    );
+    const rulesFloor = {
+      refreshes: rulesDone.ok,
+      perSecond: Math.round(rulesDone.ok / rulesDone.seconds),
+      cpuMsPerRefresh: ms(
+        Object.keys(q1).reduce((a, k) => a + q1[k]! - q0[k]!, 0),
+        rulesDone.ok,
+      ),
+      byProcess: rulesByProcess,
+    };
+    console.log(
+      `rules floor: ${rulesFloor.cpuMsPerRefresh} ms CPU per refresh (child ${rulesByProcess.child}, sandbox ${rulesByProcess.sandbox}, postgres ${rulesByProcess.postgres}, redis ${rulesByProcess.redis}), ${rulesFloor.perSecond}/s`,
+    );
+
     const report = (await (await fetch(`${sandbox.url}/_sandbox/report`)).json()) as { anomalies: number };
     db = createDb({ databaseUrl, poolSize: 1 });
     const [{ wrong, unrefreshed }] = await db.$queryRawUnsafe<[{ wrong: number; unrefreshed: number }]>(
@@ -655,6 +712,10 @@ export async function run(argv: string[]): Promise<void> {
       cpuMsPerRefresh,
       floorCpuMsPerExchange: floor.cpuMsPerExchange,
       ratioToFloor: round(floor.cpuMsPerExchange / cpuMsPerRefresh, 3),
+      // what the refresh-safety rules cost by themselves, and the best ratio to the floor a path
+      // that keeps them with these statements can reach (see docs/benchmarks.md)
+      rulesFloorCpuMsPerRefresh: rulesFloor.cpuMsPerRefresh,
+      rulesFloorRatioToFloor: round(floor.cpuMsPerExchange / rulesFloor.cpuMsPerRefresh, 3),
       commitMs: {
         p50: quantile(commitMs, 0.5),
         p99: quantile(commitMs, 0.99),
@@ -700,6 +761,7 @@ export async function run(argv: string[]): Promise<void> {
           })),
       },
       floor,
+      rulesFloor,
       window: {
         refreshes: windowRefreshes,
         steadyRefreshes,
@@ -718,6 +780,7 @@ export async function run(argv: string[]): Promise<void> {
       `refresh: ${result.refreshesPerSecond.toLocaleString()}/s (${result.seconds} s for ${windowRefreshes.toLocaleString()}); ` +
         `CPU ${cpuMsPerRefresh} ms per refresh (worker ${by.worker}, postgres ${by.postgres}, sandbox ${by.sandbox}, redis ${by.redis}, scheduler ${by.scheduler}); ` +
         `floor ${floor.cpuMsPerExchange} ms, ratio to floor ${result.ratioToFloor}; ` +
+        `rules floor ${result.rulesFloorCpuMsPerRefresh} ms (its ratio to floor ${result.rulesFloorRatioToFloor}); ` +
         `worker syscalls ${result.workerSyscallsPerRefresh.reads} reads / ${result.workerSyscallsPerRefresh.writes} writes; ` +
         `Redis ${result.redisPerRefresh.sent} sent / ${result.redisPerRefresh.executed} executed; ` +
         `Postgres ${result.postgresPerRefresh.statements ?? '?'} statements, ${result.postgresPerRefresh.commits} commits, ${result.postgresPerRefresh.walFlushes} WAL flushes; ` +
