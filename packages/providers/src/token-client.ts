@@ -201,10 +201,8 @@ export class TokenClient {
     // socket or a trickling body; the deadline bounds the whole call, so a lock TTL above it holds.
     const { connectMs, headersMs, bodyMs } = this.#timeouts;
     const answerMs = answerDeadlineMs !== undefined ? Math.max(1, Math.floor(answerDeadlineMs)) : undefined;
-    const deadlineMs = Math.min(
-      connectMs + (answerMs ?? headersMs + bodyMs),
-      callDeadlineMs !== undefined ? Math.max(1, Math.floor(callDeadlineMs)) : Infinity,
-    );
+    const callMs = callDeadlineMs !== undefined ? Math.max(1, Math.floor(callDeadlineMs)) : Infinity;
+    const deadlineMs = Math.min(connectMs + (answerMs ?? headersMs + bodyMs), callMs);
     const controller = new AbortController();
     // The abort waits one turn of the event loop (setImmediate runs after the poll phase): after
     // a stall longer than the deadline (CPU starvation, a long GC) timers run before I/O, and an
@@ -231,7 +229,7 @@ export class TokenClient {
       if (signal?.aborted) return abortedByCaller(where);
       if (controller.signal.aborted) {
         const bound =
-          callDeadlineMs !== undefined && deadlineMs === Math.max(1, Math.floor(callDeadlineMs))
+          deadlineMs === callMs
             ? "the call's deadline"
             : answerMs !== undefined
               ? 'connect timeout + the answer deadline'
