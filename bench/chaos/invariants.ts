@@ -261,7 +261,11 @@ export async function finalChecks(a: {
     credentialErrors: errors,
     nonRevokedNotConnected,
     finalStatuses,
-    lostTokenExamples: allLostTokens.slice(0, 20),
+    // the losses no death in flight explains first: they are the ones to follow up
+    lostTokenExamples: [
+      ...allLostTokens.filter((t) => !t.diedInFlight),
+      ...allLostTokens.filter((t) => t.diedInFlight),
+    ].slice(0, 20),
     allLostTokens,
     unprocessedReceivedAt: unprocessed.map((id) => inbox.get(id)?.receivedAt.toISOString() ?? null),
     lostWebhookExamples,
