@@ -401,6 +401,13 @@ export async function run(argv: string[]): Promise<void> {
     await db.$executeRawUnsafe('CHECKPOINT');
     await db.$disconnect();
 
+    // The processes every phase's CPU is also read from: the sandbox, the whole Postgres cluster, Redis.
+    const servers: Measured[] = [
+      { name: 'sandbox', pids: [sandbox.child.pid!] },
+      { name: 'postgres', pids: [postgres.postmasterPid()!], tree: true },
+      { name: 'redis', pids: cluster ? cluster.pids : [privateRedis!.pid!] },
+    ];
+
     // The floor: the bare token exchange, client and sandbox CPU per exchange, in bursts (above).
     const grantsFile = join(scratch, 'floor-grants.json');
     writeFileSync(grantsFile, JSON.stringify(floorGrants));
@@ -413,12 +420,7 @@ export async function run(argv: string[]): Promise<void> {
     );
     children.push(floorChild.child);
     await floorChild.ready;
-    const floorMeasured: Measured[] = [
-      { name: 'client', pids: [floorChild.child.pid!] },
-      { name: 'sandbox', pids: [sandbox.child.pid!] },
-      { name: 'postgres', pids: [postgres.postmasterPid()!], tree: true },
-      { name: 'redis', pids: cluster ? cluster.pids : [privateRedis!.pid!] },
-    ];
+    const floorMeasured: Measured[] = [{ name: 'client', pids: [floorChild.child.pid!] }, ...servers];
     const bursts: Burst[] = [];
     let floorLeft = floorExchanges;
     let pausedMs = 0;
@@ -506,12 +508,7 @@ export async function run(argv: string[]): Promise<void> {
     children.push(...appWorkers.map((c) => c.child));
     await Promise.all(appWorkers.map((c) => c.ready));
     const workerPids = appWorkers.map((c) => c.child.pid!);
-    const measured: Measured[] = [
-      { name: 'worker', pids: workerPids },
-      { name: 'sandbox', pids: [sandbox.child.pid!] },
-      { name: 'postgres', pids: [postgres.postmasterPid()!], tree: true },
-      { name: 'redis', pids: cluster ? cluster.pids : [privateRedis!.pid!] },
-    ];
+    const measured: Measured[] = [{ name: 'worker', pids: workerPids }, ...servers];
     // The window opens here: workers ready and idle, nothing queued yet.
     const c0 = cpuTicks(measured);
     const r0 = await commandStats(redis);
@@ -611,12 +608,7 @@ export async function run(argv: string[]): Promise<void> {
     );
     children.push(rulesChild.child);
     await rulesChild.ready;
-    const rulesMeasured: Measured[] = [
-      { name: 'child', pids: [rulesChild.child.pid!] },
-      { name: 'sandbox', pids: [sandbox.child.pid!] },
-      { name: 'postgres', pids: [postgres.postmasterPid()!], tree: true },
-      { name: 'redis', pids: cluster ? cluster.pids : [privateRedis!.pid!] },
-    ];
+    const rulesMeasured: Measured[] = [{ name: 'child', pids: [rulesChild.child.pid!] }, ...servers];
     const q0 = cpuTicks(rulesMeasured);
     go(rulesChild);
     const rulesDone = (await rulesChild.done) as { ok: number; failed: number; seconds: number };
