@@ -1,5 +1,5 @@
 // `npm run bench -- refresh [--connections N=100000] [--workers K=2] [--concurrency C=10]
-//                            [--floor F=10000] [--rules-floor R=10000] [--profile]`
+//                            [--floor F=20000] [--rules-floor R=10000] [--profile]`
 // Seeds N due connections in the sandbox and the database, then runs the real scheduler and K
 // real worker processes until every one is refreshed and committed, on a Postgres and a Redis of
 // the run's own (so their CPU and counters are the run's alone). In the same run, with the same
@@ -199,13 +199,56 @@ function floorOf(all: readonly Burst[]) {
   };
 }
 
+/** Rounds of the rules floor, each run right after a floor burst (`floor`) on the same machine. */
+const RULES_ROUNDS = 4;
+
+interface RulesRound {
+  /** the floor burst run just before */
+  floor: Burst;
+  ok: number;
+  seconds: number;
+  /** CPU ticks of the rules-floor child, the sandbox, Postgres and Redis over the burst */
+  ticks: Record<string, number>;
+}
+
+/**
+ * The rules floor over its rounds, and its ratio to the floor read from the same rounds: the floor
+ * bursts that ran right before each rules-floor burst, so that a machine whose speed drifts moves
+ * both sides of the ratio alike.
+ */
+function rulesFloorOf(rounds: readonly RulesRound[]) {
+  const ok = rounds.reduce((a, r) => a + r.ok, 0);
+  const all = (r: RulesRound) => Object.values(r.ticks).reduce((a, t) => a + t, 0);
+  const floorTicks = (b: Burst) => b.ticks.client! + b.ticks.sandbox!;
+  const names = Object.keys(rounds[0]?.ticks ?? {});
+  const rulesMs = ms(rounds.reduce((a, r) => a + all(r), 0), ok);
+  const floorMs = ms(
+    rounds.reduce((a, r) => a + floorTicks(r.floor), 0),
+    rounds.reduce((a, r) => a + r.floor.ok, 0),
+  );
+  return {
+    refreshes: ok,
+    perSecond: Math.round(ok / rounds.reduce((a, r) => a + r.seconds, 0)),
+    cpuMsPerRefresh: rulesMs,
+    byProcess: Object.fromEntries(names.map((k) => [k, ms(rounds.reduce((a, r) => a + r.ticks[k]!, 0), ok)])),
+    /** the floor of the bursts run beside these rounds, and the ratio of the two */
+    pairedFloorCpuMsPerExchange: floorMs,
+    pairedRatioToFloor: round(floorMs / rulesMs, 3),
+    rounds: rounds.map((r) => {
+      const f = ms(floorTicks(r.floor), r.floor.ok);
+      const q = ms(all(r), r.ok);
+      return { floor: f, rules: q, ratio: round(f / q, 3) };
+    }),
+  };
+}
+
 export async function run(argv: string[]): Promise<void> {
   const n = arg(argv, 'connections', 100_000);
   const workers = arg(argv, 'workers', 2);
   const providers = REFRESH_PROVIDERS as readonly ProviderKey[];
   const concurrency = arg(argv, 'concurrency', 10);
   // the floor's exchanges, after a warm-up of a tenth as many (its own grants, in the sandbox only)
-  const floorExchanges = arg(argv, 'floor', 10_000);
+  const floorExchanges = arg(argv, 'floor', 20_000);
   const floorWarmup = Math.ceil(floorExchanges / 10);
   // the rules floor's refreshes, after a warm-up of a tenth as many (rows the run has refreshed)
   const rulesCount = Math.min(arg(argv, 'rules-floor', 10_000), Math.floor(n * 0.9));
@@ -239,6 +282,7 @@ export async function run(argv: string[]): Promise<void> {
   let cluster: PrivateRedisCluster | undefined;
   let redis: ReturnType<typeof createRedis> | undefined;
   let admin: pg.Client | undefined;
+  let inDb: pg.Client | undefined;
   try {
     // Postgres as the machine's is configured where it matters (fsync and full-page writes on,
     // which the private cluster turns off by default: WAL flushes and full-page images are real),
@@ -272,6 +316,8 @@ export async function run(argv: string[]): Promise<void> {
       : { REDIS_URL: redisUrl };
     admin = new pg.Client({ connectionString: postgres.urlOf('postgres') });
     await admin.connect();
+    inDb = new pg.Client({ connectionString: postgres.url });
+    await inDb.connect();
     const haveStatements = await admin
       .query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
       .then(() => true)
@@ -451,7 +497,9 @@ export async function run(argv: string[]): Promise<void> {
         }
       }
     };
-    const edgeBurst = Math.max(1, Math.floor(floorExchanges / 10));
+    const edgeBurst = Math.max(1, Math.floor(floorExchanges / 20));
+    // kept for the rounds after the run, each a burst twice this size beside a rules-floor burst
+    const afterReserve = RULES_ROUNDS * 2 * edgeBurst;
     await floorBurst('before', edgeBurst);
 
     // The real thing: K worker processes, then the scheduler's sweep.
@@ -513,7 +561,7 @@ export async function run(argv: string[]): Promise<void> {
     const c0 = cpuTicks(measured);
     const r0 = await commandStats(redis);
     const s0 = await sentCommands(sentDir, workerPids);
-    const p0 = await pgCounters(admin, DB_NAME);
+    const p0 = await pgCounters(admin, DB_NAME, inDb);
     await resetStatements(admin);
     const refreshedBefore = refreshed;
 
@@ -539,14 +587,14 @@ export async function run(argv: string[]): Promise<void> {
       for (const pid of workerPids) peakRss = Math.max(peakRss, rssMb(pid));
       if (!steady && refreshed >= steadyFrom)
         steady = { ticks: cpuTicks(measured), io: readIo(workerPids), refreshed };
-      // the floor, between pauses of the system, while there are grants left for the after-burst too
+      // the floor, between pauses of the system, while there are grants left for the rounds after
       if (
         steady &&
         refreshed < n &&
-        floorLeft >= 2 * edgeBurst &&
+        floorLeft >= edgeBurst + afterReserve &&
         performance.now() - lastBurst > FLOOR_EVERY_MS
       ) {
-        await floorBurst('during', Math.min(edgeBurst, floorLeft - edgeBurst), [
+        await floorBurst('during', edgeBurst, [
           ...workerPids,
           scheduler.child.pid!,
         ]);
@@ -570,16 +618,9 @@ export async function run(argv: string[]): Promise<void> {
     const s1 = await sentCommands(sentDir, [...workerPids, scheduler.child.pid!]);
     const windowRefreshes = refreshed - refreshedBefore;
     await Promise.all([...appWorkers, scheduler].map((c) => stop(c.child)));
-    await floorBurst('after', floorLeft);
-    floorChild.child.stdin!.end();
-    await stop(floorChild.child);
-    const floor = floorOf(bursts);
-    console.log(
-      `floor: ${floor.cpuMsPerExchange} ms CPU per token exchange (client ${floor.byProcess.client}, sandbox ${floor.byProcess.sandbox}), ` +
-        `${floor.bursts} bursts counted (before ${floor.byPhase.before ?? '-'} not counted, during ${floor.byPhase.during ?? '-'}, after ${floor.byPhase.after ?? '-'})`,
-    );
-    // Backends flush their statistics when their session ends: read them after the apps stopped.
-    const p1 = await pgCounters(admin, DB_NAME);
+    // Backends flush their statistics when their session ends: read them after the apps stopped,
+    // and before the rules floor writes anything.
+    const p1 = await pgCounters(admin, DB_NAME, inDb);
     const stmts = haveStatements ? await statements(admin, DB_NAME) : null;
 
     // The rules floor: DESIGN.md's refresh-safety pieces alone (bench/refresh/rules-floor-child.ts),
@@ -595,6 +636,7 @@ export async function run(argv: string[]): Promise<void> {
       .finally(() => rowsClient.end());
     const rulesFile = join(scratch, 'rules-ids.json');
     writeFileSync(rulesFile, JSON.stringify(rulesIds));
+    let onRulesBurst: ((b: BurstLine) => void) | undefined;
     const rulesChild = spawnChild(
       'bench/refresh/rules-floor-child.ts',
       [
@@ -605,30 +647,44 @@ export async function run(argv: string[]): Promise<void> {
         String(Math.min(rulesWarmup, rulesIds.length)),
       ],
       { ...env, LOG_LEVEL: 'silent' },
+      { onLine: (line) => line.includes('"burst":true') && onRulesBurst?.(JSON.parse(line) as BurstLine) },
     );
     children.push(rulesChild.child);
     await rulesChild.ready;
     const rulesMeasured: Measured[] = [{ name: 'child', pids: [rulesChild.child.pid!] }, ...servers];
-    const q0 = cpuTicks(rulesMeasured);
-    go(rulesChild);
-    const rulesDone = (await rulesChild.done) as { ok: number; failed: number; seconds: number };
-    const q1 = cpuTicks(rulesMeasured);
-    await stop(rulesChild.child);
-    if (rulesDone.failed > 0) throw new Error(`the rules floor saw ${rulesDone.failed} failed refreshes`);
-    const rulesByProcess = Object.fromEntries(
-      rulesMeasured.map((m) => [m.name, ms(q1[m.name]! - q0[m.name]!, rulesDone.ok)]),
-    );
-    const rulesFloor = {
-      refreshes: rulesDone.ok,
-      perSecond: Math.round(rulesDone.ok / rulesDone.seconds),
-      cpuMsPerRefresh: ms(
-        Object.keys(q1).reduce((a, k) => a + q1[k]! - q0[k]!, 0),
-        rulesDone.ok,
-      ),
-      byProcess: rulesByProcess,
+    const rulesRounds: RulesRound[] = [];
+    const rulesBurst = async (count: number) => {
+      const q0 = cpuTicks(rulesMeasured);
+      const line = new Promise<BurstLine>((resolve) => (onRulesBurst = resolve));
+      rulesChild.child.stdin!.write(`go ${count}\n`);
+      const b = (await Promise.race([line, rulesChild.done])) as BurstLine;
+      const q1 = cpuTicks(rulesMeasured);
+      if (b.failed > 0) throw new Error(`the rules floor saw ${b.failed} failed refreshes`);
+      const ticks = Object.fromEntries(Object.keys(q1).map((k) => [k, q1[k]! - q0[k]!]));
+      const floorBurstNow = bursts[bursts.length - 1]!;
+      rulesRounds.push({ floor: floorBurstNow, ok: b.ok, seconds: b.seconds, ticks });
     };
+    // Side by side: each round a floor burst, then a rules-floor burst, so that both see the same
+    // machine; their ratio is read from these rounds alone.
+    const rulesLeft = Math.max(0, rulesIds.length - Math.min(rulesWarmup, rulesIds.length));
+    for (let round = 0; round < RULES_ROUNDS; round++) {
+      const left = RULES_ROUNDS - round;
+      await floorBurst('after', Math.ceil(floorLeft / left));
+      await rulesBurst(Math.ceil((rulesLeft - rulesRounds.reduce((a, r) => a + r.ok, 0)) / left));
+    }
+    floorChild.child.stdin!.end();
+    rulesChild.child.stdin!.end();
+    await Promise.all([stop(floorChild.child), stop(rulesChild.child)]);
+    const floor = floorOf(bursts);
     console.log(
-      `rules floor: ${rulesFloor.cpuMsPerRefresh} ms CPU per refresh (child ${rulesByProcess.child}, sandbox ${rulesByProcess.sandbox}, postgres ${rulesByProcess.postgres}, redis ${rulesByProcess.redis}), ${rulesFloor.perSecond}/s`,
+      `floor: ${floor.cpuMsPerExchange} ms CPU per token exchange (client ${floor.byProcess.client}, sandbox ${floor.byProcess.sandbox}), ` +
+        `${floor.bursts} bursts counted (before ${floor.byPhase.before ?? '-'} not counted, during ${floor.byPhase.during ?? '-'}, after ${floor.byPhase.after ?? '-'})`,
+    );
+    const rulesFloor = rulesFloorOf(rulesRounds);
+    const rulesByProcess = rulesFloor.byProcess;
+    console.log(
+      `rules floor: ${rulesFloor.cpuMsPerRefresh} ms CPU per refresh (child ${rulesByProcess.child}, sandbox ${rulesByProcess.sandbox}, postgres ${rulesByProcess.postgres}, redis ${rulesByProcess.redis}), ${rulesFloor.perSecond}/s; ` +
+        `side by side with the floor's bursts its ratio to the floor is ${rulesFloor.pairedRatioToFloor} (rounds ${rulesFloor.rounds.map((r) => r.ratio).join(', ')})`,
     );
 
     const report = (await (await fetch(`${sandbox.url}/_sandbox/report`)).json()) as { anomalies: number };
@@ -708,6 +764,9 @@ export async function run(argv: string[]): Promise<void> {
       // that keeps them with these statements can reach (see docs/benchmarks.md)
       rulesFloorCpuMsPerRefresh: rulesFloor.cpuMsPerRefresh,
       rulesFloorRatioToFloor: round(floor.cpuMsPerExchange / rulesFloor.cpuMsPerRefresh, 3),
+      // the share of Conduit's CPU that the rules floor's pieces account for: 1 would be no
+      // overhead at all (the queue, the scheduler, logs and metrics free)
+      ratioToRulesFloor: round(rulesFloor.cpuMsPerRefresh / cpuMsPerRefresh, 3),
       commitMs: {
         p50: quantile(commitMs, 0.5),
         p99: quantile(commitMs, 0.99),
@@ -739,6 +798,10 @@ export async function run(argv: string[]): Promise<void> {
         commits: perRefresh(pgDelta.xactCommit),
         rollbacks: perRefresh(pgDelta.xactRollback),
         rowsUpdated: perRefresh(pgDelta.tupUpdated),
+        // HOT: the new row version on the same page and no index changed, so no index entry
+        hotShareOfUpdates: pgDelta.connectionUpdates
+          ? round(pgDelta.connectionHotUpdates / pgDelta.connectionUpdates, 3)
+          : null,
         walFlushes: perRefresh(pgDelta.walSync),
         walWrites: perRefresh(pgDelta.walWrite),
         walRecords: perRefresh(pgDelta.walRecords),
@@ -772,10 +835,10 @@ export async function run(argv: string[]): Promise<void> {
       `refresh: ${result.refreshesPerSecond.toLocaleString()}/s (${result.seconds} s for ${windowRefreshes.toLocaleString()}); ` +
         `CPU ${cpuMsPerRefresh} ms per refresh (worker ${by.worker}, postgres ${by.postgres}, sandbox ${by.sandbox}, redis ${by.redis}, scheduler ${by.scheduler}); ` +
         `floor ${floor.cpuMsPerExchange} ms, ratio to floor ${result.ratioToFloor}; ` +
-        `rules floor ${result.rulesFloorCpuMsPerRefresh} ms (its ratio to floor ${result.rulesFloorRatioToFloor}); ` +
+        `rules floor ${result.rulesFloorCpuMsPerRefresh} ms (its ratio to floor ${result.rulesFloorRatioToFloor}, ${result.rulesFloor.pairedRatioToFloor} side by side; Conduit's ratio to it ${result.ratioToRulesFloor}); ` +
         `worker syscalls ${result.workerSyscallsPerRefresh.reads} reads / ${result.workerSyscallsPerRefresh.writes} writes; ` +
         `Redis ${result.redisPerRefresh.sent} sent / ${result.redisPerRefresh.executed} executed; ` +
-        `Postgres ${result.postgresPerRefresh.statements ?? '?'} statements, ${result.postgresPerRefresh.commits} commits, ${result.postgresPerRefresh.walFlushes} WAL flushes; ` +
+        `Postgres ${result.postgresPerRefresh.statements ?? '?'} statements, ${result.postgresPerRefresh.commits} commits, ${result.postgresPerRefresh.walFlushes} WAL flushes, ${result.postgresPerRefresh.rowsUpdated} row updates (HOT share ${result.postgresPerRefresh.hotShareOfUpdates ?? '?'}); ` +
         `commit p50 ${result.commitMs.p50} / p99 ${result.commitMs.p99} ms; ratio to db ${result.ratioToDb}, to queue ${result.ratioToQueue}; ` +
         `worker peak RSS ${result.workerPeakRssMb} MB; sandbox anomalies ${result.sandboxAnomalies}`,
     );
@@ -784,6 +847,7 @@ export async function run(argv: string[]): Promise<void> {
     await Promise.all(children.map((c) => stop(c, 'SIGKILL')));
     redis?.disconnect();
     await admin?.end().catch(() => undefined);
+    await inDb?.end().catch(() => undefined);
     await privateRedis?.stop();
     await cluster?.stop();
     await postgres?.destroy();

@@ -84,10 +84,14 @@ export interface PgCounters {
   walBytes: number;
   walWrite: number;
   walSync: number;
+  /** updates of Connection rows, and of those the HOT ones (no index entry written) */
+  connectionUpdates: number;
+  connectionHotUpdates: number;
 }
 
-/** pg_stat_database of one database and the cluster's pg_stat_wal. */
-export async function pgCounters(admin: pg.Client, database: string): Promise<PgCounters> {
+/** pg_stat_database of one database and the cluster's pg_stat_wal; `inDb` (a session on that
+ *  database) reads its Connection table's update counts. */
+export async function pgCounters(admin: pg.Client, database: string, inDb: pg.Client): Promise<PgCounters> {
   const { rows } = await admin.query<Record<string, string>>(
     `SELECT d.xact_commit, d.xact_rollback, d.tup_updated, d.tup_inserted,
             w.wal_records, w.wal_fpi, w.wal_bytes, w.wal_write, w.wal_sync
@@ -96,6 +100,9 @@ export async function pgCounters(admin: pg.Client, database: string): Promise<Pg
   );
   const r = rows[0];
   if (!r) throw new Error(`no pg_stat_database row for ${database}`);
+  const { rows: t } = await inDb.query<{ upd: string; hot: string }>(
+    `SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'Connection'`,
+  );
   return {
     xactCommit: Number(r.xact_commit),
     xactRollback: Number(r.xact_rollback),
@@ -106,6 +113,8 @@ export async function pgCounters(admin: pg.Client, database: string): Promise<Pg
     walBytes: Number(r.wal_bytes),
     walWrite: Number(r.wal_write),
     walSync: Number(r.wal_sync),
+    connectionUpdates: Number(t[0]?.upd ?? 0),
+    connectionHotUpdates: Number(t[0]?.hot ?? 0),
   };
 }
 

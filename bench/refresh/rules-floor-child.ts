@@ -8,8 +8,8 @@
 // lease renewal timers. Its CPU per refresh, with the sandbox's, Postgres's and Redis's, bounds
 // from below what any path that keeps those rules with these statements can cost.
 //   rules-floor-child.ts <ids.json> <batchRunners> <batchParallelism> <sockets> <warmup>
-// says `{"ready":true}` after refreshing the first `warmup` ids, waits for a line on stdin, then
-// refreshes the rest and says `{"done":true,"ok":…,"failed":…,"seconds":…}`.
+// says `{"ready":true}` after refreshing the first `warmup` ids, then refreshes in bursts, one per
+// `go <count>` line on stdin, as the floor's child does.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
@@ -142,13 +142,20 @@ const warmup = Math.min(Number(warmupArg ?? 0), ids.length);
 const warm = await run(ids.slice(0, warmup));
 if (warm.failed > 0) throw new Error(`rules-floor-child: ${warm.failed} failed refreshes while warming up`);
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+// Each `go <count>` line refreshes the next `count` ids (all that are left without a count) and
+// answers with a `{"burst":true,…}` line, so that the benchmark can run these bursts side by side
+// with the floor's; stdin's end ends the process.
+let at = warmup;
 const lines = createInterface({ input: process.stdin });
-await new Promise<void>((resolve) => lines.once('line', () => resolve()));
-const started = performance.now();
-const { ok, failed } = await run(ids.slice(warmup));
-const seconds = (performance.now() - started) / 1000;
-process.stdout.write(`${JSON.stringify({ done: true, ok, failed, seconds })}\n`);
-lines.close();
+for await (const line of lines) {
+  const count = Number(line.split(' ')[1] ?? ids.length);
+  const burst = ids.slice(at, at + count);
+  at += burst.length;
+  const started = performance.now();
+  const { ok, failed } = await run(burst);
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(`${JSON.stringify({ burst: true, ok, failed, seconds, left: ids.length - at })}\n`);
+}
 await agent.close();
 await db.$disconnect();
 redis.disconnect();
