@@ -224,7 +224,7 @@ export class TokenClient {
         // would fire before a stalled loop reads an answer that has arrived.
         ...(answerMs !== undefined && { headersTimeout: 0, bodyTimeout: 0 }),
       });
-      text = await readLimited(response.body, this.#maxResponseBytes);
+      text = await readLimited(response.body, this.#maxResponseBytes, response.headers);
     } catch (error) {
       if (signal?.aborted) return abortedByCaller(where);
       if (controller.signal.aborted) {

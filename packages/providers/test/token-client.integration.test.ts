@@ -271,6 +271,34 @@ describe('TokenClient › failures without an HTTP answer', () => {
     }
   });
 
+  it('an answer without a declared length (chunked) is read whole within the limit', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"access_token":"a","exp');
+      setTimeout(() => res.end('ires_in":3600}'), 5);
+    };
+    const tc = client({ maxResponseBytes: 1_024 });
+    try {
+      expect(await tc.refresh('spotify', REFRESH)).toMatchObject({ kind: 'tokens', accessToken: 'a' });
+    } finally {
+      await tc.close();
+    }
+  });
+
+  it('an answer whose declared length is exactly the limit is read whole; one byte more is cut', async () => {
+    const body = JSON.stringify({ access_token: 'a', expires_in: 3600 });
+    handler = (_req, res) => json(res, 200, JSON.parse(body));
+    const exact = client({ maxResponseBytes: Buffer.byteLength(body) });
+    const short = client({ maxResponseBytes: Buffer.byteLength(body) - 1 });
+    try {
+      expect(await exact.refresh('spotify', REFRESH)).toMatchObject({ kind: 'tokens', accessToken: 'a' });
+      expect(await short.refresh('spotify', REFRESH)).toMatchObject({ kind: 'transient', status: 200 });
+    } finally {
+      await exact.close();
+      await short.close();
+    }
+  });
+
   it('an oversized answer is cut, and a cut 2xx is a transient server_error', async () => {
     handler = (_req, res) => json(res, 200, { access_token: 'a', padding: 'x'.repeat(200_000) });
     const tc = client({ maxResponseBytes: 1_024 });

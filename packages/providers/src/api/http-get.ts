@@ -89,7 +89,7 @@ export class ApiHttp {
         ...(json !== undefined && { body: JSON.stringify(json) }),
         signal: controller.signal,
       });
-      const text = await readLimited(response.body, this.#maxResponseBytes);
+      const text = await readLimited(response.body, this.#maxResponseBytes, response.headers);
       return { kind: 'answer', status: response.statusCode, headers: response.headers, text };
     } catch (error) {
       if (signal?.aborted)
