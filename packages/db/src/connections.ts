@@ -83,7 +83,7 @@ function dueForRefreshSql({ status, dueBefore, due, after, limit }: DueQuery): P
           COALESCE("tokenLifetimeSeconds" * ${due.lifetimeShare}::float8, ${due.bufferSeconds}::float8))) <= ${due.dueBy}`
     : Prisma.empty;
   return Prisma.sql`
-    SELECT id, provider, "tokenExpiresAt", "tokenLifetimeSeconds", "refreshNotBefore", "refreshQueuedAt"
+    SELECT id, provider, "tokenExpiresAt", "tokenLifetimeSeconds", "refreshNotBefore", "lastRefreshAt"
     FROM "Connection"
     WHERE status = ${status}::"ConnectionStatus"
       AND "tokenExpiresAt" < ${dueBefore}
@@ -127,8 +127,6 @@ export class ConnectionRepository {
       failureCount: 0,
       failingSince: null,
       refreshNotBefore: null,
-      // refreshed: the next time it is due, the sweep queues it again at once
-      refreshQueuedAt: null,
       ...(tokens.refreshTokenEnc !== undefined && { refreshTokenEnc: tokens.refreshTokenEnc }),
       ...(tokens.refreshTokenExpiresAt !== undefined && {
         refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
@@ -151,7 +149,6 @@ export class ConnectionRepository {
           "failureCount" = 0,
           "failingSince" = NULL,
           "refreshNotBefore" = NULL,
-          "refreshQueuedAt" = NULL,
           "leaseOwner" = CASE WHEN "leaseOwner" = ${owner} THEN NULL ELSE "leaseOwner" END,
           "leaseUntil" = CASE WHEN "leaseOwner" = ${owner} THEN NULL ELSE "leaseUntil" END,
           "version" = "version" + 1,
@@ -230,34 +227,11 @@ export class ConnectionRepository {
     Array<
       Pick<
         ConnectionRow,
-        'id' | 'provider' | 'tokenExpiresAt' | 'tokenLifetimeSeconds' | 'refreshNotBefore' | 'refreshQueuedAt'
+        'id' | 'provider' | 'tokenExpiresAt' | 'tokenLifetimeSeconds' | 'refreshNotBefore' | 'lastRefreshAt'
       >
     >
   > {
     return this.db.$queryRaw(dueForRefreshSql(args));
-  }
-
-  /**
-   * Claims connections for a sweep to queue: marks them queued now, unless another sweep (another
-   * scheduler process) queued them since `requeueBefore`. Returns the ones this caller claimed.
-   * A row locked by another transaction is skipped, not waited for: one stuck row must not hold
-   * back the whole batch while the others' tokens lapse (the next sweep looks at it again).
-   */
-  claimForRefresh(
-    ids: readonly string[],
-    now: Date,
-    requeueBefore: Date,
-  ): Promise<Array<Pick<ConnectionRow, 'id' | 'provider'>>> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.db.$queryRaw`
-      UPDATE "Connection" SET "refreshQueuedAt" = ${now}
-      WHERE id IN (
-        SELECT id FROM "Connection"
-        WHERE id = ANY(${ids as string[]}::uuid[])
-          AND ("refreshQueuedAt" IS NULL OR "refreshQueuedAt" < ${requeueBefore})
-        FOR UPDATE SKIP LOCKED
-      )
-      RETURNING id, provider`;
   }
 
   /** The plan Postgres chooses for one sweep batch (EXPLAIN ANALYZE, JSON), for benchmarks and tests. */

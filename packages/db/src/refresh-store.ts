@@ -99,7 +99,6 @@ const STORE = {
       "failureCount" = 0,
       "failingSince" = NULL,
       "refreshNotBefore" = NULL,
-      "refreshQueuedAt" = NULL,
       "leaseOwner" = CASE WHEN c."leaseOwner" = v.owner THEN NULL ELSE c."leaseOwner" END,
       "leaseUntil" = CASE WHEN c."leaseOwner" = v.owner THEN NULL ELSE c."leaseUntil" END,
       "version" = c.version + 1,

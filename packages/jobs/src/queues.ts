@@ -4,6 +4,8 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { PROVIDER_KEYS, providerSpec, type ProviderKey } from '@conduit/core';
 import { queueKeyPrefix } from './key-slots.ts';
+import { isCluster, type RedisClient } from './redis.ts';
+import { claimRefreshes, type ClaimCandidate } from './sweeps/refresh-claims.ts';
 
 /**
  * sweep: the access token is due; proactive: the refresh token would lapse; manual: an operator
@@ -150,6 +152,31 @@ export class Queues {
       this.options.onCreate?.(q);
     }
     return q;
+  }
+
+  /** The refresh sweep's claims on a lane: beside its queue, in the same cluster slot, outside BullMQ's keys. */
+  refreshClaimsKey(provider: ProviderKey): string {
+    const name = QUEUE_NAMES.refresh(provider);
+    return `${this.keyPrefixFor(name)}:claims:${name}`;
+  }
+
+  /**
+   * Claims due connections of one lane for a sweep to queue, unless a sweep (of any scheduler)
+   * queued them within `requeueAfterMs` and they were not refreshed since; returns those claimed.
+   */
+  claimRefreshes(
+    provider: ProviderKey,
+    candidates: readonly ClaimCandidate[],
+    now: Date,
+    requeueAfterMs: number,
+  ): Promise<Set<string>> {
+    return claimRefreshes(this.client(), this.refreshClaimsKey(provider), candidates, now, requeueAfterMs);
+  }
+
+  private client(): RedisClient {
+    const c = this.options.connection as RedisClient;
+    if (isCluster(c) || typeof (c as { defineCommand?: unknown }).defineCommand === 'function') return c;
+    throw new Error('Queues: the refresh claims need an ioredis client (Redis or Cluster) as the connection');
   }
 
   refresh(provider: ProviderKey): Queue<RefreshJobData> {

@@ -109,6 +109,70 @@ describe('sweeps › refresh sweep', () => {
   }, 120_000);
 });
 
+describe('sweeps › refresh claims', () => {
+  const due = (ownerId: string, provider: 'google' | 'discord', now: Date) =>
+    h.db.connection.create({
+      data: {
+        ownerId,
+        provider,
+        tokenExpiresAt: new Date(now.getTime() + 2 * MIN),
+        refreshTokenEnc: 'x',
+        accessTokenEnc: 'x',
+      },
+      select: { id: true },
+    });
+
+  it('two schedulers sweeping at once queue each due connection once', async () => {
+    await h.db.$executeRawUnsafe('TRUNCATE "Connection" CASCADE');
+    const now = new Date();
+    const rows = await Promise.all(Array.from({ length: 12 }, (_, i) => due(`race-${i}`, 'google', now)));
+    const deps = { connections: h.connections, queues: h.queues };
+    const [a, b] = await Promise.all([runRefreshSweep(deps, settings, now), runRefreshSweep(deps, settings, now)]);
+    expect(a.enqueued + b.enqueued).toBe(12);
+    expect(a.alreadyQueued + b.alreadyQueued).toBe(12);
+    expect(await waitingIds('google')).toEqual(rows.map((r) => r.id).sort());
+    await h.queues.refresh('google').obliterate({ force: true });
+  });
+
+  it('claims in Redis beside the lane and writes no connection row', async () => {
+    await h.db.$executeRawUnsafe('TRUNCATE "Connection" CASCADE');
+    const now = new Date();
+    const row = await due('claim-0', 'discord', now);
+    // xmin: the transaction that wrote the row's current version; any UPDATE changes it
+    const xmin = async () =>
+      (await h.db.$queryRaw<[{ xmin: string }]>`SELECT xmin::text FROM "Connection" WHERE id = ${row.id}::uuid`)[0]
+        .xmin;
+    const before = await xmin();
+    const report = await runRefreshSweep({ connections: h.connections, queues: h.queues }, settings, now);
+    expect(report).toMatchObject({ enqueued: 1, alreadyQueued: 0 });
+    expect(Number(await h.redis.zscore(h.queues.refreshClaimsKey('discord'), row.id))).toBe(now.getTime());
+    expect(await xmin()).toBe(before);
+    // the set expires by itself once no sweep claims on the lane
+    expect(await h.redis.pttl(h.queues.refreshClaimsKey('discord'))).toBeGreaterThan(settings.requeueAfterMs);
+    await h.queues.refresh('discord').obliterate({ force: true });
+  });
+
+  it('a connection refreshed since its claim is queued again at once, before the requeue interval', async () => {
+    await h.db.$executeRawUnsafe('TRUNCATE "Connection" CASCADE');
+    const now = new Date();
+    const row = await due('short-lived-0', 'discord', now);
+    const deps = { connections: h.connections, queues: h.queues };
+    expect(await runRefreshSweep(deps, settings, now)).toMatchObject({ enqueued: 1 });
+    const soon = new Date(now.getTime() + 30_000);
+    expect(await runRefreshSweep(deps, settings, soon)).toMatchObject({ enqueued: 0, alreadyQueued: 1 });
+    // refreshed after the claim, and due again already (a token shorter-lived than the buffer)
+    await h.db.connection.update({
+      where: { id: row.id },
+      data: { lastRefreshAt: new Date(now.getTime() + 10_000), tokenExpiresAt: new Date(now.getTime() + 3 * MIN) },
+    });
+    expect(await runRefreshSweep(deps, settings, soon)).toMatchObject({ enqueued: 1, alreadyQueued: 0 });
+    // and claims older than the requeue interval are gone from the set
+    await runRefreshSweep(deps, settings, new Date(soon.getTime() + settings.requeueAfterMs + 1));
+    expect(await h.redis.zcard(h.queues.refreshClaimsKey('discord'))).toBe(1);
+    await h.queues.refresh('discord').obliterate({ force: true });
+  });
+});
+
 describe('sweeps › lapsing refresh tokens', () => {
   it('exercises tokens whose life a refresh extends, and warns once for those it cannot', async () => {
     const now = new Date();

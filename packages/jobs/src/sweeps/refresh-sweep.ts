@@ -2,11 +2,13 @@
 // access token expires within the buffer plus one interval (so nothing lapses between two
 // sweeps), selected by index with keyset pagination and enqueued as batch jobs of connections
 // that fall due together (docs/benchmarks.md, "Refresh cost").
-// A sweep claims what it queues (Connection.refreshQueuedAt), so the next sweeps leave a queued
-// connection alone instead of re-adding it to Redis every interval; after `requeueAfterMs` it is
-// queued again, in case the job was lost (a Redis that kept nothing). Queue deduplication still
-// keeps it to one job per connection, and the claim keeps several schedulers from racing.
-import { REFRESH_LIFETIME_SHARE, refreshDueAt } from '@conduit/core';
+// A sweep claims what it queues (refresh-claims.ts: in Redis, beside the lane's queue, no row
+// written), so the next sweeps leave a queued connection alone instead of re-adding it every
+// interval; after `requeueAfterMs` it is queued again, in case the job was lost, and at once if it
+// was refreshed meanwhile. The claim is atomic, so several schedulers never queue one connection
+// twice; it reads no row lock, so a row another session holds locked delays nothing here (its job
+// finds it busy and tries again).
+import { REFRESH_LIFETIME_SHARE, refreshDueAt, type ProviderKey } from '@conduit/core';
 import type { ConnectionRepository, DueCursor } from '@conduit/db';
 import type { Queues } from '../queues.ts';
 
@@ -27,10 +29,8 @@ export interface SweepReport {
   enqueued: number;
   /** skipped because their cooldown (retries exhausted) has not ended */
   coolingDown: number;
-  /** skipped because a recent sweep already queued them */
+  /** skipped because a recent sweep (this scheduler's or another's) queued them and they were not refreshed since */
   alreadyQueued: number;
-  /** skipped because their row was locked, or another scheduler claimed them meanwhile: the next sweep looks again */
-  notClaimed: number;
   /** pages read */
   batches: number;
   /** refresh jobs queued (each carries up to jobBatchSize connections) */
@@ -43,13 +43,11 @@ export async function runRefreshSweep(
   now: Date = new Date(),
 ): Promise<SweepReport> {
   const dueBefore = new Date(now.getTime() + settings.bufferMs + settings.intervalMs);
-  const requeueBefore = new Date(now.getTime() - settings.requeueAfterMs);
   const report: SweepReport = {
     selected: 0,
     enqueued: 0,
     coolingDown: 0,
     alreadyQueued: 0,
-    notClaimed: 0,
     batches: 0,
     jobs: 0,
   };
@@ -73,15 +71,21 @@ export async function runRefreshSweep(
       report.selected += rows.length;
       const ready = rows.filter((r) => !r.refreshNotBefore || r.refreshNotBefore <= now);
       report.coolingDown += rows.length - ready.length;
-      const unqueued = ready.filter((r) => !r.refreshQueuedAt || r.refreshQueuedAt < requeueBefore);
-      report.alreadyQueued += ready.length - unqueued.length;
-      const claimed = await deps.connections.claimForRefresh(
-        unqueued.map((r) => r.id),
-        now,
-        requeueBefore,
-      );
+      const byLane = new Map<ProviderKey, typeof ready>();
+      for (const r of ready) {
+        const lane = byLane.get(r.provider as ProviderKey);
+        if (lane) lane.push(r);
+        else byLane.set(r.provider as ProviderKey, [r]);
+      }
+      const claimedIds = new Set<string>();
+      for (const [provider, lane] of byLane) {
+        for (const id of await deps.queues.claimRefreshes(provider, lane, now, settings.requeueAfterMs))
+          claimedIds.add(id);
+      }
+      const claimed = ready.filter((r) => claimedIds.has(r.id));
+      report.alreadyQueued += ready.length - claimed.length;
       const dueAt = new Map(
-        unqueued.map((r) => [
+        claimed.map((r) => [
           r.id,
           refreshDueAt({
             tokenExpiresAt: r.tokenExpiresAt!,
@@ -101,7 +105,6 @@ export async function runRefreshSweep(
         windowMs: settings.jobBatchWindowMs,
       });
       report.enqueued += claimed.length;
-      report.notClaimed += unqueued.length - claimed.length;
       const last = rows[rows.length - 1]!;
       after = { tokenExpiresAt: last.tokenExpiresAt!, id: last.id };
       if (rows.length < settings.batchSize) break;
