@@ -129,10 +129,28 @@ describe('sweeps › refresh claims', () => {
     const deps = { connections: h.connections, queues: h.queues };
     const [a, b] = await Promise.all([runRefreshSweep(deps, settings, now), runRefreshSweep(deps, settings, now)]);
     expect(a.enqueued + b.enqueued).toBe(12);
+    expect(a.enqueued).toBeGreaterThan(0);
     expect(a.alreadyQueued + b.alreadyQueued).toBe(12);
     expect(await waitingIds('google')).toEqual(rows.map((r) => r.id).sort());
     await h.queues.refresh('google').obliterate({ force: true });
   });
+
+  it('claims a page larger than one script call (5,000 connections in one page)', async () => {
+    await h.db.$executeRawUnsafe('TRUNCATE "Connection" CASCADE');
+    await h.redis.del(h.queues.refreshClaimsKey('google'));
+    const now = new Date();
+    await h.db.$executeRawUnsafe(`
+      INSERT INTO "Connection" (id, "ownerId", provider, status, "tokenExpiresAt", "refreshTokenEnc", scopes, "updatedAt")
+      SELECT gen_random_uuid(), 'page-' || g, 'google', 'connected', now() + interval '2 minutes', 'x', '{}', now()
+      FROM generate_series(1, 5000) g`);
+    const deps = { connections: h.connections, queues: h.queues };
+    const big = { ...settings, batchSize: 5_000, jobBatchSize: 50 };
+    expect(await runRefreshSweep(deps, big, now)).toMatchObject({ enqueued: 5000, batches: 1 });
+    expect(await runRefreshSweep(deps, big, now)).toMatchObject({ enqueued: 0, alreadyQueued: 5000 });
+    expect(await h.redis.zcard(h.queues.refreshClaimsKey('google'))).toBe(5000);
+    await h.queues.refresh('google').obliterate({ force: true });
+    await h.redis.del(h.queues.refreshClaimsKey('google'));
+  }, 60_000);
 
   it('claims in Redis beside the lane and writes no connection row', async () => {
     await h.db.$executeRawUnsafe('TRUNCATE "Connection" CASCADE');

@@ -21,21 +21,28 @@ export interface ClaimCandidate {
 
 /**
  * KEYS[1]: the lane's set. ARGV: now (ms), requeue-before (ms), the set's TTL (ms), then pairs of
- * connection id and last refresh (ms, 0 when never). Returns the ids claimed now.
+ * connection id and last refresh (ms, 0 when never). Returns the ids claimed now. Four commands
+ * a page, whatever its size (ZMSCORE, ZADD, ZREMRANGEBYSCORE, PEXPIRE: Redis 6.2 or later).
  */
 const CLAIM_SCRIPT = `
 local now = tonumber(ARGV[1])
 local before = tonumber(ARGV[2])
-local claimed = {}
+local ids, lasts = {}, {}
 for i = 4, #ARGV, 2 do
-  local id = ARGV[i]
-  local last = tonumber(ARGV[i + 1])
-  local at = redis.call('ZSCORE', KEYS[1], id)
-  if not at or tonumber(at) < before or last > tonumber(at) then
-    redis.call('ZADD', KEYS[1], now, id)
-    claimed[#claimed + 1] = id
+  ids[#ids + 1] = ARGV[i]
+  lasts[#lasts + 1] = tonumber(ARGV[i + 1])
+end
+local scores = redis.call('ZMSCORE', KEYS[1], unpack(ids))
+local add, claimed = {}, {}
+for j = 1, #ids do
+  local at = scores[j] and tonumber(scores[j])
+  if not at or at < before or lasts[j] > at then
+    add[#add + 1] = now
+    add[#add + 1] = ids[j]
+    claimed[#claimed + 1] = ids[j]
   end
 end
+if #add > 0 then redis.call('ZADD', KEYS[1], unpack(add)) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return claimed`;
@@ -45,6 +52,9 @@ type WithClaimCommand = RedisClient & {
 };
 
 const defined = new WeakSet<RedisClient>();
+
+/** Most connections one script call claims (ZADD gets twice as many arguments). */
+const CLAIM_CHUNK = 1_000;
 
 /** Claims `candidates` on the lane whose set is `key`; returns the ids this call claimed. */
 export async function claimRefreshes(
@@ -61,8 +71,12 @@ export async function claimRefreshes(
     defined.add(redis);
   }
   const ttlMs = Math.max(60_000, 2 * requeueAfterMs);
-  const args: (string | number)[] = [now.getTime(), now.getTime() - requeueAfterMs, ttlMs];
-  for (const c of candidates) args.push(c.id, c.lastRefreshAt?.getTime() ?? 0);
-  const claimed = await (redis as WithClaimCommand).conduitClaimRefreshes(key, ...args);
-  return new Set(claimed);
+  const claimed = new Set<string>();
+  // Lua's unpack takes a few thousand values at most: a sweep page goes in chunks
+  for (let i = 0; i < candidates.length; i += CLAIM_CHUNK) {
+    const args: (string | number)[] = [now.getTime(), now.getTime() - requeueAfterMs, ttlMs];
+    for (const c of candidates.slice(i, i + CLAIM_CHUNK)) args.push(c.id, c.lastRefreshAt?.getTime() ?? 0);
+    for (const id of await (redis as WithClaimCommand).conduitClaimRefreshes(key, ...args)) claimed.add(id);
+  }
+  return claimed;
 }
