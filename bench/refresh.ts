@@ -144,6 +144,36 @@ function spawnChild(
 }
 
 const go = (c: Child) => c.child.stdin!.write('go\n');
+
+/** The `{"burst":true,…}` lines of a child that serves bursts (floor-child, rules-floor-child). */
+function burstLines() {
+  let waiting: ((b: BurstLine) => void) | undefined;
+  return {
+    onLine: (line: string) => {
+      if (line.includes('"burst":true')) waiting?.(JSON.parse(line) as BurstLine);
+    },
+    next: () => new Promise<BurstLine>((resolve) => (waiting = resolve)),
+  };
+}
+
+/** Asks `child` for a burst of `count` and returns its line with the CPU ticks of `measured` over it. */
+async function measuredBurst(
+  child: Child,
+  lines: ReturnType<typeof burstLines>,
+  measured: readonly Measured[],
+  count: number,
+  what: string,
+): Promise<{ b: BurstLine; ticks: Record<string, number> }> {
+  const t0 = cpuTicks(measured);
+  const line = lines.next();
+  child.child.stdin!.write(`go ${count}\n`);
+  // `done` never resolves here (the child prints no done line); it rejects if the child dies
+  const b = (await Promise.race([line, child.done])) as BurstLine;
+  const t1 = cpuTicks(measured);
+  if (b.failed > 0) throw new Error(`${what} saw ${b.failed} failures in a burst`);
+  return { b, ticks: Object.fromEntries(Object.keys(t1).map((k) => [k, t1[k]! - t0[k]!])) };
+}
+
 const ms = (ticks: number, per: number) => round((ticks * MS_PER_TICK) / per, 3);
 
 /** A pause for a floor burst waits this long first, for the paused workers' requests in flight to be answered. */
@@ -483,12 +513,12 @@ export async function run(argv: string[]): Promise<void> {
     // The floor: the bare token exchange, client and sandbox CPU per exchange, in bursts (above).
     const grantsFile = join(scratch, 'floor-grants.json');
     writeFileSync(grantsFile, JSON.stringify(floorGrants));
-    let onBurst: ((b: BurstLine) => void) | undefined;
+    const floorLines = burstLines();
     const floorChild = spawnChild(
       'bench/refresh/floor-child.ts',
       [grantsFile, String(totalConcurrency), String(8 * workers), String(floorWarmup)],
       { NODE_ENV: 'development', CONDUIT_SANDBOX_URL: sandbox.url, LOG_LEVEL: 'silent' },
-      { onLine: (line) => line.includes('"burst":true') && onBurst?.(JSON.parse(line) as BurstLine) },
+      { onLine: floorLines.onLine },
     );
     children.push(floorChild.child);
     await floorChild.ready;
@@ -505,14 +535,7 @@ export async function run(argv: string[]): Promise<void> {
       for (const pid of pause) process.kill(pid, 'SIGSTOP');
       try {
         if (pause.length > 0) await sleep(FLOOR_DRAIN_MS);
-        const t0 = cpuTicks(floorMeasured);
-        const line = new Promise<BurstLine>((resolve) => (onBurst = resolve));
-        floorChild.child.stdin!.write(`go ${count}\n`);
-        // `done` never resolves here (the child prints no done line); it rejects if the child dies
-        const b = (await Promise.race([line, floorChild.done])) as BurstLine;
-        const t1 = cpuTicks(floorMeasured);
-        if (b.failed > 0) throw new Error(`the floor client saw ${b.failed} failed exchanges`);
-        const ticks = Object.fromEntries(Object.keys(t1).map((k) => [k, t1[k]! - t0[k]!]));
+        const { b, ticks } = await measuredBurst(floorChild, floorLines, floorMeasured, count, 'the floor client');
         bursts.push({ phase, ok: b.ok, seconds: b.seconds, ticks });
         floorLeft = b.left;
       } finally {
@@ -662,7 +685,7 @@ export async function run(argv: string[]): Promise<void> {
       .finally(() => rowsClient.end());
     const rulesFile = join(scratch, 'rules-ids.json');
     writeFileSync(rulesFile, JSON.stringify(rulesIds));
-    let onRulesBurst: ((b: BurstLine) => void) | undefined;
+    const rulesLines = burstLines();
     const rulesChild = spawnChild(
       'bench/refresh/rules-floor-child.ts',
       [
@@ -673,20 +696,14 @@ export async function run(argv: string[]): Promise<void> {
         String(Math.min(rulesWarmup, rulesIds.length)),
       ],
       { ...env, LOG_LEVEL: 'silent' },
-      { onLine: (line) => line.includes('"burst":true') && onRulesBurst?.(JSON.parse(line) as BurstLine) },
+      { onLine: rulesLines.onLine },
     );
     children.push(rulesChild.child);
     await rulesChild.ready;
     const rulesMeasured: Measured[] = [{ name: 'child', pids: [rulesChild.child.pid!] }, ...servers];
     const rulesRounds: RulesRound[] = [];
     const rulesBurst = async (count: number, minimalIndexes: boolean) => {
-      const q0 = cpuTicks(rulesMeasured);
-      const line = new Promise<BurstLine>((resolve) => (onRulesBurst = resolve));
-      rulesChild.child.stdin!.write(`go ${count}\n`);
-      const b = (await Promise.race([line, rulesChild.done])) as BurstLine;
-      const q1 = cpuTicks(rulesMeasured);
-      if (b.failed > 0) throw new Error(`the rules floor saw ${b.failed} failed refreshes`);
-      const ticks = Object.fromEntries(Object.keys(q1).map((k) => [k, q1[k]! - q0[k]!]));
+      const { b, ticks } = await measuredBurst(rulesChild, rulesLines, rulesMeasured, count, 'the rules floor');
       const floorBurstNow = bursts[bursts.length - 1]!;
       rulesRounds.push({ floor: floorBurstNow, ok: b.ok, seconds: b.seconds, ticks, minimalIndexes });
     };

@@ -7,11 +7,11 @@
 // benchmark measures only the bursts, and can run them between pauses of the system it measures.
 //   floor-child.ts <grants.json> <concurrency> <sockets> <warmup>
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Agent, request } from 'undici';
 import { providerSpec, type ProviderKey } from '@conduit/core';
 import { clientConfig, loadConfig } from '@conduit/config';
 import { buildTokenRequest } from '@conduit/providers';
+import { serveBursts } from './bursts.ts';
 
 const [file, concurrencyArg, socketsArg, warmupArg] = process.argv.slice(2);
 const grants = JSON.parse(readFileSync(file!, 'utf8')) as { provider: ProviderKey; refreshToken: string }[];
@@ -66,18 +66,6 @@ if (warm.failed > 0) throw new Error(`floor-child: ${warm.failed} failed exchang
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 // Each `go <count>` line exchanges the next `count` grants (all that are left without a count)
 // and answers with a `{"burst":true,…}` line; stdin's end ends the process.
-let at = warmup;
-const lines = createInterface({ input: process.stdin });
-for await (const line of lines) {
-  const count = Number(line.split(' ')[1] ?? requests.length);
-  const burst = requests.slice(at, at + count);
-  at += burst.length;
-  const started = performance.now();
-  const { ok, failed } = await exchange(burst);
-  const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(
-    `${JSON.stringify({ burst: true, ok, failed, seconds, left: requests.length - at })}\n`,
-  );
-}
+await serveBursts(requests, warmup, exchange);
 await agent.close();
 process.exit(0);

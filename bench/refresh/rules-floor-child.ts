@@ -11,7 +11,6 @@
 // says `{"ready":true}` after refreshing the first `warmup` ids, then refreshes in bursts, one per
 // `go <count>` line on stdin, as the floor's child does.
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { Agent, request } from 'undici';
 import { parseKeyring, providerSpec, TokenVault, type ProviderKey } from '@conduit/core';
@@ -19,6 +18,7 @@ import { clientConfig, loadConfig } from '@conduit/config';
 import { createDb, RefreshStore, type ConnectionRow, type RefreshedTokens } from '@conduit/db';
 import { createRedis, RefreshCommits, RescueSlots } from '@conduit/jobs';
 import { buildTokenRequest } from '@conduit/providers';
+import { serveBursts } from './bursts.ts';
 
 const [file, runnersArg, parallelismArg, socketsArg, warmupArg] = process.argv.slice(2);
 const ids = JSON.parse(readFileSync(file!, 'utf8')) as string[];
@@ -145,17 +145,7 @@ process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 // Each `go <count>` line refreshes the next `count` ids (all that are left without a count) and
 // answers with a `{"burst":true,…}` line, so that the benchmark can run these bursts side by side
 // with the floor's; stdin's end ends the process.
-let at = warmup;
-const lines = createInterface({ input: process.stdin });
-for await (const line of lines) {
-  const count = Number(line.split(' ')[1] ?? ids.length);
-  const burst = ids.slice(at, at + count);
-  at += burst.length;
-  const started = performance.now();
-  const { ok, failed } = await run(burst);
-  const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`${JSON.stringify({ burst: true, ok, failed, seconds, left: ids.length - at })}\n`);
-}
+await serveBursts(ids, warmup, run);
 await agent.close();
 await db.$disconnect();
 redis.disconnect();
