@@ -200,6 +200,7 @@ try {
     duplicatesTakenAsNew: sender.stats.duplicatesTakenAsNew,
     stuckJobs: queues.stuck,
     killedAgents: fleet.killedAgents,
+    stoppedAgents: fleet.stoppedAgents,
     lockTtlMs: Number(conduitTimings(o).CONDUIT_LOCK_TTL_MS),
     runStartedAt,
     answerLostWindows: timeline.windows

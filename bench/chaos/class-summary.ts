@@ -18,6 +18,8 @@ export interface Stretch {
   diedInFlight: number;
   /** of those, answered by the sandbox after their client had gone */
   answerLost: number;
+  /** of those, held unread by a worker SIGSTOPped past its lease */
+  stalledInFlight: number;
   /** accepted deliveries received in this stretch and never processed */
   lostWebhooks: number;
   /** non-revoked connections not `connected` at the stretch's end, by status */
@@ -66,6 +68,7 @@ function stretch(
     lostTokens: lost.length,
     diedInFlight: lost.filter((t) => t.diedInFlight).length,
     answerLost: lost.filter((t) => t.answerLost).length,
+    stalledInFlight: lost.filter((t) => t.stalledInFlight).length,
     lostWebhooks: webhooks.filter((at) => inside(at - phaseStart)).length,
     notConnectedAtEnd: to.notConnected,
   };
@@ -75,8 +78,8 @@ function words(s: Stretch, where: string): string[] {
   const out: string[] = [];
   if (s.lostTokens > 0)
     out.push(
-      `${s.lostTokens} token(s) lost ${where} (${s.diedInFlight} died in flight with a SIGKILLed worker, ` +
-        `${s.answerLost} answered after their client had gone)`,
+      `${s.lostTokens} token(s) lost ${where} (${s.diedInFlight - s.stalledInFlight} died in flight with a SIGKILLed worker, ` +
+        `${s.answerLost} answered after their client had gone, ${s.stalledInFlight} held unread by a worker stopped past its lease)`,
     );
   for (const k of VIOLATING_ANOMALIES) if (s.anomalies[k]) out.push(`${k} +${s.anomalies[k]} ${where}`);
   if (s.lostWebhooks > 0) out.push(`${s.lostWebhooks} accepted webhook(s) received ${where} never processed`);

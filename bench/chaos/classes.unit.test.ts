@@ -87,7 +87,9 @@ const lost = (atMs: number, over: Partial<LostToken> = {}): LostToken => ({
   sandboxLastRefreshAt: new Date(1_000_000 + atMs).toISOString(),
   sandboxAnswered: 'Conduit-chaos/worker-0.1',
   killedMsAfterAnswer: null,
+  stoppedMsAfterAnswer: null,
   diedInFlight: false,
+  stalledInFlight: false,
   answerLost: false,
   ...over,
 });
@@ -120,10 +122,10 @@ describe('chaos classes › what each window is blamed for', () => {
     expect(s!.afterWindow).toMatchObject({ lostTokens: 1, diedInFlight: 1, anomalies: {} });
     expect(s!.lostOfTargets).toBe(1);
     expect(s!.violations).toEqual([
-      '1 token(s) lost in the window (0 died in flight with a SIGKILLed worker, 0 answered after their client had gone)',
+      '1 token(s) lost in the window (0 died in flight with a SIGKILLed worker, 0 answered after their client had gone, 0 held unread by a worker stopped past its lease)',
       'reusedRefreshTokens +1 in the window',
       '1 accepted webhook(s) received in the window never processed',
-      '1 token(s) lost after it (1 died in flight with a SIGKILLed worker, 0 answered after their client had gone)',
+      '1 token(s) lost after it (1 died in flight with a SIGKILLed worker, 0 answered after their client had gone, 0 held unread by a worker stopped past its lease)',
       '1 of the tokens it aimed at were lost',
     ]);
   });

@@ -85,6 +85,8 @@ export class Fleet {
    */
   readonly workerAgents: string[] = [];
   readonly killedAgents = new Map<string, number>();
+  /** each SIGSTOPped worker process's User-Agent → the epoch-ms spans it was stopped for (`toMs` open while it is) */
+  readonly stoppedAgents = new Map<string, Array<{ fromMs: number; toMs: number }>>();
   private started = 0;
   /** processes this run stopped on purpose: their exit is not restarted */
   private readonly meant = new WeakSet<ChildProcess>();
@@ -230,6 +232,10 @@ export class Fleet {
     const w = this.workers[i]!;
     w.kill('SIGSTOP');
     this.frozen.add(i);
+    const agent = this.workerAgents[i]!;
+    const spans = this.stoppedAgents.get(agent) ?? [];
+    spans.push({ fromMs: Date.now(), toMs: Number.POSITIVE_INFINITY });
+    this.stoppedAgents.set(agent, spans);
     this.events.push({
       at: Date.now(),
       what: `worker ${i} (pid ${w.pid}, ${this.workerAgents[i]}) SIGSTOPped`,
@@ -242,6 +248,8 @@ export class Fleet {
     const w = this.workers[i]!;
     w.kill('SIGCONT');
     this.frozen.delete(i);
+    const open = this.stoppedAgents.get(this.workerAgents[i]!)?.at(-1);
+    if (open && open.toMs === Number.POSITIVE_INFINITY) open.toMs = Date.now();
     this.events.push({ at: Date.now(), what: `worker ${i} (pid ${w.pid}) SIGCONTed` });
   }
 

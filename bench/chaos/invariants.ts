@@ -37,8 +37,15 @@ export interface LostToken {
    * was on the wire when it died, and the sandbox still processed it); null: it was never killed
    */
   killedMsAfterAnswer: number | null;
-  /** the provider's answer died with a SIGKILLed worker before it could be stored */
+  /**
+   * when that process was SIGSTOPped for longer than its lease, in ms after the sandbox answered
+   * it; null: it was not, within one lock TTL of the answer
+   */
+  stoppedMsAfterAnswer: number | null;
+  /** the provider's answer died with a SIGKILLed worker before it could be stored, or was held unread by a stopped one */
   diedInFlight: boolean;
+  /** the answer sat unread in a worker SIGSTOPped past its lease (DESIGN.md: a stall after sending) */
+  stalledInFlight: boolean;
   /** the sandbox processed the last refresh after its client had gone (the `lost-answer` class) */
   answerLost: boolean;
 }
@@ -63,6 +70,29 @@ export interface DiedInFlight {
    * client had given up — an answer no client could receive (docs/refresh-safety.md), not a kill
    */
   answerLost: number;
+  /**
+   * of `lostTokens`: answered to a worker that the `sigstop` class stopped, past its lease, before
+   * it had read the answer; the next holder could only present the old token (DESIGN.md's "holder
+   * stalls past the lease after sending": inherent without a provider grace window), not a kill
+   */
+  stalledInFlight: number;
+}
+
+/**
+ * Ms from the answer to the stop of the process that received it, when that process was stopped
+ * for longer than the lease within one lease of the answer (a live worker stores an answer well
+ * within its lease; one stopped later than that had every chance to); null otherwise.
+ */
+export function stoppedMsAfterAnswer(
+  answeredAt: number | null,
+  spans: ReadonlyArray<{ fromMs: number; toMs: number }> | undefined,
+  lockTtlMs: number,
+): number | null {
+  if (answeredAt === null || !spans) return null;
+  const span = spans.find(
+    (w) => w.fromMs >= answeredAt && w.fromMs - answeredAt <= lockTtlMs && w.toMs - w.fromMs > lockTtlMs,
+  );
+  return span ? span.fromMs - answeredAt : null;
 }
 
 export interface FinalChecks {
@@ -106,6 +136,8 @@ export async function finalChecks(a: {
   stuckJobs: number;
   /** each SIGKILLed worker process's User-Agent → when it was killed */
   killedAgents: ReadonlyMap<string, number>;
+  /** each SIGSTOPped worker process's User-Agent → the spans it was stopped for */
+  stoppedAgents?: ReadonlyMap<string, ReadonlyArray<{ fromMs: number; toMs: number }>>;
   lockTtlMs: number;
   runStartedAt: Date;
   /** epoch-ms spans of the `lost-answer` class: the provider answers only after its client gave up */
@@ -123,6 +155,7 @@ export async function finalChecks(a: {
     lostWebhooks: 0,
     connectionIds: [],
     answerLost: 0,
+    stalledInFlight: 0,
   };
   let falseNeedsReauth = 0;
   let missedRevocations = 0;
@@ -156,8 +189,15 @@ export async function finalChecks(a: {
         (grant?.lastAnswerLost ?? false) &&
         answeredAt !== null &&
         (a.answerLostWindows ?? []).some((w) => answeredAt >= w.fromMs && answeredAt <= w.toMs + a.lockTtlMs);
-      const died = killed || undeliverable;
+      const stoppedMs = stoppedMsAfterAnswer(
+        answeredAt,
+        holder === null ? undefined : a.stoppedAgents?.get(holder),
+        a.lockTtlMs,
+      );
+      const stalled = !killed && !undeliverable && stoppedMs !== null;
+      const died = killed || undeliverable || stalled;
       if (undeliverable && !killed) diedInFlight.answerLost++;
+      if (stalled) diedInFlight.stalledInFlight++;
       if (died) {
         diedInFlight.lostTokens++;
         diedInFlight.connectionIds.push(c.connectionId);
@@ -173,7 +213,9 @@ export async function finalChecks(a: {
         sandboxLastRefreshAt: grant?.lastRefreshAt ?? null,
         sandboxAnswered: holder,
         killedMsAfterAnswer,
+        stoppedMsAfterAnswer: stoppedMs,
         diedInFlight: died,
+        stalledInFlight: stalled,
         answerLost: grant?.lastAnswerLost ?? false,
       });
     }

@@ -149,6 +149,11 @@ export function strandedConcurrentRefreshes(r: RunRecord): number {
     .reduce((n, c) => n + (c.inWindow.anomalies.concurrentRefreshes ?? 0), 0);
 }
 
+/** Tokens lost with a SIGKILLed worker: those lost in flight but for the lost-answer and sigstop classes. */
+function killedInFlight(d: RunRecord['checks']['diedInFlight']): number {
+  return d.lostTokens - d.answerLost - d.stalledInFlight;
+}
+
 export function resultJson(r: RunRecord, violations: string[]): Record<string, unknown> {
   const o = r.options;
   const c = r.checks;
@@ -158,7 +163,7 @@ export function resultJson(r: RunRecord, violations: string[]): Record<string, u
     violations,
     violationsBeyondDiedInFlight: violationsBeyondDiedInFlight(r),
     ...c.invariants,
-    lostPer100Kills: lostPer100Kills(c.diedInFlight.lostTokens - c.diedInFlight.answerLost, r.kills),
+    lostPer100Kills: lostPer100Kills(killedInFlight(c.diedInFlight), r.kills),
     concurrentRefreshesStranded: strandedConcurrentRefreshes(r),
     classesRun: FAULT_CLASSES.filter((x) => !o.skip.has(x)),
     classesLeftOut: [...o.skip],
@@ -247,12 +252,9 @@ export function summary(r: RunRecord): string[] {
     unprocessedReceivedAt: r.checks.unprocessedReceivedAt,
     phaseStart: r.phaseStart,
   });
-  const per100 = lostPer100Kills(
-    r.checks.diedInFlight.lostTokens - r.checks.diedInFlight.answerLost,
-    r.kills,
-  );
+  const per100 = lostPer100Kills(killedInFlight(r.checks.diedInFlight), r.kills);
   return [
-    `invariants: lostTokens ${inv.lostTokens} (${r.checks.diedInFlight.lostTokens - r.checks.diedInFlight.answerLost} died in flight with a SIGKILLed worker, ${r.checks.diedInFlight.answerLost} answered only after their client gave up in the lost-answer class), ` +
+    `invariants: lostTokens ${inv.lostTokens} (${killedInFlight(r.checks.diedInFlight)} died in flight with a SIGKILLed worker, ${r.checks.diedInFlight.answerLost} answered only after their client gave up in the lost-answer class, ${r.checks.diedInFlight.stalledInFlight} held unread by a worker SIGSTOPped past its lease), ` +
       `reusedTokens ${inv.reusedTokens}, concurrentRefreshes ${inv.concurrentRefreshes}, ` +
       `falseNeedsReauth ${inv.falseNeedsReauth}, missedRevocations ${inv.missedRevocations}, ` +
       `lostWebhooks ${inv.lostWebhooks}, duplicateTranscripts ${inv.duplicateTranscripts}, stuckJobs ${inv.stuckJobs}; ` +
@@ -262,7 +264,7 @@ export function summary(r: RunRecord): string[] {
       `${r.revoked} revocations, ${r.checks.credentialErrors} credential errors, ` +
       `${r.webhooks.accepted} webhooks accepted (${r.webhooks.duplicatesSent} sent twice)` +
       (r.unexpectedExits > 0 ? `, ${r.unexpectedExits} app exits on their own (restarted)` : ''),
-    `lostPer100Kills: ${per100 ?? 'n/a (no kills)'} (${r.checks.diedInFlight.lostTokens - r.checks.diedInFlight.answerLost} tokens died in flight over ${r.kills} SIGKILLs)` +
+    `lostPer100Kills: ${per100 ?? 'n/a (no kills)'} (${killedInFlight(r.checks.diedInFlight)} tokens died in flight over ${r.kills} SIGKILLs)` +
       (r.options.hogThroughout ? '; a CPU hog loaded every core throughout' : ''),
     ...(r.options.skip.size > 0 ? [`classes left out: ${[...r.options.skip].join(', ')}`] : []),
     ...classes.map(
@@ -274,7 +276,7 @@ export function summary(r: RunRecord): string[] {
     ...(r.checks.diedInFlight.lostTokens > 0
       ? [
           `died in flight: ${r.checks.diedInFlight.lostTokens} rotated token(s) were answered to a worker that was ` +
-            'SIGKILLed before it stored them; violations beyond those: ' +
+            'SIGKILLed (or SIGSTOPped past its lease) before it stored them; violations beyond those: ' +
             (violationsBeyondDiedInFlight(r).join('; ') || 'none'),
         ]
       : []),

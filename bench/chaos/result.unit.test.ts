@@ -3,7 +3,7 @@ import type { Convergence, StatusPicture } from './convergence.ts';
 import type { ClassWindow, Snapshot } from './disruptions.ts';
 import type { DiedInFlight, FinalChecks } from './invariants.ts';
 import { parseOptions } from './options.ts';
-import { violationsBeyondDiedInFlight, violationsOf, type RunRecord } from './result.ts';
+import { resultJson, violationsBeyondDiedInFlight, violationsOf, type RunRecord } from './result.ts';
 
 // The verdict of a chaos run: which losses are the inherent SIGKILL-in-flight ones, and that
 // nothing else ever hides behind them.
@@ -24,6 +24,7 @@ const diedInFlight = (d: Partial<DiedInFlight> = {}): DiedInFlight => ({
   lostWebhooks: 0,
   connectionIds: [],
   answerLost: 0,
+  stalledInFlight: 0,
   ...d,
 });
 
@@ -163,6 +164,25 @@ describe('chaos verdict', () => {
       'did not converge: after 40 s only permanent states were left (no use waiting 90 s)',
     ]);
     expect(violationsBeyondDiedInFlight(r)).toEqual([]);
+  });
+
+  it('a token held unread by a worker stopped past its lease is set aside like one that died, and not counted as a kill', () => {
+    const r = record(
+      {
+        invariants: { ...clean, lostTokens: 2, reusedTokens: 2, falseNeedsReauth: 2 },
+        nonRevokedNotConnected: 2,
+        diedInFlight: diedInFlight({
+          lostTokens: 2,
+          reusedTokens: 2,
+          falseNeedsReauth: 2,
+          connectionIds: ['a', 'b'],
+          stalledInFlight: 2,
+        }),
+      },
+      stuckOnPermanent(2),
+    );
+    expect(violationsBeyondDiedInFlight(r)).toEqual([]);
+    expect(resultJson(r, violationsOf(r))).toMatchObject({ lostPer100Kills: 0 });
   });
 
   it('a delivery left waiting on a connection the kills did not cause is not excused', () => {
