@@ -4,6 +4,7 @@
 //
 // With a prefix that has no hash tag of its own (e.g. `conduit`):
 //   queue `refresh-fathom` (BullMQ's keys)  conduit:{refresh-fathom}:refresh-fathom:…  a slot per lane
+//   the refresh sweep's claims on a lane     conduit:{refresh-fathom}:claims:refresh-fathom  the lane's slot
 //   lock, rescue slot, forced-refresh key    conduit:lock:refresh:<id> …                 their own slot each
 //   Fathom account budget (log + pause)      conduit:budget:{fathom:<account>}[:paused]  a slot per account
 //   refresh stats (60 buckets per read)      conduit:stats:{refresh}:<minute>            one slot
