@@ -4,7 +4,7 @@
 // id, score: when a sweep queued it), and claimed by one script per lane and sweep page: atomic,
 // so two schedulers never both queue a connection. No connection row is written: the claim was a
 // third row write per refresh (`Connection.refreshQueuedAt`) besides the lease and the commit
-// (docs/benchmarks.md, "The sweep's claim").
+// (docs/benchmarks.md, "Batched refreshes (issue 14)": its table, and "Fifth session" for the counts).
 //
 // A connection refreshed since its claim may be claimed again at once (its next due time can come
 // before `requeueAfterMs` with short-lived tokens). A Redis that kept nothing forgets the claims
