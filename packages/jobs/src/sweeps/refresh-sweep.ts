@@ -77,12 +77,13 @@ export async function runRefreshSweep(
         if (lane) lane.push(r);
         else byLane.set(r.provider as ProviderKey, [r]);
       }
-      const claimedIds = new Set<string>();
-      for (const [provider, lane] of byLane) {
-        for (const id of await deps.queues.claimRefreshes(provider, lane, now, settings.requeueAfterMs))
-          claimedIds.add(id);
-      }
-      const claimed = ready.filter((r) => claimedIds.has(r.id));
+      // one script per lane, side by side (on a cluster the lanes' keys may live on different nodes)
+      const perLane = await Promise.all(
+        [...byLane].map(([provider, lane]) =>
+          deps.queues.claimRefreshes(provider, lane, now, settings.requeueAfterMs),
+        ),
+      );
+      const claimed = ready.filter((r) => perLane.some((ids) => ids.has(r.id)));
       report.alreadyQueued += ready.length - claimed.length;
       const dueAt = new Map(
         claimed.map((r) => [
