@@ -536,8 +536,10 @@ export async function run(argv: string[]): Promise<void> {
       try {
         if (pause.length > 0) await sleep(FLOOR_DRAIN_MS);
         const { b, ticks } = await measuredBurst(floorChild, floorLines, floorMeasured, count, 'the floor client');
-        bursts.push({ phase, ok: b.ok, seconds: b.seconds, ticks });
+        const burst: Burst = { phase, ok: b.ok, seconds: b.seconds, ticks };
+        bursts.push(burst);
         floorLeft = b.left;
+        return burst;
       } finally {
         for (const pid of pause) process.kill(pid, 'SIGCONT');
         if (pause.length > 0) {
@@ -702,10 +704,9 @@ export async function run(argv: string[]): Promise<void> {
     await rulesChild.ready;
     const rulesMeasured: Measured[] = [{ name: 'child', pids: [rulesChild.child.pid!] }, ...servers];
     const rulesRounds: RulesRound[] = [];
-    const rulesBurst = async (count: number, minimalIndexes: boolean) => {
+    const rulesBurst = async (count: number, floor: Burst, minimalIndexes: boolean) => {
       const { b, ticks } = await measuredBurst(rulesChild, rulesLines, rulesMeasured, count, 'the rules floor');
-      const floorBurstNow = bursts[bursts.length - 1]!;
-      rulesRounds.push({ floor: floorBurstNow, ok: b.ok, seconds: b.seconds, ticks, minimalIndexes });
+      rulesRounds.push({ floor, ok: b.ok, seconds: b.seconds, ticks, minimalIndexes });
     };
     // Side by side: each round a floor burst, then a rules-floor burst, so that both see the same
     // machine; their ratio is read from these rounds alone. The last rounds run on a Connection
@@ -717,9 +718,10 @@ export async function run(argv: string[]): Promise<void> {
     for (let round = 0; round < allRounds; round++) {
       if (round === RULES_ROUNDS) await dropIndexesBeyondRefresh(databaseUrl);
       const left = allRounds - round;
-      await floorBurst('after', Math.ceil(floorLeft / left));
+      const beside = await floorBurst('after', Math.ceil(floorLeft / left));
       await rulesBurst(
         Math.ceil((rulesLeft - rulesRounds.reduce((a, r) => a + r.ok, 0)) / left),
+        beside,
         round >= RULES_ROUNDS,
       );
     }
